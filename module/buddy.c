@@ -1,0 +1,600 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vbuddy core: a binary buddy allocator over page frame numbers.
+ *
+ * This file is compiled twice: into vbuddy.ko, and in userspace under ASan
+ * and UBSan by tools/testing/vbuddy/. It includes nothing but buddy.h (and
+ * through it buddy_shim.h), takes no locks and allocates nothing.
+ */
+
+#include "buddy.h"
+
+/**
+ * DOC: buddy core
+ *
+ * The allocator manages frames (page frame numbers) in *spans*: runs of
+ * consecutive frames that need not touch each other, added in ascending
+ * frame order. Every frame has a &struct buddy_frame in one array shared by
+ * all spans; span k's frames occupy the indices from its @first on, so a
+ * frame index tells its span by a binary search and a frame number tells
+ * its index by another.
+ *
+ * A block of order o is 2^o frames whose first frame number is a multiple
+ * of 2^o (natural alignment, as in mm/page_alloc.c) and which lies inside
+ * one span. Only the first frame of a block, its head, carries state
+ * (FREE or USED) and order; every other frame is a TAIL. Free blocks sit on
+ * one doubly linked list per order, linked by frame index, so insertion and
+ * removal are O(1).
+ *
+ * Allocation takes the first block of the smallest non-empty order at or
+ * above the request and splits it, giving the upper halves back to the
+ * lists. Freeing merges the block with its buddy (``pfn ^ (1 << order)``)
+ * while the buddy is a free block of the same order inside the same span.
+ *
+ * Bad frees are recognised from the frame states alone, without walking any
+ * list: the block that contains a frame is found by trying each alignment
+ * (at most VBUDDY_NR_ORDERS probes), and then a free block means a double
+ * free, a head other than the frame means a pointer into a block, and an
+ * order other than the block's means a wrong order. A refused call changes
+ * nothing.
+ */
+
+static inline unsigned long order_pages(unsigned int order)
+{
+	return 1UL << order;
+}
+
+static const struct buddy_span *span_of_pfn(const struct buddy *b,
+					     unsigned long pfn)
+{
+	u32 lo = 0, hi = b->nr_spans;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+		const struct buddy_span *s = &b->spans[mid];
+
+		if (pfn < s->pfn)
+			hi = mid;
+		else if (pfn - s->pfn >= s->nr)
+			lo = mid + 1;
+		else
+			return s;
+	}
+	return NULL;
+}
+
+/* Spans are added in ascending order, so @first ascends with @pfn. */
+static const struct buddy_span *span_of_index(const struct buddy *b, u32 idx)
+{
+	u32 lo = 0, hi = b->nr_spans;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+		const struct buddy_span *s = &b->spans[mid];
+
+		if (idx < s->first)
+			hi = mid;
+		else if (idx - s->first >= s->nr)
+			lo = mid + 1;
+		else
+			return s;
+	}
+	return NULL;
+}
+
+static inline u32 pfn_to_index(const struct buddy_span *s, unsigned long pfn)
+{
+	return s->first + (u32)(pfn - s->pfn);
+}
+
+/* Is the order-@order block at @pfn entirely inside span @s? */
+static inline bool block_in_span(const struct buddy_span *s, unsigned long pfn,
+				 unsigned int order)
+{
+	return pfn >= s->pfn && pfn - s->pfn + order_pages(order) <= s->nr;
+}
+
+static void free_list_add(struct buddy *b, u32 idx, unsigned int order)
+{
+	struct buddy_frame *f = &b->frames[idx];
+	u32 head = b->free_head[order];
+
+	f->next = head;
+	f->prev = BUDDY_NIL;
+	if (head != BUDDY_NIL)
+		b->frames[head].prev = idx;
+	b->free_head[order] = idx;
+	f->order = order;
+	f->state = BUDDY_FREE;
+	b->nr_free[order]++;
+	b->free_frames += order_pages(order);
+}
+
+/* Takes a free block off its list; its head becomes a TAIL for the caller. */
+static void free_list_del(struct buddy *b, u32 idx)
+{
+	struct buddy_frame *f = &b->frames[idx];
+	unsigned int order = f->order;
+
+	if (f->prev != BUDDY_NIL)
+		b->frames[f->prev].next = f->next;
+	else
+		b->free_head[order] = f->next;
+	if (f->next != BUDDY_NIL)
+		b->frames[f->next].prev = f->prev;
+	f->next = BUDDY_NIL;
+	f->prev = BUDDY_NIL;
+	f->state = BUDDY_TAIL;
+	b->nr_free[order]--;
+	b->free_frames -= order_pages(order);
+}
+
+/* The block of span @s that contains @pfn: the head's index, or BUDDY_NIL. */
+static u32 block_head(const struct buddy *b, const struct buddy_span *s,
+		      unsigned long pfn)
+{
+	unsigned int order;
+
+	for (order = 0; order <= VBUDDY_MAX_ORDER; order++) {
+		unsigned long head = pfn & ~(order_pages(order) - 1);
+		const struct buddy_frame *f;
+
+		if (head < s->pfn)
+			break;
+		f = &b->frames[pfn_to_index(s, head)];
+		if (f->state != BUDDY_TAIL && pfn - head < order_pages(f->order))
+			return pfn_to_index(s, head);
+	}
+	return BUDDY_NIL;
+}
+
+/**
+ * buddy_init() - start an empty allocator
+ * @b: the allocator
+ * @frames: storage for @max_frames frames, owned by the caller
+ * @max_frames: how many frames all spans together may hold
+ * @spans: storage for @max_spans spans, owned by the caller
+ * @max_spans: how many spans may be added
+ */
+void buddy_init(struct buddy *b, struct buddy_frame *frames, u32 max_frames,
+		struct buddy_span *spans, u32 max_spans)
+{
+	unsigned int order;
+
+	b->frames = frames;
+	b->spans = spans;
+	b->max_frames = max_frames;
+	b->max_spans = max_spans;
+	b->nr_frames = 0;
+	b->nr_spans = 0;
+	b->free_frames = 0;
+	for (order = 0; order <= VBUDDY_MAX_ORDER; order++) {
+		b->free_head[order] = BUDDY_NIL;
+		b->nr_free[order] = 0;
+	}
+}
+
+/**
+ * buddy_add_span() - give the allocator a run of free frames
+ * @b: the allocator
+ * @pfn: first frame of the span
+ * @nr: number of frames
+ *
+ * The frames become free, as the largest naturally aligned blocks (up to
+ * VBUDDY_MAX_ORDER) that fit. Spans must be added in ascending @pfn order
+ * and must not overlap; they may touch, but blocks never merge across them.
+ *
+ * Return: 0; -EINVAL if @nr is 0, the span wraps, overlaps or comes before
+ * the last span; -ENOSPC if the frame or span storage is full.
+ */
+int buddy_add_span(struct buddy *b, unsigned long pfn, u32 nr)
+{
+	struct buddy_span *s;
+	u32 i;
+
+	if (!nr || pfn + nr - 1 < pfn)
+		return -EINVAL;
+	if (b->nr_spans) {
+		const struct buddy_span *last = &b->spans[b->nr_spans - 1];
+
+		if (pfn < last->pfn + last->nr)
+			return -EINVAL;
+	}
+	if (b->nr_spans == b->max_spans || nr > b->max_frames - b->nr_frames)
+		return -ENOSPC;
+
+	s = &b->spans[b->nr_spans++];
+	s->pfn = pfn;
+	s->nr = nr;
+	s->first = b->nr_frames;
+	b->nr_frames += nr;
+
+	for (i = 0; i < nr; i++) {
+		struct buddy_frame *f = &b->frames[s->first + i];
+
+		f->next = BUDDY_NIL;
+		f->prev = BUDDY_NIL;
+		f->order = 0;
+		f->state = BUDDY_TAIL;
+		f->tag = 0;
+		f->pad = 0;
+	}
+
+	for (i = 0; i < nr; ) {
+		unsigned int order = VBUDDY_MAX_ORDER;
+
+		while (order && !(((pfn + i) & (order_pages(order) - 1)) == 0 &&
+				  order_pages(order) <= nr - i))
+			order--;
+		free_list_add(b, s->first + i, order);
+		i += order_pages(order);
+	}
+	return 0;
+}
+
+/**
+ * buddy_alloc() - allocate a naturally aligned block
+ * @b: the allocator
+ * @order: order of the block, 0..VBUDDY_MAX_ORDER
+ * @pfn: where the block's first frame is stored
+ *
+ * Return: 0; -ERANGE if @order is above VBUDDY_MAX_ORDER; -ENOMEM if no free
+ * block of @order or larger exists.
+ */
+int buddy_alloc(struct buddy *b, unsigned int order, unsigned long *pfn)
+{
+	const struct buddy_span *s;
+	struct buddy_frame *f;
+	unsigned int o;
+	u32 idx;
+
+	if (order > VBUDDY_MAX_ORDER)
+		return -ERANGE;
+	for (o = order; o <= VBUDDY_MAX_ORDER; o++)
+		if (b->free_head[o] != BUDDY_NIL)
+			break;
+	if (o > VBUDDY_MAX_ORDER)
+		return -ENOMEM;
+
+	idx = b->free_head[o];
+	free_list_del(b, idx);
+	while (o > order) {
+		o--;
+		free_list_add(b, idx + (u32)order_pages(o), o);
+	}
+	f = &b->frames[idx];
+	f->order = order;
+	f->state = BUDDY_USED;
+	f->tag = 0;
+
+	s = span_of_index(b, idx);
+	*pfn = s->pfn + (idx - s->first);
+	return 0;
+}
+
+/**
+ * buddy_free() - free a block and merge it with its free buddies
+ * @b: the allocator
+ * @pfn: first frame of the block, as buddy_alloc() returned it
+ * @order: order it was allocated with
+ *
+ * Return: 0; -ERANGE for an order above VBUDDY_MAX_ORDER; -ENOENT if @pfn is
+ * in no span; -EALREADY if @pfn is already free (double free); -EFAULT if
+ * @pfn is inside an allocated block but not its first frame; -EINVAL if
+ * @pfn heads an allocated block of another order. On error nothing changes.
+ */
+int buddy_free(struct buddy *b, unsigned long pfn, unsigned int order)
+{
+	const struct buddy_span *s;
+	struct buddy_frame *f;
+	u32 idx;
+
+	if (order > VBUDDY_MAX_ORDER)
+		return -ERANGE;
+	s = span_of_pfn(b, pfn);
+	if (!s)
+		return -ENOENT;
+	idx = block_head(b, s, pfn);
+	if (idx == BUDDY_NIL)
+		return -EUCLEAN;
+	f = &b->frames[idx];
+	if (f->state == BUDDY_FREE)
+		return -EALREADY;
+	if (idx != pfn_to_index(s, pfn))
+		return -EFAULT;
+	if (f->order != order)
+		return -EINVAL;
+
+	f->state = BUDDY_TAIL;
+	while (order < VBUDDY_MAX_ORDER) {
+		unsigned long buddy = pfn ^ order_pages(order);
+		struct buddy_frame *bf;
+
+		if (!block_in_span(s, buddy, order))
+			break;
+		bf = &b->frames[pfn_to_index(s, buddy)];
+		if (bf->state != BUDDY_FREE || bf->order != order)
+			break;
+		free_list_del(b, pfn_to_index(s, buddy));
+		pfn &= ~order_pages(order);
+		order++;
+	}
+	free_list_add(b, pfn_to_index(s, pfn), order);
+	return 0;
+}
+
+/**
+ * buddy_gather() - take scattered frames, smallest free blocks first
+ * @b: the allocator
+ * @nr: how many frames
+ * @pfns: where the @nr frame numbers are stored, in the order taken
+ *
+ * For a caller that needs @nr frames but not contiguous ones. Whole free
+ * blocks are taken from the smallest order up, so the large blocks that
+ * contiguous requests need are split last. Each frame taken becomes an
+ * allocated block of order 0 of its own: free them one by one with
+ * buddy_free(b, pfn, 0), and they merge as usual.
+ *
+ * Return: 0; -EINVAL if @nr is 0; -ENOMEM if fewer than @nr frames are free,
+ * in which case nothing is taken.
+ */
+int buddy_gather(struct buddy *b, unsigned long nr, unsigned long *pfns)
+{
+	unsigned long got = 0;
+
+	if (!nr)
+		return -EINVAL;
+	if (nr > b->free_frames)
+		return -ENOMEM;
+
+	while (got < nr) {
+		unsigned int order = 0, want = ilog2(nr - got);
+		const struct buddy_span *s;
+		unsigned long pfn, i;
+		u32 idx;
+
+		while (b->free_head[order] == BUDDY_NIL)
+			order++;
+		if (order > want)
+			order = want;
+		/* Cannot fail: a block of @order or larger is free. */
+		if (buddy_alloc(b, order, &pfn))
+			return -EUCLEAN;
+
+		s = span_of_pfn(b, pfn);
+		idx = pfn_to_index(s, pfn);
+		for (i = 0; i < order_pages(order); i++) {
+			struct buddy_frame *f = &b->frames[idx + i];
+
+			f->order = 0;
+			f->state = BUDDY_USED;
+			f->tag = 0;
+			pfns[got++] = pfn + i;
+		}
+	}
+	return 0;
+}
+
+/**
+ * buddy_lookup() - find the block that contains a frame
+ * @b: the allocator
+ * @pfn: any frame
+ * @blk: where the block is described
+ *
+ * Return: 0; -ENOENT if @pfn is in no span.
+ */
+int buddy_lookup(const struct buddy *b, unsigned long pfn,
+		 struct buddy_block *blk)
+{
+	const struct buddy_span *s = span_of_pfn(b, pfn);
+	const struct buddy_frame *f;
+	u32 idx;
+
+	if (!s)
+		return -ENOENT;
+	idx = block_head(b, s, pfn);
+	if (idx == BUDDY_NIL)
+		return -EUCLEAN;
+	f = &b->frames[idx];
+	blk->pfn = s->pfn + (idx - s->first);
+	blk->order = f->order;
+	blk->state = f->state;
+	blk->tag = f->tag;
+	return 0;
+}
+
+/**
+ * buddy_set_tag() - label an allocated block
+ * @b: the allocator
+ * @pfn: first frame of an allocated block
+ * @tag: the label, returned by buddy_lookup(); 0 again after a new alloc
+ *
+ * Return: 0; -EINVAL if @pfn is not the head of an allocated block.
+ */
+int buddy_set_tag(struct buddy *b, unsigned long pfn, u8 tag)
+{
+	const struct buddy_span *s = span_of_pfn(b, pfn);
+	struct buddy_frame *f;
+
+	if (!s)
+		return -EINVAL;
+	f = &b->frames[pfn_to_index(s, pfn)];
+	if (f->state != BUDDY_USED)
+		return -EINVAL;
+	f->tag = tag;
+	return 0;
+}
+
+/**
+ * buddy_largest_free_order() - the order of the largest free block
+ * @b: the allocator
+ *
+ * Return: 0..VBUDDY_MAX_ORDER, or -1 when nothing is free.
+ */
+int buddy_largest_free_order(const struct buddy *b)
+{
+	int order;
+
+	for (order = VBUDDY_MAX_ORDER; order >= 0; order--)
+		if (b->free_head[order] != BUDDY_NIL)
+			return order;
+	return -1;
+}
+
+static int check_span(const struct buddy *b, const struct buddy_span *s,
+		      unsigned long *blocks)
+{
+	u32 i = 0;
+
+	while (i < s->nr) {
+		const struct buddy_frame *f = &b->frames[s->first + i];
+		unsigned long pfn = s->pfn + i;
+		unsigned int order = f->order;
+		u32 j;
+
+		if (f->state != BUDDY_FREE && f->state != BUDDY_USED) {
+			buddy_pr_err("frame %lu is in no block\n", pfn);
+			return -EUCLEAN;
+		}
+		if (order > VBUDDY_MAX_ORDER || (pfn & (order_pages(order) - 1)) ||
+		    !block_in_span(s, pfn, order)) {
+			buddy_pr_err("block %lu order %u is misplaced\n", pfn, order);
+			return -EUCLEAN;
+		}
+		for (j = 1; j < order_pages(order); j++) {
+			if (b->frames[s->first + i + j].state != BUDDY_TAIL) {
+				buddy_pr_err("block %lu order %u overlaps frame %lu\n",
+					     pfn, order, pfn + j);
+				return -EUCLEAN;
+			}
+		}
+		if (f->state == BUDDY_FREE) {
+			unsigned long buddy = pfn ^ order_pages(order);
+
+			blocks[order]++;
+			if (order < VBUDDY_MAX_ORDER && block_in_span(s, buddy, order)) {
+				const struct buddy_frame *bf =
+					&b->frames[pfn_to_index(s, buddy)];
+
+				if (bf->state == BUDDY_FREE && bf->order == order) {
+					buddy_pr_err("free buddies %lu and %lu order %u not merged\n",
+						     pfn, buddy, order);
+					return -EUCLEAN;
+				}
+			}
+		}
+		i += order_pages(order);
+	}
+	return 0;
+}
+
+static int check_list(const struct buddy *b, unsigned int order,
+		      unsigned long blocks)
+{
+	unsigned long n = 0;
+	u32 prev = BUDDY_NIL, idx;
+
+	for (idx = b->free_head[order]; idx != BUDDY_NIL; idx = b->frames[idx].next) {
+		const struct buddy_frame *f;
+
+		if (idx >= b->nr_frames || ++n > blocks) {
+			buddy_pr_err("order %u list runs past %lu blocks\n", order, blocks);
+			return -EUCLEAN;
+		}
+		f = &b->frames[idx];
+		if (f->state != BUDDY_FREE || f->order != order || f->prev != prev) {
+			buddy_pr_err("order %u list holds a bad entry (index %u)\n",
+				     order, idx);
+			return -EUCLEAN;
+		}
+		prev = idx;
+	}
+	if (n != blocks || n != b->nr_free[order]) {
+		buddy_pr_err("order %u: %lu free blocks, %lu listed, %lu counted\n",
+			     order, blocks, n, b->nr_free[order]);
+		return -EUCLEAN;
+	}
+	return 0;
+}
+
+/**
+ * buddy_check() - verify every invariant of the allocator
+ * @b: the allocator
+ *
+ * Spans ascend without overlap and fill the frame array; every frame
+ * belongs to exactly one naturally aligned block inside its span; no two
+ * free buddies of the same order are left unmerged; each order's list holds
+ * exactly that order's free blocks, correctly linked; the free counters
+ * match. Costs O(frames). The first violation found is printed.
+ *
+ * Return: 0, or -EUCLEAN if an invariant does not hold.
+ */
+int buddy_check(const struct buddy *b)
+{
+	unsigned long blocks[VBUDDY_NR_ORDERS] = { 0 };
+	unsigned long free_frames = 0;
+	unsigned int order;
+	u32 i, first = 0;
+	int ret;
+
+	for (i = 0; i < b->nr_spans; i++) {
+		const struct buddy_span *s = &b->spans[i];
+
+		if (s->first != first || !s->nr ||
+		    (i && s->pfn < b->spans[i - 1].pfn + b->spans[i - 1].nr)) {
+			buddy_pr_err("span %u (pfn %lu) is misplaced\n", i, s->pfn);
+			return -EUCLEAN;
+		}
+		first += s->nr;
+		ret = check_span(b, s, blocks);
+		if (ret)
+			return ret;
+	}
+	if (first != b->nr_frames) {
+		buddy_pr_err("spans hold %u frames, %u recorded\n", first, b->nr_frames);
+		return -EUCLEAN;
+	}
+	for (order = 0; order <= VBUDDY_MAX_ORDER; order++) {
+		ret = check_list(b, order, blocks[order]);
+		if (ret)
+			return ret;
+		free_frames += blocks[order] << order;
+	}
+	if (free_frames != b->free_frames) {
+		buddy_pr_err("%lu frames free, %lu recorded\n", free_frames, b->free_frames);
+		return -EUCLEAN;
+	}
+	return 0;
+}
+
+/**
+ * buddy_strerror() - what an error of this file means
+ * @err: a negative errno returned by a buddy_*() function
+ *
+ * Return: a short phrase for reports.
+ */
+const char *buddy_strerror(int err)
+{
+	switch (err) {
+	case 0:
+		return "no error";
+	case -ERANGE:
+		return "order above the maximum";
+	case -ENOENT:
+		return "page not in this pool";
+	case -EALREADY:
+		return "double free";
+	case -EFAULT:
+		return "not the first page of a block";
+	case -EINVAL:
+		return "wrong order for this block";
+	case -ENOMEM:
+		return "no free block large enough";
+	case -ENOSPC:
+		return "no room for another span";
+	case -EUCLEAN:
+		return "allocator state is corrupt";
+	default:
+		return "unknown error";
+	}
+}

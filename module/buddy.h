@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vbuddy core: a binary buddy allocator over page frame numbers.
+ *
+ * The core knows nothing about struct page, locks or memory allocation: the
+ * caller hands it the storage for its per-frame and per-span bookkeeping and
+ * serialises every call (the kernel takes the pool lock, userspace tests are
+ * single threaded). The same file builds in the kernel and in userspace
+ * (tools/testing/vbuddy/), through module/buddy_shim.h only.
+ */
+#ifndef _VBUDDY_BUDDY_H
+#define _VBUDDY_BUDDY_H
+
+#include "buddy_shim.h"
+
+/* Also in vbuddy.h, the public header; the two must agree. */
+#ifndef VBUDDY_MAX_ORDER
+#define VBUDDY_MAX_ORDER	10
+#endif
+#define VBUDDY_NR_ORDERS	(VBUDDY_MAX_ORDER + 1)
+
+/* "No frame" in a free list link; frame indices are u32. */
+#define BUDDY_NIL		((u32)~0U)
+
+/* What a frame is; only the first frame of a block is a head. */
+enum buddy_state {
+	BUDDY_TAIL = 0,		/* inside a block, not its first frame */
+	BUDDY_FREE,		/* head of a free block, on free_head[order] */
+	BUDDY_USED,		/* head of an allocated block */
+};
+
+/**
+ * struct buddy_frame - bookkeeping for one page frame
+ * @next: next free block of the same order (frame index), if @state is FREE
+ * @prev: previous free block of the same order (frame index), if FREE
+ * @order: order of the block this frame heads, if it is a head
+ * @state: an enum buddy_state
+ * @tag: the caller's label for a USED block (what it is used for); 0 on alloc
+ * @pad: unused
+ */
+struct buddy_frame {
+	u32 next;
+	u32 prev;
+	u8 order;
+	u8 state;
+	u8 tag;
+	u8 pad;
+};
+
+/**
+ * struct buddy_span - a run of consecutive frames owned by the allocator
+ * @pfn: first frame number of the span
+ * @nr: number of frames in the span
+ * @first: index of the span's first frame in &struct buddy.frames
+ *
+ * Spans need not be adjacent, and blocks never merge across a span edge even
+ * when the frame numbers of two spans touch.
+ */
+struct buddy_span {
+	unsigned long pfn;
+	u32 nr;
+	u32 first;
+};
+
+/**
+ * struct buddy - one buddy allocator
+ * @frames: bookkeeping for every frame of every span (caller's storage)
+ * @spans: spans sorted by @pfn (caller's storage)
+ * @max_frames: capacity of @frames
+ * @max_spans: capacity of @spans
+ * @nr_frames: frames in use in @frames (sum of all span sizes)
+ * @nr_spans: spans in @spans
+ * @free_frames: frames in free blocks
+ * @free_head: first free block of each order (frame index) or BUDDY_NIL
+ * @nr_free: free blocks of each order
+ */
+struct buddy {
+	struct buddy_frame *frames;
+	struct buddy_span *spans;
+	u32 max_frames;
+	u32 max_spans;
+	u32 nr_frames;
+	u32 nr_spans;
+	unsigned long free_frames;
+	u32 free_head[VBUDDY_NR_ORDERS];
+	unsigned long nr_free[VBUDDY_NR_ORDERS];
+};
+
+/**
+ * struct buddy_block - what buddy_lookup() found
+ * @pfn: first frame of the block
+ * @order: order of the block
+ * @state: BUDDY_FREE or BUDDY_USED
+ * @tag: the tag set by buddy_set_tag() (USED blocks)
+ */
+struct buddy_block {
+	unsigned long pfn;
+	unsigned int order;
+	enum buddy_state state;
+	u8 tag;
+};
+
+void buddy_init(struct buddy *b, struct buddy_frame *frames, u32 max_frames,
+		struct buddy_span *spans, u32 max_spans);
+int buddy_add_span(struct buddy *b, unsigned long pfn, u32 nr);
+int buddy_alloc(struct buddy *b, unsigned int order, unsigned long *pfn);
+int buddy_free(struct buddy *b, unsigned long pfn, unsigned int order);
+int buddy_gather(struct buddy *b, unsigned long nr, unsigned long *pfns);
+int buddy_lookup(const struct buddy *b, unsigned long pfn,
+		 struct buddy_block *blk);
+int buddy_set_tag(struct buddy *b, unsigned long pfn, u8 tag);
+int buddy_largest_free_order(const struct buddy *b);
+int buddy_check(const struct buddy *b);
+const char *buddy_strerror(int err);
+
+#endif /* _VBUDDY_BUDDY_H */

@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vbuddy pools: pages taken from the kernel, handed out by the buddy core.
+ *
+ * Locking (outermost first):
+ *
+ *   vbuddy_pools_lock (mutex)   the list of pools; create, destroy, unload
+ *     pool->lock (spinlock, irqsave)   the pool's buddy allocator and stats
+ *
+ * pool->lock is only ever held around the buddy core, which neither sleeps
+ * nor allocates, so every allocation and free works from any context.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/err.h>
+#include <linux/highmem.h>
+#include <linux/lockdep.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/string.h>
+
+#include "vbuddy_internal.h"
+
+static unsigned long pool_pages = 4096;
+module_param(pool_pages, ulong, 0444);
+MODULE_PARM_DESC(pool_pages, "pages in the default pool (default 4096 = 16 MiB)");
+
+/* Pools get no more pages than the core's u32 frame indices can name. */
+#define VBUDDY_MAX_POOL_PAGES	(1UL << 30)
+
+static DEFINE_MUTEX(vbuddy_pools_lock);
+static LIST_HEAD(vbuddy_pools);		/* guarded by vbuddy_pools_lock */
+static struct vbuddy_pool *default_pool;	/* set once at module init */
+
+const char *const vbuddy_event_names[VBUDDY_EV_NR] = {
+	[VBUDDY_EV_FREE]	= "free",
+	[VBUDDY_EV_BAD_INPUT]	= "bad_input",
+};
+
+/**
+ * vbuddy_report() - report a misuse of a pool, which the caller refuses
+ * @pool: the pool misused
+ * @fmt: what was wrong, printf style
+ *
+ * The first report after boot warns with a backtrace, later ones print one
+ * rate-limited line each; every one is counted in the pool's stats. A test
+ * that provokes reports on purpose marks its pool with
+ * vbuddy_pool_expect_reports(), and then they are logged at info level.
+ */
+void vbuddy_report(struct vbuddy_pool *pool, const char *fmt, ...)
+{
+	static bool warned;
+	struct va_format vaf;
+	unsigned long flags;
+	va_list args;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	pool->stats.events[VBUDDY_EV_BAD_INPUT]++;
+	spin_unlock_irqrestore(&pool->lock, flags);
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	if (READ_ONCE(pool->quiet))
+		pr_info("pool %s: expected report: %pV\n", pool->name, &vaf);
+	else if (!xchg(&warned, true))
+		WARN(1, KBUILD_MODNAME ": pool %s: %pV\n", pool->name, &vaf);
+	else
+		pr_err_ratelimited("pool %s: %pV\n", pool->name, &vaf);
+	va_end(args);
+}
+
+static int chunk_cmp(const void *a, const void *b)
+{
+	unsigned long pa = page_to_pfn(((const struct vbuddy_chunk *)a)->page);
+	unsigned long pb = page_to_pfn(((const struct vbuddy_chunk *)b)->page);
+
+	return pa < pb ? -1 : pa > pb;
+}
+
+static void pool_free_chunks(struct vbuddy_chunk *chunks, unsigned int nr)
+{
+	unsigned int i;
+	unsigned long j;
+
+	for (i = 0; i < nr; i++)
+		for (j = 0; j < 1UL << chunks[i].order; j++)
+			__free_page(nth_page(chunks[i].page, j));
+}
+
+/*
+ * Take @nr_pages from the kernel in the largest pieces it will give: each
+ * order is tried until it fails, then the next smaller one. The pieces are
+ * chained through page->lru of their first page (ours until freed) and then
+ * laid out in an array sorted by pfn, as the buddy core wants its spans.
+ */
+static int pool_take_pages(struct vbuddy_pool *pool, unsigned long nr_pages)
+{
+	unsigned int order = min_t(unsigned int, VBUDDY_MAX_ORDER, MAX_PAGE_ORDER);
+	struct page *page, *next;
+	unsigned long left = nr_pages;
+	unsigned int nr = 0, i;
+	LIST_HEAD(pieces);
+
+	while (left) {
+		gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
+
+		while (order && (1UL << order) > left)
+			order--;
+		if (order)
+			gfp |= __GFP_NORETRY;
+		page = alloc_pages(gfp, order);
+		if (!page) {
+			if (!order)
+				goto nomem;
+			order--;
+			continue;
+		}
+		set_page_private(page, order);
+		list_add_tail(&page->lru, &pieces);
+		left -= 1UL << order;
+		nr++;
+	}
+
+	pool->chunks = kvcalloc(nr, sizeof(*pool->chunks), GFP_KERNEL);
+	if (!pool->chunks)
+		goto nomem;
+	i = 0;
+	list_for_each_entry_safe(page, next, &pieces, lru) {
+		list_del(&page->lru);
+		pool->chunks[i].page = page;
+		pool->chunks[i].order = page_private(page);
+		set_page_private(page, 0);
+		split_page(page, pool->chunks[i].order);
+		i++;
+	}
+	pool->nr_chunks = nr;
+	sort(pool->chunks, nr, sizeof(*pool->chunks), chunk_cmp, NULL);
+	return 0;
+
+nomem:
+	list_for_each_entry_safe(page, next, &pieces, lru) {
+		list_del(&page->lru);
+		order = page_private(page);
+		set_page_private(page, 0);
+		__free_pages(page, order);
+	}
+	return -ENOMEM;
+}
+
+static void pool_free(struct vbuddy_pool *pool)
+{
+	if (pool->chunks)
+		pool_free_chunks(pool->chunks, pool->nr_chunks);
+	kvfree(pool->chunks);
+	kvfree(pool->buddy.frames);
+	kvfree(pool->buddy.spans);
+	kfree(pool);
+}
+
+static struct vbuddy_pool *pool_find(const char *name)
+{
+	struct vbuddy_pool *pool;
+
+	lockdep_assert_held(&vbuddy_pools_lock);
+	list_for_each_entry(pool, &vbuddy_pools, node)
+		if (!strcmp(pool->name, name))
+			return pool;
+	return NULL;
+}
+
+/**
+ * vbuddy_pool_create() - create a pool of pages
+ * @name: a unique name, shorter than VBUDDY_NAME_LEN
+ * @nr_pages: how many pages the pool takes from the kernel
+ *
+ * The pages are taken now, in the largest pieces the kernel will give, and
+ * stay with the pool until vbuddy_pool_destroy(). Pieces need not be
+ * adjacent; blocks never merge across them, so a pool whose pieces are
+ * smaller than 2^VBUDDY_MAX_ORDER pages has no block of that order.
+ *
+ * Context: Process context; may sleep.
+ * Return: the pool, or ERR_PTR(-EINVAL) for a missing or too long @name or
+ * a @nr_pages of 0 or above 2^30, ERR_PTR(-EEXIST) if a pool of that name
+ * exists, ERR_PTR(-ENOMEM) if the kernel cannot give the pages.
+ */
+struct vbuddy_pool *vbuddy_pool_create(const char *name, unsigned long nr_pages)
+{
+	struct buddy_frame *frames;
+	struct buddy_span *spans;
+	struct vbuddy_pool *pool;
+	unsigned int i;
+	int ret;
+
+	might_sleep();
+	if (!name || !*name || strnlen(name, VBUDDY_NAME_LEN) == VBUDDY_NAME_LEN)
+		return ERR_PTR(-EINVAL);
+	if (!nr_pages || nr_pages > VBUDDY_MAX_POOL_PAGES)
+		return ERR_PTR(-EINVAL);
+
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	if (!pool)
+		return ERR_PTR(-ENOMEM);
+	spin_lock_init(&pool->lock);
+	INIT_LIST_HEAD(&pool->node);
+	strscpy(pool->name, name, sizeof(pool->name));
+	pool->nr_pages = nr_pages;
+
+	ret = pool_take_pages(pool, nr_pages);
+	if (ret)
+		goto fail;
+	ret = -ENOMEM;
+	frames = kvcalloc(nr_pages, sizeof(*frames), GFP_KERNEL);
+	spans = kvcalloc(pool->nr_chunks, sizeof(*spans), GFP_KERNEL);
+	buddy_init(&pool->buddy, frames, nr_pages, spans, pool->nr_chunks);
+	if (!frames || !spans)
+		goto fail;
+	for (i = 0; i < pool->nr_chunks; i++) {
+		ret = buddy_add_span(&pool->buddy, page_to_pfn(pool->chunks[i].page),
+				     1U << pool->chunks[i].order);
+		if (WARN_ON_ONCE(ret))
+			goto fail;
+	}
+
+	mutex_lock(&vbuddy_pools_lock);
+	if (pool_find(name)) {
+		mutex_unlock(&vbuddy_pools_lock);
+		ret = -EEXIST;
+		goto fail;
+	}
+	list_add_tail(&pool->node, &vbuddy_pools);
+	mutex_unlock(&vbuddy_pools_lock);
+	return pool;
+
+fail:
+	pool_free(pool);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(vbuddy_pool_create);
+
+/**
+ * vbuddy_pool_destroy() - give a pool's pages back to the kernel
+ * @pool: a pool from vbuddy_pool_create(), or NULL (nothing is done)
+ *
+ * Refused, with a report, while any block of the pool is still allocated:
+ * the pool then stays usable, and may be destroyed once everything is
+ * freed. The default pool cannot be destroyed; it goes with the module.
+ *
+ * Context: Process context; may sleep. No allocation or free on @pool may
+ * run concurrently.
+ */
+void vbuddy_pool_destroy(struct vbuddy_pool *pool)
+{
+	unsigned long free_pages;
+
+	might_sleep();
+	if (IS_ERR_OR_NULL(pool))
+		return;
+	if (pool == default_pool) {
+		vbuddy_report(pool, "destroy refused: the default pool belongs to the module");
+		return;
+	}
+	free_pages = vbuddy_pool_free_pages(pool);
+	if (free_pages != pool->nr_pages) {
+		vbuddy_report(pool, "destroy refused: %lu of %lu pages still allocated",
+			      pool->nr_pages - free_pages, pool->nr_pages);
+		return;
+	}
+	mutex_lock(&vbuddy_pools_lock);
+	list_del(&pool->node);
+	mutex_unlock(&vbuddy_pools_lock);
+	pool_free(pool);
+}
+EXPORT_SYMBOL_GPL(vbuddy_pool_destroy);
+
+/**
+ * vbuddy_default_pool() - the pool the module creates at load time
+ *
+ * Context: Any context.
+ * Return: the default pool, of pool_pages pages; it lives as long as the
+ * module.
+ */
+struct vbuddy_pool *vbuddy_default_pool(void)
+{
+	return default_pool;
+}
+EXPORT_SYMBOL_GPL(vbuddy_default_pool);
+
+/**
+ * vbuddy_alloc_pages() - allocate 2^@order physically contiguous pages
+ * @pool: the pool
+ * @gfp: GFP flags: __GFP_ZERO zeroes the pages, __GFP_NOWARN silences the
+ *       failure message; whether the caller may sleep is checked as for
+ *       alloc_pages(), but the pool itself never sleeps
+ * @order: 0..VBUDDY_MAX_ORDER
+ *
+ * The block is naturally aligned: its first pfn is a multiple of 2^@order.
+ * Every page of it is a page of its own (refcount 1), as after split_page().
+ *
+ * Context: Any context, with a @gfp that says so (GFP_ATOMIC, GFP_NOWAIT).
+ * Return: the first page of the block, or NULL if the pool has no free block
+ * of @order or larger, or @order is above VBUDDY_MAX_ORDER (reported).
+ */
+struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
+				unsigned int order)
+{
+	unsigned long flags, pfn, i;
+	struct page *page;
+	int ret;
+
+	might_alloc(gfp);
+	if (order > VBUDDY_MAX_ORDER) {
+		vbuddy_report(pool, "allocation of order %u refused: the maximum is %u",
+			      order, VBUDDY_MAX_ORDER);
+		return NULL;
+	}
+
+	spin_lock_irqsave(&pool->lock, flags);
+	ret = buddy_alloc(&pool->buddy, order, &pfn);
+	if (ret)
+		pool->stats.alloc_fail[order]++;
+	else
+		pool->stats.alloc[order]++;
+	spin_unlock_irqrestore(&pool->lock, flags);
+
+	if (ret) {
+		if (!(gfp & __GFP_NOWARN))
+			pr_warn_ratelimited("pool %s: no free block of order %u\n",
+					    pool->name, order);
+		return NULL;
+	}
+
+	page = pfn_to_page(pfn);
+	if (gfp & __GFP_ZERO)
+		for (i = 0; i < 1UL << order; i++)
+			clear_highpage(nth_page(page, i));
+	return page;
+}
+EXPORT_SYMBOL_GPL(vbuddy_alloc_pages);
+
+/**
+ * vbuddy_free_pages() - give back a block from vbuddy_alloc_pages()
+ * @pool: the pool it came from
+ * @page: the first page of the block, or NULL (nothing is done)
+ * @order: the order it was allocated with
+ *
+ * A page that is not the first page of an allocated block of this pool and
+ * @order, or is freed twice, is reported and the free refused; the pool is
+ * left as it was.
+ *
+ * Context: Any context.
+ */
+void vbuddy_free_pages(struct vbuddy_pool *pool, struct page *page,
+		       unsigned int order)
+{
+	unsigned long flags, pfn;
+	int ret;
+
+	if (!page)
+		return;
+	pfn = page_to_pfn(page);
+	spin_lock_irqsave(&pool->lock, flags);
+	ret = buddy_free(&pool->buddy, pfn, order);
+	if (!ret)
+		pool->stats.events[VBUDDY_EV_FREE]++;
+	spin_unlock_irqrestore(&pool->lock, flags);
+
+	if (ret)
+		vbuddy_report(pool, "free of pfn %#lx order %u refused: %s",
+			      pfn, order, buddy_strerror(ret));
+}
+EXPORT_SYMBOL_GPL(vbuddy_free_pages);
+
+/**
+ * vbuddy_pool_expect_reports() - mark reports on a pool as provoked by a test
+ * @pool: the pool
+ * @quiet: true while the test provokes reports on purpose
+ */
+void vbuddy_pool_expect_reports(struct vbuddy_pool *pool, bool quiet)
+{
+	WRITE_ONCE(pool->quiet, quiet);
+}
+EXPORT_SYMBOL_NS_GPL(vbuddy_pool_expect_reports, VBUDDY_INTERNAL);
+
+/**
+ * vbuddy_pool_check() - run the buddy core's invariant checker on a pool
+ * @pool: the pool
+ *
+ * Context: Any context; holds the pool lock for O(pages).
+ * Return: 0, or -EUCLEAN (the violation is printed).
+ */
+int vbuddy_pool_check(struct vbuddy_pool *pool)
+{
+	unsigned long flags;
+	int ret;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	ret = buddy_check(&pool->buddy);
+	spin_unlock_irqrestore(&pool->lock, flags);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(vbuddy_pool_check, VBUDDY_INTERNAL);
+
+/**
+ * vbuddy_pool_free_pages() - how many pages of a pool are free
+ * @pool: the pool
+ *
+ * Return: free pages, a snapshot.
+ */
+unsigned long vbuddy_pool_free_pages(struct vbuddy_pool *pool)
+{
+	unsigned long flags, nr;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	nr = pool->buddy.free_frames;
+	spin_unlock_irqrestore(&pool->lock, flags);
+	return nr;
+}
+EXPORT_SYMBOL_NS_GPL(vbuddy_pool_free_pages, VBUDDY_INTERNAL);
+
+/**
+ * vbuddy_pool_nr_pages() - how many pages a pool holds
+ * @pool: the pool
+ *
+ * Return: the pool's size in pages, fixed at creation.
+ */
+unsigned long vbuddy_pool_nr_pages(struct vbuddy_pool *pool)
+{
+	return pool->nr_pages;
+}
+EXPORT_SYMBOL_NS_GPL(vbuddy_pool_nr_pages, VBUDDY_INTERNAL);
+
+/**
+ * vbuddy_pool_nr_free() - free blocks per order, as /proc/buddyinfo shows
+ * @pool: the pool
+ * @nr_free: where the counts of orders 0..VBUDDY_MAX_ORDER are stored
+ */
+void vbuddy_pool_nr_free(struct vbuddy_pool *pool,
+			 unsigned long nr_free[VBUDDY_NR_ORDERS])
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	memcpy(nr_free, pool->buddy.nr_free, sizeof(pool->buddy.nr_free));
+	spin_unlock_irqrestore(&pool->lock, flags);
+}
+EXPORT_SYMBOL_NS_GPL(vbuddy_pool_nr_free, VBUDDY_INTERNAL);
+
+/**
+ * vbuddy_pool_get_stats() - a snapshot of a pool's counters
+ * @pool: the pool
+ * @stats: where they are copied
+ */
+void vbuddy_pool_get_stats(struct vbuddy_pool *pool, struct vbuddy_stats *stats)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	*stats = pool->stats;
+	spin_unlock_irqrestore(&pool->lock, flags);
+}
+EXPORT_SYMBOL_NS_GPL(vbuddy_pool_get_stats, VBUDDY_INTERNAL);
+
+static int __init vbuddy_init(void)
+{
+	struct vbuddy_pool *pool;
+
+	pool = vbuddy_pool_create("default", pool_pages);
+	if (IS_ERR(pool)) {
+		pr_err("cannot create the default pool of %lu pages: %pe\n",
+		       pool_pages, pool);
+		return PTR_ERR(pool);
+	}
+	default_pool = pool;
+	pr_info("default pool: %lu pages in %u pieces\n", pool->nr_pages,
+		pool->nr_chunks);
+	return 0;
+}
+module_init(vbuddy_init);
+
+/*
+ * Every module that used our symbols is gone by now, so whatever a pool
+ * still has allocated is leaked: report it, and give the pages back all the
+ * same, so that unloading never leaks the kernel's memory.
+ */
+static void __exit vbuddy_exit(void)
+{
+	struct vbuddy_pool *pool, *tmp;
+	unsigned long free_pages;
+
+	mutex_lock(&vbuddy_pools_lock);
+	list_for_each_entry_safe(pool, tmp, &vbuddy_pools, node) {
+		free_pages = vbuddy_pool_free_pages(pool);
+		if (pool != default_pool)
+			vbuddy_report(pool, "still exists at unload; destroying it");
+		if (free_pages != pool->nr_pages)
+			vbuddy_report(pool, "%lu pages still allocated at unload; freeing them",
+				      pool->nr_pages - free_pages);
+		list_del(&pool->node);
+		pool_free(pool);
+	}
+	mutex_unlock(&vbuddy_pools_lock);
+}
+module_exit(vbuddy_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("vbuddy: a buddy page allocator over a pool, with GFP_VIRTOK");

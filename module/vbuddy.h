@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vbuddy: a buddy page allocator over a pool of pages it owns.
+ *
+ * A pool takes its pages from the kernel once, when it is created, and hands
+ * out naturally aligned blocks of 2^order pages until it is destroyed. Pools
+ * are independent: each has its own pages, lock and statistics. The module
+ * creates a default pool at load time (module parameter pool_pages).
+ *
+ * struct vbuddy_pool is opaque: use it only through these functions.
+ */
+#ifndef _VBUDDY_H
+#define _VBUDDY_H
+
+#include <linux/gfp.h>
+#include <linux/types.h>
+
+struct page;
+struct vbuddy_pool;
+
+/* The largest block is 2^VBUDDY_MAX_ORDER pages (4 MiB with 4 KiB pages). */
+#define VBUDDY_MAX_ORDER	10
+
+/* Longest pool name, with its NUL. */
+#define VBUDDY_NAME_LEN		32
+
+struct vbuddy_pool *vbuddy_pool_create(const char *name, unsigned long nr_pages);
+void vbuddy_pool_destroy(struct vbuddy_pool *pool);
+struct vbuddy_pool *vbuddy_default_pool(void);
+
+struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
+				unsigned int order);
+void vbuddy_free_pages(struct vbuddy_pool *pool, struct page *page,
+		       unsigned int order);
+
+#endif /* _VBUDDY_H */

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vbuddy internals shared by the files of vbuddy.ko and, through the
+ * VBUDDY_INTERNAL symbol namespace, by its test modules. Not an API.
+ */
+#ifndef _VBUDDY_INTERNAL_H
+#define _VBUDDY_INTERNAL_H
+
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+#include "vbuddy.h"
+#include "buddy.h"
+
+/* Events counted per pool, each with a stable name in vbuddy_event_names. */
+enum vbuddy_event {
+	VBUDDY_EV_FREE,		/* blocks given back */
+	VBUDDY_EV_BAD_INPUT,	/* misuse reported and refused */
+	VBUDDY_EV_NR,
+};
+
+extern const char *const vbuddy_event_names[VBUDDY_EV_NR];
+
+/**
+ * struct vbuddy_stats - what a pool counts
+ * @alloc: contiguous allocations served, per order
+ * @alloc_fail: contiguous allocations refused for lack of a block, per order
+ * @events: the events of enum vbuddy_event
+ */
+struct vbuddy_stats {
+	unsigned long alloc[VBUDDY_NR_ORDERS];
+	unsigned long alloc_fail[VBUDDY_NR_ORDERS];
+	unsigned long events[VBUDDY_EV_NR];
+};
+
+/**
+ * struct vbuddy_chunk - pages the pool took from the kernel in one piece
+ * @page: first page (split with split_page(), so every page stands alone)
+ * @order: the piece was 2^@order pages
+ */
+struct vbuddy_chunk {
+	struct page *page;
+	unsigned int order;
+};
+
+/**
+ * struct vbuddy_pool - a pool of pages with its own buddy allocator
+ * @lock: guards @buddy and @stats; taken with interrupts disabled, so the
+ *        pool serves any context
+ * @buddy: the allocator, over the page frame numbers of @chunks
+ * @stats: counters
+ * @nr_pages: pages in the pool; fixed at creation
+ * @nr_chunks: entries in @chunks; fixed at creation
+ * @chunks: the pages taken from the kernel, by ascending pfn; fixed
+ * @quiet: reports are expected (a test provoking them): log them at info
+ *         level and without a backtrace; otherwise the first one warns
+ * @node: entry on the list of pools, guarded by vbuddy_pools_lock
+ * @name: the pool's name; fixed at creation
+ */
+struct vbuddy_pool {
+	spinlock_t lock;
+	struct buddy buddy;
+	struct vbuddy_stats stats;
+
+	unsigned long nr_pages;
+	unsigned int nr_chunks;
+	struct vbuddy_chunk *chunks;
+	bool quiet;
+	struct list_head node;
+	char name[VBUDDY_NAME_LEN];
+};
+
+__printf(2, 3)
+void vbuddy_report(struct vbuddy_pool *pool, const char *fmt, ...);
+
+/* For tests, debugfs and the smoke client; exported to VBUDDY_INTERNAL. */
+void vbuddy_pool_expect_reports(struct vbuddy_pool *pool, bool quiet);
+int vbuddy_pool_check(struct vbuddy_pool *pool);
+unsigned long vbuddy_pool_free_pages(struct vbuddy_pool *pool);
+unsigned long vbuddy_pool_nr_pages(struct vbuddy_pool *pool);
+void vbuddy_pool_nr_free(struct vbuddy_pool *pool,
+			 unsigned long nr_free[VBUDDY_NR_ORDERS]);
+void vbuddy_pool_get_stats(struct vbuddy_pool *pool, struct vbuddy_stats *stats);
+
+#endif /* _VBUDDY_INTERNAL_H */
