@@ -272,18 +272,8 @@ int buddy_alloc(struct buddy *b, unsigned int order, unsigned long *pfn)
 	return 0;
 }
 
-/**
- * buddy_free() - free a block and merge it with its free buddies
- * @b: the allocator
- * @pfn: first frame of the block, as buddy_alloc() returned it
- * @order: order it was allocated with
- *
- * Return: 0; -ERANGE for an order above VBUDDY_MAX_ORDER; -ENOENT if @pfn is
- * in no span; -EALREADY if @pfn is already free (double free); -EFAULT if
- * @pfn is inside an allocated block but not its first frame; -EINVAL if
- * @pfn heads an allocated block of another order. On error nothing changes.
- */
-int buddy_free(struct buddy *b, unsigned long pfn, unsigned int order)
+static int __buddy_free(struct buddy *b, unsigned long pfn, unsigned int order,
+			int tag)
 {
 	const struct buddy_span *s;
 	struct buddy_frame *f;
@@ -304,6 +294,8 @@ int buddy_free(struct buddy *b, unsigned long pfn, unsigned int order)
 		return -EFAULT;
 	if (f->order != order)
 		return -EINVAL;
+	if (tag >= 0 && f->tag != tag)
+		return -EPERM;
 
 	f->state = BUDDY_TAIL;
 	while (order < VBUDDY_MAX_ORDER) {
@@ -321,6 +313,37 @@ int buddy_free(struct buddy *b, unsigned long pfn, unsigned int order)
 	}
 	free_list_add(b, pfn_to_index(s, pfn), order);
 	return 0;
+}
+
+/**
+ * buddy_free() - free a block and merge it with its free buddies
+ * @b: the allocator
+ * @pfn: first frame of the block, as buddy_alloc() returned it
+ * @order: order it was allocated with
+ *
+ * Return: 0; -ERANGE for an order above VBUDDY_MAX_ORDER; -ENOENT if @pfn is
+ * in no span; -EALREADY if @pfn is already free (double free); -EFAULT if
+ * @pfn is inside an allocated block but not its first frame; -EINVAL if
+ * @pfn heads an allocated block of another order. On error nothing changes.
+ */
+int buddy_free(struct buddy *b, unsigned long pfn, unsigned int order)
+{
+	return __buddy_free(b, pfn, order, -1);
+}
+
+/**
+ * buddy_free_tagged() - buddy_free() for a block of a known kind
+ * @b: the allocator
+ * @pfn: first frame of the block
+ * @order: order it was allocated with
+ * @tag: the tag the block must carry (see buddy_set_tag())
+ *
+ * Return: as buddy_free(), and -EPERM if the block's tag is not @tag.
+ */
+int buddy_free_tagged(struct buddy *b, unsigned long pfn, unsigned int order,
+		      u8 tag)
+{
+	return __buddy_free(b, pfn, order, tag);
 }
 
 /**
@@ -397,6 +420,7 @@ int buddy_lookup(const struct buddy *b, unsigned long pfn,
 		return -EUCLEAN;
 	f = &b->frames[idx];
 	blk->pfn = s->pfn + (idx - s->first);
+	blk->index = idx;
 	blk->order = f->order;
 	blk->state = f->state;
 	blk->tag = f->tag;
@@ -594,6 +618,8 @@ const char *buddy_strerror(int err)
 		return "no room for another span";
 	case -EUCLEAN:
 		return "allocator state is corrupt";
+	case -EPERM:
+		return "block belongs to another interface";
 	default:
 		return "unknown error";
 	}

@@ -89,12 +89,14 @@ struct buddy {
 /**
  * struct buddy_block - what buddy_lookup() found
  * @pfn: first frame of the block
+ * @index: the frame index of @pfn (0..nr_frames-1, stable for the pool)
  * @order: order of the block
  * @state: BUDDY_FREE or BUDDY_USED
  * @tag: the tag set by buddy_set_tag() (USED blocks)
  */
 struct buddy_block {
 	unsigned long pfn;
+	u32 index;
 	unsigned int order;
 	enum buddy_state state;
 	u8 tag;
@@ -105,6 +107,8 @@ void buddy_init(struct buddy *b, struct buddy_frame *frames, u32 max_frames,
 int buddy_add_span(struct buddy *b, unsigned long pfn, u32 nr);
 int buddy_alloc(struct buddy *b, unsigned int order, unsigned long *pfn);
 int buddy_free(struct buddy *b, unsigned long pfn, unsigned int order);
+int buddy_free_tagged(struct buddy *b, unsigned long pfn, unsigned int order,
+		      u8 tag);
 int buddy_gather(struct buddy *b, unsigned long nr, unsigned long *pfns);
 int buddy_lookup(const struct buddy *b, unsigned long pfn,
 		 struct buddy_block *blk);

@@ -16,6 +16,7 @@
 #include <linux/err.h>
 #include <linux/highmem.h>
 #include <linux/lockdep.h>
+#include <linux/maple_tree.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -36,6 +37,13 @@ MODULE_PARM_DESC(pool_pages, "pages in the default pool (default 4096 = 16 MiB)"
 static DEFINE_MUTEX(vbuddy_pools_lock);
 static LIST_HEAD(vbuddy_pools);		/* guarded by vbuddy_pools_lock */
 static struct vbuddy_pool *default_pool;	/* set once at module init */
+
+/*
+ * Which pool owns a pfn: one range per chunk, so vbuddy_kfree() finds the
+ * pool from a pointer alone. Written under vbuddy_pools_lock, read under
+ * RCU from any context.
+ */
+static DEFINE_MTREE(vbuddy_pfns);
 
 const char *const vbuddy_event_names[VBUDDY_EV_NR] = {
 	[VBUDDY_EV_FREE]	= "free",
@@ -153,10 +161,54 @@ nomem:
 	return -ENOMEM;
 }
 
+static void pool_unregister(struct vbuddy_pool *pool)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&vbuddy_pools_lock);
+	for (i = 0; i < pool->nr_chunks; i++)
+		mtree_erase(&vbuddy_pfns, page_to_pfn(pool->chunks[i].page));
+}
+
+static int pool_register(struct vbuddy_pool *pool)
+{
+	unsigned int i;
+	int ret = 0;
+
+	lockdep_assert_held(&vbuddy_pools_lock);
+	for (i = 0; i < pool->nr_chunks; i++) {
+		unsigned long pfn = page_to_pfn(pool->chunks[i].page);
+
+		ret = mtree_insert_range(&vbuddy_pfns, pfn,
+					 pfn + (1UL << pool->chunks[i].order) - 1,
+					 pool, GFP_KERNEL);
+		if (ret)
+			break;
+	}
+	if (ret)
+		while (i--)
+			mtree_erase(&vbuddy_pfns, page_to_pfn(pool->chunks[i].page));
+	return ret;
+}
+
+/**
+ * vbuddy_pool_of_pfn() - the pool that owns a page frame
+ * @pfn: any pfn
+ *
+ * Context: Any context. The pool is valid as long as the caller's
+ * allocation in it is, which is all vbuddy_kfree() needs.
+ * Return: the pool, or NULL if no pool owns @pfn.
+ */
+struct vbuddy_pool *vbuddy_pool_of_pfn(unsigned long pfn)
+{
+	return mtree_load(&vbuddy_pfns, pfn);
+}
+
 static void pool_free(struct vbuddy_pool *pool)
 {
 	if (pool->chunks)
 		pool_free_chunks(pool->chunks, pool->nr_chunks);
+	kvfree(pool->cpages);
 	kvfree(pool->chunks);
 	kvfree(pool->buddy.frames);
 	kvfree(pool->buddy.spans);
@@ -227,14 +279,18 @@ struct vbuddy_pool *vbuddy_pool_create(const char *name, unsigned long nr_pages)
 			goto fail;
 	}
 
-	mutex_lock(&vbuddy_pools_lock);
-	if (pool_find(name)) {
-		mutex_unlock(&vbuddy_pools_lock);
-		ret = -EEXIST;
+	pool->cpages = kvcalloc(nr_pages, sizeof(*pool->cpages), GFP_KERNEL);
+	if (!pool->cpages)
 		goto fail;
-	}
-	list_add_tail(&pool->node, &vbuddy_pools);
+	vbuddy_kmalloc_init_pool(pool);
+
+	mutex_lock(&vbuddy_pools_lock);
+	ret = pool_find(name) ? -EEXIST : pool_register(pool);
+	if (!ret)
+		list_add_tail(&pool->node, &vbuddy_pools);
 	mutex_unlock(&vbuddy_pools_lock);
+	if (ret)
+		goto fail;
 	return pool;
 
 fail:
@@ -273,7 +329,9 @@ void vbuddy_pool_destroy(struct vbuddy_pool *pool)
 	}
 	mutex_lock(&vbuddy_pools_lock);
 	list_del(&pool->node);
+	pool_unregister(pool);
 	mutex_unlock(&vbuddy_pools_lock);
+	synchronize_rcu();	/* no vbuddy_pool_of_pfn() still sees it */
 	pool_free(pool);
 }
 EXPORT_SYMBOL_GPL(vbuddy_pool_destroy);
@@ -365,7 +423,7 @@ void vbuddy_free_pages(struct vbuddy_pool *pool, struct page *page,
 		return;
 	pfn = page_to_pfn(page);
 	spin_lock_irqsave(&pool->lock, flags);
-	ret = buddy_free(&pool->buddy, pfn, order);
+	ret = buddy_free_tagged(&pool->buddy, pfn, order, VBUDDY_TAG_PAGES);
 	if (!ret)
 		pool->stats.events[VBUDDY_EV_FREE]++;
 	spin_unlock_irqrestore(&pool->lock, flags);
@@ -452,6 +510,23 @@ void vbuddy_pool_nr_free(struct vbuddy_pool *pool,
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_nr_free, VBUDDY_INTERNAL);
 
 /**
+ * vbuddy_pool_get_class() - a snapshot of one size class of a pool
+ * @pool: the pool
+ * @class: 0..VBUDDY_NR_CLASSES-1
+ * @info: where it is copied
+ */
+void vbuddy_pool_get_class(struct vbuddy_pool *pool, unsigned int class,
+			   struct vbuddy_class *info)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	*info = pool->classes[class];
+	spin_unlock_irqrestore(&pool->lock, flags);
+}
+EXPORT_SYMBOL_NS_GPL(vbuddy_pool_get_class, VBUDDY_INTERNAL);
+
+/**
  * vbuddy_pool_get_stats() - a snapshot of a pool's counters
  * @pool: the pool
  * @stats: where they are copied
@@ -502,9 +577,11 @@ static void __exit vbuddy_exit(void)
 			vbuddy_report(pool, "%lu pages still allocated at unload; freeing them",
 				      pool->nr_pages - free_pages);
 		list_del(&pool->node);
+		pool_unregister(pool);
 		pool_free(pool);
 	}
 	mutex_unlock(&vbuddy_pools_lock);
+	mtree_destroy(&vbuddy_pfns);
 }
 module_exit(vbuddy_exit);
 

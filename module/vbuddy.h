@@ -33,4 +33,19 @@ struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
 void vbuddy_free_pages(struct vbuddy_pool *pool, struct page *page,
 		       unsigned int order);
 
+/*
+ * The kmalloc family. Sizes up to 2048 bytes come from size classes (8, 16,
+ * 32, 64, 96, 128, 192, 256, 512, 1024, 2048), larger ones are whole blocks
+ * of 2^order pages, up to 2^VBUDDY_MAX_ORDER pages. vbuddy_kfree(),
+ * vbuddy_ksize() and vbuddy_krealloc() take a pointer from any pool.
+ */
+void *vbuddy_pool_kmalloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp);
+void *vbuddy_kmalloc(size_t size, gfp_t gfp);
+void *vbuddy_kzalloc(size_t size, gfp_t gfp);
+void *vbuddy_kcalloc(size_t n, size_t size, gfp_t gfp);
+void *vbuddy_kmalloc_array(size_t n, size_t size, gfp_t gfp);
+void *vbuddy_krealloc(const void *p, size_t new_size, gfp_t gfp);
+size_t vbuddy_ksize(const void *p);
+void vbuddy_kfree(const void *p);
+
 #endif /* _VBUDDY_H */

@@ -7,6 +7,7 @@
 #define _VBUDDY_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/bitops.h>
 #include <linux/list.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -35,6 +36,60 @@ struct vbuddy_stats {
 	unsigned long events[VBUDDY_EV_NR];
 };
 
+/* What an allocated block is used for, kept in its buddy tag. */
+enum vbuddy_tag {
+	VBUDDY_TAG_PAGES = 0,	/* vbuddy_alloc_pages(); the default on alloc */
+	VBUDDY_TAG_LARGE,	/* vbuddy_kmalloc() above the largest class */
+	VBUDDY_TAG_CLASS,	/* an order-0 page carved into small objects */
+	VBUDDY_TAG_VIRT,	/* an order-0 page of a GFP_VIRTOK range */
+};
+
+/* Size classes: kmalloc-8 ... kmalloc-2k, with kmalloc-96 and -192. */
+#define VBUDDY_NR_CLASSES	11
+#define VBUDDY_CLASS_MAX	2048
+#define VBUDDY_CLASS_MIN	8
+#define VBUDDY_CLASS_MAP_LONGS	BITS_TO_LONGS(PAGE_SIZE / VBUDDY_CLASS_MIN)
+
+extern const unsigned short vbuddy_class_size[VBUDDY_NR_CLASSES];
+
+/**
+ * struct vbuddy_class_page - a page of small objects
+ * @addr: the page's address
+ * @next: next page of the class with a free object (frame index)
+ * @prev: previous such page (frame index)
+ * @inuse: objects allocated
+ * @class: index into vbuddy_class_size
+ * @map: bit set for each allocated object; a free needs only its own bit,
+ *       so a double free is found in O(1), and the pages hold no free list
+ *       that a use after free could corrupt
+ *
+ * One per frame of the pool, indexed by the frame index of the buddy core;
+ * meaningful while the frame is a VBUDDY_TAG_CLASS block. Guarded by the
+ * pool lock.
+ */
+struct vbuddy_class_page {
+	void *addr;
+	u32 next;
+	u32 prev;
+	u16 inuse;
+	u8 class;
+	unsigned long map[VBUDDY_CLASS_MAP_LONGS];
+};
+
+/**
+ * struct vbuddy_class - one size class of a pool
+ * @partial: first page with a free object (frame index), or BUDDY_NIL
+ * @pages: pages the class holds
+ * @objects: objects allocated
+ *
+ * Guarded by the pool lock.
+ */
+struct vbuddy_class {
+	u32 partial;
+	unsigned long pages;
+	unsigned long objects;
+};
+
 /**
  * struct vbuddy_chunk - pages the pool took from the kernel in one piece
  * @page: first page (split with split_page(), so every page stands alone)
@@ -47,10 +102,12 @@ struct vbuddy_chunk {
 
 /**
  * struct vbuddy_pool - a pool of pages with its own buddy allocator
- * @lock: guards @buddy and @stats; taken with interrupts disabled, so the
- *        pool serves any context
+ * @lock: guards @buddy, @stats, @classes and @cpages; taken with
+ *        interrupts disabled, so the pool serves any context
  * @buddy: the allocator, over the page frame numbers of @chunks
  * @stats: counters
+ * @classes: the size classes
+ * @cpages: class page state, one per frame of @buddy
  * @nr_pages: pages in the pool; fixed at creation
  * @nr_chunks: entries in @chunks; fixed at creation
  * @chunks: the pages taken from the kernel, by ascending pfn; fixed
@@ -63,6 +120,8 @@ struct vbuddy_pool {
 	spinlock_t lock;
 	struct buddy buddy;
 	struct vbuddy_stats stats;
+	struct vbuddy_class classes[VBUDDY_NR_CLASSES];
+	struct vbuddy_class_page *cpages;
 
 	unsigned long nr_pages;
 	unsigned int nr_chunks;
@@ -71,6 +130,9 @@ struct vbuddy_pool {
 	struct list_head node;
 	char name[VBUDDY_NAME_LEN];
 };
+
+struct vbuddy_pool *vbuddy_pool_of_pfn(unsigned long pfn);
+void vbuddy_kmalloc_init_pool(struct vbuddy_pool *pool);
 
 __printf(2, 3)
 void vbuddy_report(struct vbuddy_pool *pool, const char *fmt, ...);
@@ -83,5 +145,7 @@ unsigned long vbuddy_pool_nr_pages(struct vbuddy_pool *pool);
 void vbuddy_pool_nr_free(struct vbuddy_pool *pool,
 			 unsigned long nr_free[VBUDDY_NR_ORDERS]);
 void vbuddy_pool_get_stats(struct vbuddy_pool *pool, struct vbuddy_stats *stats);
+void vbuddy_pool_get_class(struct vbuddy_pool *pool, unsigned int class,
+			   struct vbuddy_class *info);
 
 #endif /* _VBUDDY_INTERNAL_H */

@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kmalloc family over vbuddy pools: size classes carved out of order-0
+ * buddy pages, and whole blocks above the largest class.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/lockdep.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/overflow.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "vbuddy_internal.h"
+
+/**
+ * DOC: size classes
+ *
+ * Requests up to VBUDDY_CLASS_MAX bytes are served from size classes with
+ * the sizes of the kernel's kmalloc caches: 8, 16, 32, 64, 96, 128, 192,
+ * 256, 512, 1024 and 2048 bytes. Each class owns order-0 pages of the pool
+ * carved into objects of its size, and keeps the pages that have a free
+ * object on a list (quick fit: one list per size). An object is found with
+ * a bitmap search in its page; freeing it clears its bit, so a double free
+ * costs one bit test, and the objects themselves hold no allocator data
+ * that a use after free could corrupt. A page whose last object is freed
+ * goes straight back to the buddy allocator, so small objects cannot pin
+ * the pool.
+ *
+ * Larger requests get a whole block of 2^order pages, up to
+ * 2^VBUDDY_MAX_ORDER. Every object is aligned to at least
+ * ARCH_KMALLOC_MINALIGN, power-of-two sizes to their size, and blocks of a
+ * page or more to a page, as kmalloc() promises.
+ */
+
+const unsigned short vbuddy_class_size[VBUDDY_NR_CLASSES] = {
+	8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048,
+};
+
+static_assert(VBUDDY_CLASS_MIN >= ARCH_KMALLOC_MINALIGN);
+static_assert(PAGE_SIZE / VBUDDY_CLASS_MIN <= U16_MAX);
+
+/* Class of sizes 1..192, by (size - 1) / 8, as kmalloc's size_index. */
+static const u8 small_class[24] = {
+	0, 1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5,
+	6, 6, 6, 6, 6, 6, 6, 6,
+};
+
+static unsigned int size_class(size_t size)
+{
+	if (size <= 192)
+		return small_class[(size - 1) / 8];
+	return 7 + order_base_2(size) - 8;	/* 256 is class 7 */
+}
+
+static inline unsigned int class_objects(unsigned int class)
+{
+	return PAGE_SIZE / vbuddy_class_size[class];
+}
+
+/* What an allocation of @size occupies: its class or its pages. */
+static size_t bucket_size(size_t size)
+{
+	if (size <= VBUDDY_CLASS_MAX)
+		return vbuddy_class_size[size_class(size)];
+	return PAGE_SIZE << get_order(size);
+}
+
+void vbuddy_kmalloc_init_pool(struct vbuddy_pool *pool)
+{
+	unsigned int i;
+
+	for (i = 0; i < VBUDDY_NR_CLASSES; i++)
+		pool->classes[i].partial = BUDDY_NIL;
+}
+
+static void partial_add(struct vbuddy_pool *pool, struct vbuddy_class *c, u32 idx)
+{
+	struct vbuddy_class_page *cp = &pool->cpages[idx];
+
+	cp->prev = BUDDY_NIL;
+	cp->next = c->partial;
+	if (c->partial != BUDDY_NIL)
+		pool->cpages[c->partial].prev = idx;
+	c->partial = idx;
+}
+
+static void partial_del(struct vbuddy_pool *pool, struct vbuddy_class *c, u32 idx)
+{
+	struct vbuddy_class_page *cp = &pool->cpages[idx];
+
+	if (cp->prev != BUDDY_NIL)
+		pool->cpages[cp->prev].next = cp->next;
+	else
+		c->partial = cp->next;
+	if (cp->next != BUDDY_NIL)
+		pool->cpages[cp->next].prev = cp->prev;
+}
+
+/* A new page for @class, or BUDDY_NIL. */
+static u32 class_grow(struct vbuddy_pool *pool, unsigned int class)
+{
+	struct vbuddy_class_page *cp;
+	struct buddy_block blk;
+	unsigned long pfn;
+
+	lockdep_assert_held(&pool->lock);
+	if (buddy_alloc(&pool->buddy, 0, &pfn)) {
+		pool->stats.alloc_fail[0]++;
+		return BUDDY_NIL;
+	}
+	pool->stats.alloc[0]++;
+	buddy_set_tag(&pool->buddy, pfn, VBUDDY_TAG_CLASS);
+	buddy_lookup(&pool->buddy, pfn, &blk);
+
+	cp = &pool->cpages[blk.index];
+	cp->addr = page_address(pfn_to_page(pfn));
+	cp->inuse = 0;
+	cp->class = class;
+	bitmap_zero(cp->map, class_objects(class));
+	partial_add(pool, &pool->classes[class], blk.index);
+	pool->classes[class].pages++;
+	return blk.index;
+}
+
+static void *class_alloc(struct vbuddy_pool *pool, unsigned int class)
+{
+	struct vbuddy_class *c = &pool->classes[class];
+	struct vbuddy_class_page *cp;
+	unsigned long flags, obj;
+	void *p = NULL;
+	u32 idx;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	idx = c->partial;
+	if (idx == BUDDY_NIL)
+		idx = class_grow(pool, class);
+	if (idx != BUDDY_NIL) {
+		cp = &pool->cpages[idx];
+		obj = find_first_zero_bit(cp->map, class_objects(class));
+		__set_bit(obj, cp->map);
+		if (++cp->inuse == class_objects(class))
+			partial_del(pool, c, idx);
+		c->objects++;
+		p = cp->addr + obj * vbuddy_class_size[class];
+	}
+	spin_unlock_irqrestore(&pool->lock, flags);
+	return p;
+}
+
+static void *large_alloc(struct vbuddy_pool *pool, unsigned int order)
+{
+	unsigned long flags, pfn;
+	int ret;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	ret = buddy_alloc(&pool->buddy, order, &pfn);
+	if (!ret) {
+		buddy_set_tag(&pool->buddy, pfn, VBUDDY_TAG_LARGE);
+		pool->stats.alloc[order]++;
+	} else {
+		pool->stats.alloc_fail[order]++;
+	}
+	spin_unlock_irqrestore(&pool->lock, flags);
+	return ret ? NULL : page_address(pfn_to_page(pfn));
+}
+
+/**
+ * vbuddy_pool_kmalloc() - allocate memory from a pool, as kmalloc() does
+ * @pool: the pool
+ * @size: bytes wanted; at most 2^VBUDDY_MAX_ORDER pages
+ * @gfp: GFP flags: __GFP_ZERO zeroes the whole object, __GFP_NOWARN
+ *       silences the failure message; __GFP_NOFAIL is refused with a
+ *       warning, since a fixed pool cannot promise; blocking is never needed
+ *
+ * Context: Any context, with a @gfp that says so (GFP_ATOMIC, GFP_NOWAIT).
+ * Return: the object, ZERO_SIZE_PTR for a @size of 0, or NULL if the pool
+ * has no room, @size is too large, or @gfp has __GFP_NOFAIL.
+ */
+void *vbuddy_pool_kmalloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
+{
+	void *p;
+
+	might_alloc(gfp);
+	if (unlikely(gfp & __GFP_NOFAIL)) {
+		vbuddy_report(pool, "kmalloc(%zu) with __GFP_NOFAIL refused: a pool cannot promise",
+			      size);
+		return NULL;
+	}
+	if (unlikely(!size))
+		return ZERO_SIZE_PTR;
+	if (size <= VBUDDY_CLASS_MAX)
+		p = class_alloc(pool, size_class(size));
+	else if (size <= PAGE_SIZE << VBUDDY_MAX_ORDER)
+		p = large_alloc(pool, get_order(size));
+	else
+		p = NULL;
+
+	if (unlikely(!p)) {
+		if (!(gfp & __GFP_NOWARN))
+			pr_warn_ratelimited("pool %s: kmalloc(%zu) failed\n", pool->name, size);
+		return NULL;
+	}
+	if (gfp & __GFP_ZERO)
+		memset(p, 0, bucket_size(size));
+	return p;
+}
+EXPORT_SYMBOL_GPL(vbuddy_pool_kmalloc);
+
+/**
+ * vbuddy_kmalloc() - vbuddy_pool_kmalloc() from the default pool
+ * @size: bytes wanted
+ * @gfp: GFP flags, as for vbuddy_pool_kmalloc()
+ *
+ * Context: Any context, with a @gfp that says so.
+ * Return: as vbuddy_pool_kmalloc().
+ */
+void *vbuddy_kmalloc(size_t size, gfp_t gfp)
+{
+	return vbuddy_pool_kmalloc(vbuddy_default_pool(), size, gfp);
+}
+EXPORT_SYMBOL_GPL(vbuddy_kmalloc);
+
+/**
+ * vbuddy_kzalloc() - vbuddy_kmalloc() of zeroed memory
+ * @size: bytes wanted
+ * @gfp: GFP flags, as for vbuddy_pool_kmalloc()
+ *
+ * Context: Any context, with a @gfp that says so.
+ * Return: as vbuddy_pool_kmalloc().
+ */
+void *vbuddy_kzalloc(size_t size, gfp_t gfp)
+{
+	return vbuddy_kmalloc(size, gfp | __GFP_ZERO);
+}
+EXPORT_SYMBOL_GPL(vbuddy_kzalloc);
+
+/**
+ * vbuddy_kmalloc_array() - vbuddy_kmalloc() of @n elements of @size bytes
+ * @n: number of elements
+ * @size: bytes per element
+ * @gfp: GFP flags, as for vbuddy_pool_kmalloc()
+ *
+ * Context: Any context, with a @gfp that says so.
+ * Return: as vbuddy_pool_kmalloc(); NULL if @n * @size overflows.
+ */
+void *vbuddy_kmalloc_array(size_t n, size_t size, gfp_t gfp)
+{
+	size_t bytes;
+
+	if (unlikely(check_mul_overflow(n, size, &bytes)))
+		return NULL;
+	return vbuddy_kmalloc(bytes, gfp);
+}
+EXPORT_SYMBOL_GPL(vbuddy_kmalloc_array);
+
+/**
+ * vbuddy_kcalloc() - vbuddy_kmalloc_array() of zeroed memory
+ * @n: number of elements
+ * @size: bytes per element
+ * @gfp: GFP flags, as for vbuddy_pool_kmalloc()
+ *
+ * Context: Any context, with a @gfp that says so.
+ * Return: as vbuddy_pool_kmalloc(); NULL if @n * @size overflows.
+ */
+void *vbuddy_kcalloc(size_t n, size_t size, gfp_t gfp)
+{
+	return vbuddy_kmalloc_array(n, size, gfp | __GFP_ZERO);
+}
+EXPORT_SYMBOL_GPL(vbuddy_kcalloc);
+
+/**
+ * struct vbuddy_obj - an allocation found from its address
+ * @pool: the pool that owns it
+ * @blk: its buddy block
+ * @size: its usable size
+ * @obj: object index in its class page (class objects only)
+ */
+struct vbuddy_obj {
+	struct vbuddy_pool *pool;
+	struct buddy_block blk;
+	size_t size;
+	unsigned int obj;
+};
+
+/*
+ * Find the allocation @p points to. Return NULL, or why @p is no live
+ * allocation's address.
+ */
+static const char *obj_resolve(struct vbuddy_pool *pool, const void *p,
+			       struct vbuddy_obj *o)
+{
+	struct vbuddy_class_page *cp;
+	unsigned long off;
+
+	lockdep_assert_held(&pool->lock);
+	if (buddy_lookup(&pool->buddy, page_to_pfn(virt_to_page(p)), &o->blk))
+		return "not from this pool";
+	if (o->blk.state == BUDDY_FREE)
+		return "double free, or never allocated";
+
+	switch (o->blk.tag) {
+	case VBUDDY_TAG_LARGE:
+		if (p != page_address(pfn_to_page(o->blk.pfn)))
+			return "pointer into the middle of an object";
+		o->size = PAGE_SIZE << o->blk.order;
+		return NULL;
+	case VBUDDY_TAG_CLASS:
+		cp = &pool->cpages[o->blk.index];
+		off = p - cp->addr;
+		o->size = vbuddy_class_size[cp->class];
+		o->obj = off / o->size;
+		if (off % o->size || o->obj >= class_objects(cp->class))
+			return "pointer into the middle of an object";
+		if (!test_bit(o->obj, cp->map))
+			return "double free, or never allocated";
+		return NULL;
+	case VBUDDY_TAG_VIRT:
+		return "page of a GFP_VIRTOK range, not its address";
+	default:
+		return "pages from vbuddy_alloc_pages(): use vbuddy_free_pages()";
+	}
+}
+
+static void obj_release(struct vbuddy_pool *pool, struct vbuddy_obj *o)
+{
+	struct vbuddy_class_page *cp;
+	struct vbuddy_class *c;
+
+	lockdep_assert_held(&pool->lock);
+	pool->stats.events[VBUDDY_EV_FREE]++;
+	if (o->blk.tag == VBUDDY_TAG_LARGE) {
+		buddy_free(&pool->buddy, o->blk.pfn, o->blk.order);
+		return;
+	}
+
+	cp = &pool->cpages[o->blk.index];
+	c = &pool->classes[cp->class];
+	__clear_bit(o->obj, cp->map);
+	c->objects--;
+	if (cp->inuse-- == class_objects(cp->class))
+		partial_add(pool, c, o->blk.index);
+	if (!cp->inuse) {
+		partial_del(pool, c, o->blk.index);
+		c->pages--;
+		buddy_free(&pool->buddy, o->blk.pfn, 0);
+	}
+}
+
+/* The pool that owns @p's page, or NULL. */
+static struct vbuddy_pool *owner_of(const void *p)
+{
+	if (!virt_addr_valid(p))
+		return NULL;
+	return vbuddy_pool_of_pfn(page_to_pfn(virt_to_page(p)));
+}
+
+/*
+ * Look @p up and, if @release, free it. Reports a bad pointer. Return its
+ * usable size, or 0 if @p is no live allocation.
+ */
+static size_t obj_op(const void *p, bool release, const char *op)
+{
+	struct vbuddy_pool *pool = owner_of(p);
+	struct vbuddy_obj o;
+	const char *why;
+	unsigned long flags;
+
+	if (!pool) {
+		vbuddy_report(vbuddy_default_pool(), "%s(%p) refused: not from a vbuddy pool",
+			      op, p);
+		return 0;
+	}
+	spin_lock_irqsave(&pool->lock, flags);
+	why = obj_resolve(pool, p, &o);
+	if (!why && release)
+		obj_release(pool, &o);
+	spin_unlock_irqrestore(&pool->lock, flags);
+	if (why) {
+		vbuddy_report(pool, "%s(%p) refused: %s", op, p, why);
+		return 0;
+	}
+	return o.size;
+}
+
+/**
+ * vbuddy_kfree() - free memory from the vbuddy kmalloc family
+ * @p: what a vbuddy k*alloc function returned, from any pool; NULL and
+ *     ZERO_SIZE_PTR are ignored
+ *
+ * A double free, a pointer into the middle of an object, or a pointer that
+ * no vbuddy pool gave out is reported and refused; the pool stays intact.
+ *
+ * Context: Any context.
+ */
+void vbuddy_kfree(const void *p)
+{
+	if (unlikely(ZERO_OR_NULL_PTR(p)))
+		return;
+	obj_op(p, true, "kfree");
+}
+EXPORT_SYMBOL_GPL(vbuddy_kfree);
+
+/**
+ * vbuddy_ksize() - the usable size of an allocation
+ * @p: what a vbuddy k*alloc function returned, from any pool
+ *
+ * Context: Any context.
+ * Return: the size of @p's class or block, at least what was asked for; 0
+ * for NULL, ZERO_SIZE_PTR, or (reported) a pointer that is no allocation.
+ */
+size_t vbuddy_ksize(const void *p)
+{
+	if (unlikely(ZERO_OR_NULL_PTR(p)))
+		return 0;
+	return obj_op(p, false, "ksize");
+}
+EXPORT_SYMBOL_GPL(vbuddy_ksize);
+
+/**
+ * vbuddy_krealloc() - resize an allocation, keeping its contents
+ * @p: what a vbuddy k*alloc function returned, or NULL / ZERO_SIZE_PTR
+ * @new_size: bytes wanted; 0 frees @p and returns ZERO_SIZE_PTR
+ * @gfp: GFP flags, as for vbuddy_pool_kmalloc(); with __GFP_ZERO the bytes
+ *       beyond the old size are zeroed
+ *
+ * The new object comes from @p's pool (the default pool for NULL). @p is
+ * returned as it is when @new_size falls in its class or block; otherwise
+ * the contents move to a new object of the right size, also when shrinking
+ * (so a shrunk object does not hold a large block), unless that allocation
+ * fails, in which case a shrink keeps @p.
+ *
+ * Context: Any context, with a @gfp that says so.
+ * Return: the object, ZERO_SIZE_PTR, or NULL if growing failed (@p is then
+ * untouched) or @p is no allocation (reported).
+ */
+void *vbuddy_krealloc(const void *p, size_t new_size, gfp_t gfp)
+{
+	struct vbuddy_pool *pool;
+	size_t old;
+	void *n;
+
+	if (unlikely(ZERO_OR_NULL_PTR(p)))
+		return vbuddy_kmalloc(new_size, gfp);
+	if (unlikely(!new_size)) {
+		vbuddy_kfree(p);
+		return ZERO_SIZE_PTR;
+	}
+	old = obj_op(p, false, "krealloc");
+	if (!old)
+		return NULL;
+	pool = owner_of(p);
+
+	if (new_size <= PAGE_SIZE << VBUDDY_MAX_ORDER && bucket_size(new_size) == old) {
+		if (gfp & __GFP_ZERO && new_size < old)
+			memset((void *)p + new_size, 0, old - new_size);
+		return (void *)p;
+	}
+	n = vbuddy_pool_kmalloc(pool, new_size, gfp);
+	if (!n)
+		return new_size < old ? (void *)p : NULL;
+	memcpy(n, p, min(old, new_size));
+	vbuddy_kfree(p);
+	return n;
+}
+EXPORT_SYMBOL_GPL(vbuddy_krealloc);
