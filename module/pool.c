@@ -203,6 +203,7 @@ struct vbuddy_pool *vbuddy_pool_of_pfn(unsigned long pfn)
 {
 	return mtree_load(&vbuddy_pfns, pfn);
 }
+EXPORT_SYMBOL_NS_GPL(vbuddy_pool_of_pfn, VBUDDY_INTERNAL);
 
 static void pool_free(struct vbuddy_pool *pool)
 {

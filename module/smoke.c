@@ -176,6 +176,43 @@ static bool smoke_atomic(struct vbuddy_pool *pool)
 	return vbuddy_pool_check(pool) == 0;
 }
 
+static bool smoke_kmalloc(struct vbuddy_pool *pool)
+{
+	static const size_t sizes[] = {
+		1, 8, 9, 96, 97, 192, 2048, 2049, PAGE_SIZE - 1, PAGE_SIZE,
+		PAGE_SIZE + 1, PAGE_SIZE << VBUDDY_MAX_ORDER,
+	};
+	unsigned long r = reports(pool);
+	u8 *p, *q;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		p = vbuddy_pool_kmalloc(pool, sizes[i], GFP_KERNEL | __GFP_ZERO);
+		CHECK(p);
+		CHECK(vbuddy_ksize(p) >= sizes[i]);
+		CHECK(!memchr_inv(p, 0, sizes[i]));
+		memset(p, i, sizes[i]);
+		CHECK(!memchr_inv(p, i, sizes[i]));
+		vbuddy_kfree(p);
+	}
+	p = vbuddy_pool_kmalloc(pool, 10, GFP_KERNEL);
+	CHECK(p);
+	memset(p, 0x77, 10);
+	for (i = 1; i < 5; i++) {
+		q = vbuddy_krealloc(p, 10 << (3 * i), GFP_KERNEL);
+		CHECK(q);
+		CHECK(!memchr_inv(q, 0x77, 10));
+		p = q;
+	}
+	vbuddy_kfree(p);
+	vbuddy_pool_expect_reports(pool, true);
+	vbuddy_kfree(p);				/* double free */
+	vbuddy_pool_expect_reports(pool, false);
+	CHECK(reports(pool) == r + 1);
+	CHECK(vbuddy_pool_free_pages(pool) == SMOKE_POOL_PAGES);
+	return vbuddy_pool_check(pool) == 0;
+}
+
 static bool smoke_destroy_busy(struct vbuddy_pool *pool)
 {
 	unsigned long r = reports(pool);
@@ -212,6 +249,7 @@ static int smoke_run(void)
 		RUN("exhaustion and full recovery", smoke_exhaust(pool));
 		RUN("bad input reported and refused", smoke_bad_input(pool));
 		RUN("atomic context", smoke_atomic(pool));
+		RUN("kmalloc family", smoke_kmalloc(pool));
 		RUN("destroy with allocations refused", smoke_destroy_busy(pool));
 		vbuddy_pool_destroy(pool);
 	}

@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite vbuddy_kmalloc: the kmalloc family over size classes.
+ */
+
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/err.h>
+#include <linux/hrtimer.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include "../module/vbuddy_internal.h"
+
+MODULE_IMPORT_NS(VBUDDY_INTERNAL);
+
+#define KM_POOL_PAGES	2048
+#define LARGEST		(PAGE_SIZE << VBUDDY_MAX_ORDER)
+
+static int kmalloc_test_init(struct kunit *test)
+{
+	struct vbuddy_pool *pool = vbuddy_pool_create("kunit-kmalloc", KM_POOL_PAGES);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	test->priv = pool;
+	return 0;
+}
+
+static void kmalloc_test_exit(struct kunit *test)
+{
+	struct vbuddy_pool *pool = test->priv;
+	struct vbuddy_class c;
+	unsigned int i;
+
+	for (i = 0; i < VBUDDY_NR_CLASSES; i++) {
+		vbuddy_pool_get_class(pool, i, &c);
+		KUNIT_EXPECT_EQ_MSG(test, c.objects, 0UL, "class %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, c.pages, 0UL, "class %u", i);
+	}
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), KM_POOL_PAGES);
+	vbuddy_pool_destroy(pool);
+}
+
+static unsigned long reports(struct vbuddy_pool *pool)
+{
+	struct vbuddy_stats st;
+
+	vbuddy_pool_get_stats(pool, &st);
+	return st.events[VBUDDY_EV_BAD_INPUT];
+}
+
+struct edge_case {
+	size_t size;
+	size_t ksize;
+};
+
+static const struct edge_case edges[] = {
+	{ 1, 8 }, { 8, 8 }, { 9, 16 }, { 96, 96 }, { 97, 128 }, { 192, 192 },
+	{ 193, 256 }, { 2048, 2048 }, { 2049, PAGE_SIZE }, { PAGE_SIZE - 1, PAGE_SIZE },
+	{ PAGE_SIZE, PAGE_SIZE }, { PAGE_SIZE + 1, 2 * PAGE_SIZE },
+	{ LARGEST, LARGEST },
+};
+
+static void edge_desc(const struct edge_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "size %zu", c->size);
+}
+
+KUNIT_ARRAY_PARAM(kmalloc_edges, edges, edge_desc);
+
+/* Every class edge: size, alignment, every byte usable, all of it back. */
+static void kmalloc_test_class_edges(struct kunit *test)
+{
+	const struct edge_case *c = test->param_value;
+	struct vbuddy_pool *pool = test->priv;
+	unsigned long align = ARCH_KMALLOC_MINALIGN;
+	u8 *p[3];
+	int i;
+
+	if (is_power_of_2(c->ksize))
+		align = c->ksize;
+	if (c->ksize >= PAGE_SIZE)
+		align = PAGE_SIZE;
+	for (i = 0; i < ARRAY_SIZE(p); i++) {
+		p[i] = vbuddy_pool_kmalloc(pool, c->size, GFP_KERNEL | __GFP_NOWARN);
+		if (c->size == LARGEST && i == 2) {	/* the pool holds two */
+			KUNIT_EXPECT_NULL(test, p[i]);
+			continue;
+		}
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+		KUNIT_EXPECT_EQ(test, vbuddy_ksize(p[i]), c->ksize);
+		KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)p[i], align));
+		memset(p[i], 0x40 + i, c->size);
+	}
+	for (i = 0; i < ARRAY_SIZE(p); i++) {
+		if (!p[i])
+			continue;
+		KUNIT_EXPECT_NULL(test, memchr_inv(p[i], 0x40 + i, c->size));
+		vbuddy_kfree(p[i]);
+	}
+}
+
+static void kmalloc_test_zero_and_limits(struct kunit *test)
+{
+	struct vbuddy_pool *pool = test->priv;
+	unsigned long r = reports(pool);
+
+	KUNIT_EXPECT_PTR_EQ(test, vbuddy_pool_kmalloc(pool, 0, GFP_KERNEL), ZERO_SIZE_PTR);
+	KUNIT_EXPECT_EQ(test, vbuddy_ksize(ZERO_SIZE_PTR), (size_t)0);
+	KUNIT_EXPECT_EQ(test, vbuddy_ksize(NULL), (size_t)0);
+	vbuddy_kfree(ZERO_SIZE_PTR);
+	vbuddy_kfree(NULL);
+	KUNIT_EXPECT_NULL(test, vbuddy_pool_kmalloc(pool, LARGEST + 1, GFP_KERNEL | __GFP_NOWARN));
+	KUNIT_EXPECT_NULL(test, vbuddy_pool_kmalloc(pool, SIZE_MAX, GFP_KERNEL | __GFP_NOWARN));
+	KUNIT_EXPECT_NULL(test, vbuddy_kmalloc_array(SIZE_MAX / 2, 3, GFP_KERNEL));
+	KUNIT_EXPECT_NULL(test, vbuddy_kcalloc(3, SIZE_MAX / 2, GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, reports(pool), r);
+
+	vbuddy_pool_expect_reports(pool, true);
+	KUNIT_EXPECT_NULL(test, vbuddy_pool_kmalloc(pool, 64, GFP_KERNEL | __GFP_NOFAIL));
+	vbuddy_pool_expect_reports(pool, false);
+	KUNIT_EXPECT_EQ(test, reports(pool), r + 1);
+}
+
+static void kmalloc_test_zeroing(struct kunit *test)
+{
+	struct vbuddy_pool *pool = test->priv;
+	static const size_t sizes[] = { 64, 3000, 3 * PAGE_SIZE };
+	u8 *p;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		p = vbuddy_pool_kmalloc(pool, sizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		memset(p, 0xff, vbuddy_ksize(p));
+		vbuddy_kfree(p);
+		p = vbuddy_pool_kmalloc(pool, sizes[i], GFP_KERNEL | __GFP_ZERO);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		KUNIT_EXPECT_NULL(test, memchr_inv(p, 0, vbuddy_ksize(p)));
+		vbuddy_kfree(p);
+	}
+	/* the default-pool wrappers */
+	p = vbuddy_kzalloc(100, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_NULL(test, memchr_inv(p, 0, 100));
+	vbuddy_kfree(p);
+	p = vbuddy_kcalloc(10, 30, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, vbuddy_ksize(p), (size_t)512);
+	KUNIT_EXPECT_NULL(test, memchr_inv(p, 0, 300));
+	vbuddy_kfree(p);
+	p = vbuddy_kmalloc_array(10, 30, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	vbuddy_kfree(p);
+}
+
+/* krealloc across classes and into pages and back, contents kept. */
+static void kmalloc_test_krealloc(struct kunit *test)
+{
+	static const size_t steps[] = { 8, 100, 3000, 10000, 5 * PAGE_SIZE, 50, 7 };
+	struct vbuddy_pool *pool = test->priv;
+	size_t kept = 8;
+	u8 *p, *q;
+	int i;
+
+	p = vbuddy_pool_kmalloc(pool, 8, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	memset(p, 0x5a, 8);
+	for (i = 1; i < ARRAY_SIZE(steps); i++) {
+		q = vbuddy_krealloc(p, steps[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, q);
+		kept = min(kept, steps[i]);
+		KUNIT_EXPECT_NULL(test, memchr_inv(q, 0x5a, kept));
+		KUNIT_EXPECT_GE(test, vbuddy_ksize(q), steps[i]);
+		memset(q, 0x5a, steps[i]);
+		kept = steps[i];
+		p = q;
+	}
+	/* within its class the object stays where it is */
+	q = vbuddy_krealloc(p, 8, GFP_KERNEL);
+	KUNIT_EXPECT_PTR_EQ(test, q, (u8 *)p);
+	/* the pool that owns the object serves the move */
+	q = vbuddy_krealloc(p, 1000, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	KUNIT_EXPECT_PTR_EQ(test, (void *)vbuddy_pool_of_pfn(page_to_pfn(virt_to_page(q))),
+			    (void *)pool);
+	/* 0 frees */
+	KUNIT_EXPECT_PTR_EQ(test, vbuddy_krealloc(q, 0, GFP_KERNEL), ZERO_SIZE_PTR);
+	/* NULL allocates from the default pool */
+	p = vbuddy_krealloc(NULL, 40, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_PTR_EQ(test, (void *)vbuddy_pool_of_pfn(page_to_pfn(virt_to_page(p))),
+			    (void *)vbuddy_default_pool());
+	vbuddy_kfree(p);
+}
+
+/* A class gives its page back as soon as its last object goes. */
+static void kmalloc_test_class_pages_return(struct kunit *test)
+{
+	const unsigned int per_page = PAGE_SIZE / 8;
+	struct vbuddy_pool *pool = test->priv;
+	struct vbuddy_class c;
+	void **objs;
+	unsigned int i;
+
+	objs = kunit_kcalloc(test, per_page + 1, sizeof(*objs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	for (i = 0; i < per_page; i++) {
+		objs[i] = vbuddy_pool_kmalloc(pool, 8, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+	}
+	vbuddy_pool_get_class(pool, 0, &c);
+	KUNIT_EXPECT_EQ(test, c.pages, 1UL);
+	KUNIT_EXPECT_EQ(test, c.objects, (unsigned long)per_page);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), KM_POOL_PAGES - 1UL);
+	objs[per_page] = vbuddy_pool_kmalloc(pool, 8, GFP_KERNEL);
+	vbuddy_pool_get_class(pool, 0, &c);
+	KUNIT_EXPECT_EQ(test, c.pages, 2UL);
+	for (i = 0; i <= per_page; i++)
+		vbuddy_kfree(objs[i]);
+	vbuddy_pool_get_class(pool, 0, &c);
+	KUNIT_EXPECT_EQ(test, c.pages, 0UL);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), (unsigned long)KM_POOL_PAGES);
+}
+
+struct km_atomic_ctx {
+	struct hrtimer timer;
+	struct completion done;
+	struct vbuddy_pool *pool;
+	bool ok;
+};
+
+static enum hrtimer_restart km_atomic_fn(struct hrtimer *timer)
+{
+	struct km_atomic_ctx *ctx = container_of(timer, struct km_atomic_ctx, timer);
+	void *a = vbuddy_pool_kmalloc(ctx->pool, 64, GFP_ATOMIC);
+	void *b = vbuddy_pool_kmalloc(ctx->pool, 3 * PAGE_SIZE, GFP_ATOMIC | __GFP_ZERO);
+
+	ctx->ok = a && b && in_hardirq();
+	ctx->ok = ctx->ok && vbuddy_krealloc(a, 64, GFP_ATOMIC) == a;
+	vbuddy_kfree(a);
+	vbuddy_kfree(b);
+	complete(&ctx->done);
+	return HRTIMER_NORESTART;
+}
+
+static void kmalloc_test_atomic(struct kunit *test)
+{
+	struct km_atomic_ctx ctx = { .pool = test->priv };
+	unsigned long left;
+
+	init_completion(&ctx.done);
+	hrtimer_init_on_stack(&ctx.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	ctx.timer.function = km_atomic_fn;
+	hrtimer_start(&ctx.timer, ns_to_ktime(1000), HRTIMER_MODE_REL_HARD);
+	left = wait_for_completion_timeout(&ctx.done, 5 * HZ);
+	hrtimer_cancel(&ctx.timer);
+	destroy_hrtimer_on_stack(&ctx.timer);
+	KUNIT_ASSERT_NE(test, left, 0UL);
+	KUNIT_EXPECT_TRUE(test, ctx.ok);
+}
+
+enum km_bad {
+	KM_DOUBLE_SMALL,
+	KM_DOUBLE_LARGE,
+	KM_INTERIOR_SMALL,
+	KM_INTERIOR_LARGE,
+	KM_TAIL_WASTE,
+	KM_FOREIGN,
+	KM_PAGES_API,
+	KM_KSIZE_BAD,
+	KM_KREALLOC_BAD,
+};
+
+struct km_bad_case {
+	const char *desc;
+	enum km_bad kind;
+};
+
+static const struct km_bad_case km_bad_cases[] = {
+	{ "double free of a small object, its page freed", KM_DOUBLE_SMALL },
+	{ "double free of a large object", KM_DOUBLE_LARGE },
+	{ "pointer into a small object", KM_INTERIOR_SMALL },
+	{ "pointer into a large object", KM_INTERIOR_LARGE },
+	{ "pointer past the last object of a page", KM_TAIL_WASTE },
+	{ "pointer from kmalloc", KM_FOREIGN },
+	{ "pages from vbuddy_alloc_pages", KM_PAGES_API },
+	{ "ksize of an interior pointer", KM_KSIZE_BAD },
+	{ "krealloc of a freed object", KM_KREALLOC_BAD },
+};
+
+static void km_bad_desc(const struct km_bad_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(kmalloc_bad, km_bad_cases, km_bad_desc);
+
+/* Each misuse: one report, a refusal, and the pool as it was. */
+static void kmalloc_test_bad_input(struct kunit *test)
+{
+	const struct km_bad_case *c = test->param_value;
+	struct vbuddy_pool *pool = test->priv, *victim = pool;
+	unsigned long before[VBUDDY_NR_ORDERS], after[VBUDDY_NR_ORDERS];
+	struct vbuddy_class cb, ca;
+	u8 *small, *large, *other = NULL;
+	struct page *page = NULL;
+	unsigned long r;
+
+	small = vbuddy_pool_kmalloc(pool, 96, GFP_KERNEL);
+	large = vbuddy_pool_kmalloc(pool, 2 * PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, small);
+	KUNIT_ASSERT_NOT_NULL(test, large);
+	switch (c->kind) {
+	case KM_DOUBLE_SMALL:
+	case KM_KREALLOC_BAD:
+		vbuddy_kfree(small);		/* the class page goes back too */
+		break;
+	case KM_DOUBLE_LARGE:
+		vbuddy_kfree(large);
+		break;
+	case KM_FOREIGN:
+		other = kmalloc(64, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, other);
+		victim = vbuddy_default_pool();
+		break;
+	case KM_PAGES_API:
+		page = vbuddy_alloc_pages(pool, GFP_KERNEL, 0);
+		KUNIT_ASSERT_NOT_NULL(test, page);
+		break;
+	default:
+		break;
+	}
+	vbuddy_pool_nr_free(pool, before);
+	vbuddy_pool_get_class(pool, 4, &cb);
+	r = reports(victim);
+
+	vbuddy_pool_expect_reports(victim, true);
+	switch (c->kind) {
+	case KM_DOUBLE_SMALL:
+		vbuddy_kfree(small);
+		break;
+	case KM_DOUBLE_LARGE:
+		vbuddy_kfree(large);
+		break;
+	case KM_INTERIOR_SMALL:
+		vbuddy_kfree(small + 8);
+		break;
+	case KM_INTERIOR_LARGE:
+		vbuddy_kfree(large + PAGE_SIZE);
+		break;
+	case KM_TAIL_WASTE:
+		/* 42 objects of 96 bytes end 64 bytes before the page does */
+		vbuddy_kfree(PTR_ALIGN_DOWN(small, PAGE_SIZE) + 42 * 96);
+		break;
+	case KM_FOREIGN:
+		vbuddy_kfree(other);
+		break;
+	case KM_PAGES_API:
+		vbuddy_kfree(page_address(page));
+		break;
+	case KM_KSIZE_BAD:
+		KUNIT_EXPECT_EQ(test, vbuddy_ksize(small + 1), (size_t)0);
+		break;
+	case KM_KREALLOC_BAD:
+		KUNIT_EXPECT_NULL(test, vbuddy_krealloc(small, 500, GFP_KERNEL));
+		break;
+	}
+	vbuddy_pool_expect_reports(victim, false);
+
+	KUNIT_EXPECT_EQ(test, reports(victim), r + 1);
+	vbuddy_pool_nr_free(pool, after);
+	vbuddy_pool_get_class(pool, 4, &ca);
+	KUNIT_EXPECT_EQ(test, memcmp(before, after, sizeof(before)), 0);
+	KUNIT_EXPECT_EQ(test, cb.objects, ca.objects);
+	KUNIT_EXPECT_EQ(test, cb.pages, ca.pages);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
+
+	kfree(other);
+	if (page)
+		vbuddy_free_pages(pool, page, 0);
+	if (c->kind != KM_DOUBLE_SMALL && c->kind != KM_KREALLOC_BAD)
+		vbuddy_kfree(small);
+	if (c->kind != KM_DOUBLE_LARGE)
+		vbuddy_kfree(large);
+}
+
+static struct kunit_case kmalloc_test_cases[] = {
+	KUNIT_CASE_PARAM(kmalloc_test_class_edges, kmalloc_edges_gen_params),
+	KUNIT_CASE(kmalloc_test_zero_and_limits),
+	KUNIT_CASE(kmalloc_test_zeroing),
+	KUNIT_CASE(kmalloc_test_krealloc),
+	KUNIT_CASE(kmalloc_test_class_pages_return),
+	KUNIT_CASE(kmalloc_test_atomic),
+	KUNIT_CASE_PARAM(kmalloc_test_bad_input, kmalloc_bad_gen_params),
+	{}
+};
+
+static struct kunit_suite kmalloc_test_suite = {
+	.name = "vbuddy_kmalloc",
+	.init = kmalloc_test_init,
+	.exit = kmalloc_test_exit,
+	.test_cases = kmalloc_test_cases,
+};
+
+kunit_test_suite(kmalloc_test_suite);
