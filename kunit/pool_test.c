@@ -293,7 +293,7 @@ static enum hrtimer_restart atomic_timer_fn(struct hrtimer *timer)
 	ctx->in_hardirq = in_hardirq();
 	for (order = 0; order <= VBUDDY_MAX_ORDER; order++) {
 		pages[order] = vbuddy_alloc_pages(ctx->pool, GFP_ATOMIC, order);
-		ctx->served += pages[order] != NULL;
+		ctx->served += !!pages[order];
 	}
 	for (order = 0; order <= VBUDDY_MAX_ORDER; order++)
 		vbuddy_free_pages(ctx->pool, pages[order], order);

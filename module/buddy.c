@@ -44,8 +44,7 @@ static inline unsigned long order_pages(unsigned int order)
 	return 1UL << order;
 }
 
-static const struct buddy_span *span_of_pfn(const struct buddy *b,
-					     unsigned long pfn)
+static const struct buddy_span *span_of_pfn(const struct buddy *b, unsigned long pfn)
 {
 	u32 lo = 0, hi = b->nr_spans;
 

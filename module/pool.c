@@ -32,7 +32,7 @@ module_param(pool_pages, ulong, 0444);
 MODULE_PARM_DESC(pool_pages, "pages in the default pool (default 4096 = 16 MiB)");
 
 /* Pools get no more pages than the core's u32 frame indices can name. */
-#define VBUDDY_MAX_POOL_PAGES	(1UL << 30)
+#define VBUDDY_MAX_POOL_PAGES	BIT(30)
 
 static DEFINE_MUTEX(vbuddy_pools_lock);
 static LIST_HEAD(vbuddy_pools);		/* guarded by vbuddy_pools_lock */

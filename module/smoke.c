@@ -30,14 +30,14 @@ MODULE_PARM_DESC(demo, "show the demo instead of running the checks");
 
 #define SMOKE_POOL_PAGES	2048
 
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			pr_err("check failed at line %d: %s\n",		\
-			       __LINE__, #cond);			\
-			return false;					\
-		}							\
-	} while (0)
+static bool smoke_check(bool ok, int line, const char *what)
+{
+	if (!ok)
+		pr_err("check failed at line %d: %s\n", line, what);
+	return ok;
+}
+
+#define CHECK(cond) smoke_check(cond, __LINE__, #cond)
 
 static unsigned long reports(struct vbuddy_pool *pool)
 {
@@ -74,13 +74,18 @@ static bool smoke_default_pool(void)
 	struct vbuddy_pool *pool = vbuddy_default_pool();
 	struct page *page;
 
-	CHECK(pool);
-	CHECK(vbuddy_pool_free_pages(pool) == vbuddy_pool_nr_pages(pool));
+	if (!CHECK(pool))
+		return false;
+	if (!CHECK(vbuddy_pool_free_pages(pool) == vbuddy_pool_nr_pages(pool)))
+		return false;
 	page = vbuddy_alloc_pages(pool, GFP_KERNEL | __GFP_ZERO, 0);
-	CHECK(page);
-	CHECK(memchr_inv(page_address(page), 0, PAGE_SIZE) == NULL);
+	if (!CHECK(page))
+		return false;
+	if (!CHECK(!memchr_inv(page_address(page), 0, PAGE_SIZE)))
+		return false;
 	vbuddy_free_pages(pool, page, 0);
-	CHECK(vbuddy_pool_free_pages(pool) == vbuddy_pool_nr_pages(pool));
+	if (!CHECK(vbuddy_pool_free_pages(pool) == vbuddy_pool_nr_pages(pool)))
+		return false;
 	return vbuddy_pool_check(pool) == 0;
 }
 
@@ -91,16 +96,21 @@ static bool smoke_every_order(struct vbuddy_pool *pool)
 
 	for (order = 0; order <= VBUDDY_MAX_ORDER; order++) {
 		blocks[order] = vbuddy_alloc_pages(pool, GFP_KERNEL, order);
-		CHECK(blocks[order]);
-		CHECK(IS_ALIGNED(page_to_pfn(blocks[order]), 1UL << order));
+		if (!CHECK(blocks[order]))
+			return false;
+		if (!CHECK(IS_ALIGNED(page_to_pfn(blocks[order]), 1UL << order)))
+			return false;
 		fill(blocks[order], order, order);
 	}
-	CHECK(vbuddy_pool_check(pool) == 0);
+	if (!CHECK(vbuddy_pool_check(pool) == 0))
+		return false;
 	for (order = 0; order <= VBUDDY_MAX_ORDER; order++) {
-		CHECK(verify(blocks[order], order, order));
+		if (!CHECK(verify(blocks[order], order, order)))
+			return false;
 		vbuddy_free_pages(pool, blocks[order], order);
 	}
-	CHECK(vbuddy_pool_free_pages(pool) == SMOKE_POOL_PAGES);
+	if (!CHECK(vbuddy_pool_free_pages(pool) == SMOKE_POOL_PAGES))
+		return false;
 	return vbuddy_pool_check(pool) == 0;
 }
 
@@ -112,7 +122,8 @@ static bool smoke_exhaust(struct vbuddy_pool *pool)
 	bool ok;
 
 	pages = kvcalloc(SMOKE_POOL_PAGES + 1, sizeof(*pages), GFP_KERNEL);
-	CHECK(pages);
+	if (!CHECK(pages))
+		return false;
 	vbuddy_pool_nr_free(pool, before);
 	while (n <= SMOKE_POOL_PAGES &&
 	       (pages[n] = vbuddy_alloc_pages(pool, GFP_KERNEL | __GFP_NOWARN, 0)))
@@ -124,8 +135,10 @@ static bool smoke_exhaust(struct vbuddy_pool *pool)
 		vbuddy_free_pages(pool, pages[i], 0);
 	kvfree(pages);
 	vbuddy_pool_nr_free(pool, after);
-	CHECK(ok);
-	CHECK(!memcmp(before, after, sizeof(before)));
+	if (!CHECK(ok))
+		return false;
+	if (!CHECK(!memcmp(before, after, sizeof(before))))
+		return false;
 	return vbuddy_pool_check(pool) == 0;
 }
 
@@ -136,23 +149,32 @@ static bool smoke_bad_input(struct vbuddy_pool *pool)
 
 	vbuddy_pool_expect_reports(pool, true);
 	page = vbuddy_alloc_pages(pool, GFP_KERNEL, 2);
-	CHECK(page);
+	if (!CHECK(page))
+		return false;
 	vbuddy_free_pages(pool, nth_page(page, 1), 2);	/* not the head */
-	CHECK(reports(pool) == r + 1);
+	if (!CHECK(reports(pool) == r + 1))
+		return false;
 	vbuddy_free_pages(pool, page, 1);		/* wrong order */
-	CHECK(reports(pool) == r + 2);
+	if (!CHECK(reports(pool) == r + 2))
+		return false;
 	vbuddy_free_pages(pool, page, 2);
 	vbuddy_free_pages(pool, page, 2);		/* double free */
-	CHECK(reports(pool) == r + 3);
-	CHECK(!vbuddy_alloc_pages(pool, GFP_KERNEL, VBUDDY_MAX_ORDER + 1));
-	CHECK(reports(pool) == r + 4);
+	if (!CHECK(reports(pool) == r + 3))
+		return false;
+	if (!CHECK(!vbuddy_alloc_pages(pool, GFP_KERNEL, VBUDDY_MAX_ORDER + 1)))
+		return false;
+	if (!CHECK(reports(pool) == r + 4))
+		return false;
 	foreign = alloc_page(GFP_KERNEL);
-	CHECK(foreign);
+	if (!CHECK(foreign))
+		return false;
 	vbuddy_free_pages(pool, foreign, 0);		/* not ours */
 	__free_page(foreign);
-	CHECK(reports(pool) == r + 5);
+	if (!CHECK(reports(pool) == r + 5))
+		return false;
 	vbuddy_pool_expect_reports(pool, false);
-	CHECK(vbuddy_pool_free_pages(pool) == SMOKE_POOL_PAGES);
+	if (!CHECK(vbuddy_pool_free_pages(pool) == SMOKE_POOL_PAGES))
+		return false;
 	return vbuddy_pool_check(pool) == 0;
 }
 
@@ -166,13 +188,15 @@ static bool smoke_atomic(struct vbuddy_pool *pool)
 	local_irq_save(flags);
 	for (order = 0; order <= VBUDDY_MAX_ORDER; order++) {
 		pages[order] = vbuddy_alloc_pages(pool, GFP_ATOMIC, order);
-		ok &= pages[order] != NULL;
+		ok &= !!pages[order];
 	}
 	for (order = 0; order <= VBUDDY_MAX_ORDER; order++)
 		vbuddy_free_pages(pool, pages[order], order);
 	local_irq_restore(flags);
-	CHECK(ok);
-	CHECK(vbuddy_pool_free_pages(pool) == SMOKE_POOL_PAGES);
+	if (!CHECK(ok))
+		return false;
+	if (!CHECK(vbuddy_pool_free_pages(pool) == SMOKE_POOL_PAGES))
+		return false;
 	return vbuddy_pool_check(pool) == 0;
 }
 
@@ -188,28 +212,37 @@ static bool smoke_kmalloc(struct vbuddy_pool *pool)
 
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		p = vbuddy_pool_kmalloc(pool, sizes[i], GFP_KERNEL | __GFP_ZERO);
-		CHECK(p);
-		CHECK(vbuddy_ksize(p) >= sizes[i]);
-		CHECK(!memchr_inv(p, 0, sizes[i]));
+		if (!CHECK(p))
+			return false;
+		if (!CHECK(vbuddy_ksize(p) >= sizes[i]))
+			return false;
+		if (!CHECK(!memchr_inv(p, 0, sizes[i])))
+			return false;
 		memset(p, i, sizes[i]);
-		CHECK(!memchr_inv(p, i, sizes[i]));
+		if (!CHECK(!memchr_inv(p, i, sizes[i])))
+			return false;
 		vbuddy_kfree(p);
 	}
 	p = vbuddy_pool_kmalloc(pool, 10, GFP_KERNEL);
-	CHECK(p);
+	if (!CHECK(p))
+		return false;
 	memset(p, 0x77, 10);
 	for (i = 1; i < 5; i++) {
 		q = vbuddy_krealloc(p, 10 << (3 * i), GFP_KERNEL);
-		CHECK(q);
-		CHECK(!memchr_inv(q, 0x77, 10));
+		if (!CHECK(q))
+			return false;
+		if (!CHECK(!memchr_inv(q, 0x77, 10)))
+			return false;
 		p = q;
 	}
 	vbuddy_kfree(p);
 	vbuddy_pool_expect_reports(pool, true);
 	vbuddy_kfree(p);				/* double free */
 	vbuddy_pool_expect_reports(pool, false);
-	CHECK(reports(pool) == r + 1);
-	CHECK(vbuddy_pool_free_pages(pool) == SMOKE_POOL_PAGES);
+	if (!CHECK(reports(pool) == r + 1))
+		return false;
+	if (!CHECK(vbuddy_pool_free_pages(pool) == SMOKE_POOL_PAGES))
+		return false;
 	return vbuddy_pool_check(pool) == 0;
 }
 
@@ -219,11 +252,13 @@ static bool smoke_destroy_busy(struct vbuddy_pool *pool)
 	struct page *page;
 
 	page = vbuddy_alloc_pages(pool, GFP_KERNEL, 0);
-	CHECK(page);
+	if (!CHECK(page))
+		return false;
 	vbuddy_pool_expect_reports(pool, true);
 	vbuddy_pool_destroy(pool);			/* refused */
 	vbuddy_pool_expect_reports(pool, false);
-	CHECK(reports(pool) == r + 1);
+	if (!CHECK(reports(pool) == r + 1))
+		return false;
 	vbuddy_free_pages(pool, page, 0);
 	return vbuddy_pool_check(pool) == 0;
 }

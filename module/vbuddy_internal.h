@@ -117,7 +117,7 @@ struct vbuddy_chunk {
  * @name: the pool's name; fixed at creation
  */
 struct vbuddy_pool {
-	spinlock_t lock;
+	spinlock_t lock;		/* see above */
 	struct buddy buddy;
 	struct vbuddy_stats stats;
 	struct vbuddy_class classes[VBUDDY_NR_CLASSES];
