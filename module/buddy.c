@@ -196,7 +196,7 @@ int buddy_add_span(struct buddy *b, unsigned long pfn, u32 nr)
 	if (b->nr_spans) {
 		const struct buddy_span *last = &b->spans[b->nr_spans - 1];
 
-		if (pfn < last->pfn + last->nr)
+		if (pfn <= last->pfn + (last->nr - 1))
 			return -EINVAL;
 	}
 	if (b->nr_spans == b->max_spans || nr > b->max_frames - b->nr_frames)
@@ -564,7 +564,7 @@ int buddy_check(const struct buddy *b)
 		const struct buddy_span *s = &b->spans[i];
 
 		if (s->first != first || !s->nr ||
-		    (i && s->pfn < b->spans[i - 1].pfn + b->spans[i - 1].nr)) {
+		    (i && s->pfn <= b->spans[i - 1].pfn + (b->spans[i - 1].nr - 1))) {
 			buddy_pr_err("span %u (pfn %lu) is misplaced\n", i, s->pfn);
 			return -EUCLEAN;
 		}
