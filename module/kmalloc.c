@@ -62,11 +62,13 @@ static inline unsigned int class_objects(unsigned int class)
 	return PAGE_SIZE / vbuddy_class_size[class];
 }
 
-/* What an allocation of @size occupies: its class or its pages. */
+/* What a contiguous allocation of @size occupies: its class or its pages. */
 static size_t bucket_size(size_t size)
 {
 	if (size <= VBUDDY_CLASS_MAX)
 		return vbuddy_class_size[size_class(size)];
+	if (size > PAGE_SIZE << VBUDDY_MAX_ORDER)
+		return 0;
 	return PAGE_SIZE << get_order(size);
 }
 
@@ -183,9 +185,10 @@ static void *large_alloc(struct vbuddy_pool *pool, unsigned int order)
  */
 void *vbuddy_pool_kmalloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
 {
+	size_t zero;
 	void *p;
 
-	might_alloc(gfp);
+	might_alloc(gfp & ~GFP_VIRTOK);
 	if (unlikely(gfp & __GFP_NOFAIL)) {
 		vbuddy_report(pool, "kmalloc(%zu) with __GFP_NOFAIL refused: a pool cannot promise",
 			      size);
@@ -193,12 +196,18 @@ void *vbuddy_pool_kmalloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
 	}
 	if (unlikely(!size))
 		return ZERO_SIZE_PTR;
+	zero = bucket_size(size);
 	if (size <= VBUDDY_CLASS_MAX)
 		p = class_alloc(pool, size_class(size));
 	else if (size <= PAGE_SIZE << VBUDDY_MAX_ORDER)
 		p = large_alloc(pool, get_order(size));
 	else
 		p = NULL;
+	if (!p && gfp & GFP_VIRTOK && size > PAGE_SIZE &&
+	    size <= PAGE_SIZE << VBUDDY_MAX_ORDER) {
+		p = vbuddy_virt_alloc(pool, size, gfp);
+		zero = PAGE_ALIGN(size);
+	}
 
 	if (unlikely(!p)) {
 		if (!(gfp & __GFP_NOWARN))
@@ -206,7 +215,7 @@ void *vbuddy_pool_kmalloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
 		return NULL;
 	}
 	if (gfp & __GFP_ZERO)
-		memset(p, 0, bucket_size(size));
+		memset(p, 0, zero);
 	return p;
 }
 EXPORT_SYMBOL_GPL(vbuddy_pool_kmalloc);
@@ -292,13 +301,13 @@ struct vbuddy_obj {
  * allocation's address.
  */
 static const char *obj_resolve(struct vbuddy_pool *pool, const void *p,
-			       struct vbuddy_obj *o)
+			       unsigned long pfn, struct vbuddy_obj *o)
 {
 	struct vbuddy_class_page *cp;
 	unsigned long off;
 
 	lockdep_assert_held(&pool->lock);
-	if (buddy_lookup(&pool->buddy, page_to_pfn(virt_to_page(p)), &o->blk))
+	if (buddy_lookup(&pool->buddy, pfn, &o->blk))
 		return "not from this pool";
 	if (o->blk.state == BUDDY_FREE)
 		return "double free, or never allocated";
@@ -320,7 +329,9 @@ static const char *obj_resolve(struct vbuddy_pool *pool, const void *p,
 			return "double free, or never allocated";
 		return NULL;
 	case VBUDDY_TAG_VIRT:
-		return "page of a GFP_VIRTOK range, not its address";
+		if (!is_vmalloc_addr(p))
+			return "page of a GFP_VIRTOK range, not its address";
+		return vbuddy_virt_resolve(pool, p, &o->blk, &o->size);
 	default:
 		return "pages from vbuddy_alloc_pages(): use vbuddy_free_pages()";
 	}
@@ -337,6 +348,10 @@ static void obj_release(struct vbuddy_pool *pool, struct vbuddy_obj *o)
 		buddy_free(&pool->buddy, o->blk.pfn, o->blk.order);
 		return;
 	}
+	if (o->blk.tag == VBUDDY_TAG_VIRT) {
+		vbuddy_virt_release(pool, &o->blk);
+		return;
+	}
 
 	cp = &pool->cpages[o->blk.index];
 	c = &pool->classes[cp->class];
@@ -351,12 +366,22 @@ static void obj_release(struct vbuddy_pool *pool, struct vbuddy_obj *o)
 	}
 }
 
-/* The pool that owns @p's page, or NULL. */
-static struct vbuddy_pool *owner_of(const void *p)
+/*
+ * The pool that owns the page @p lies in, or NULL; @p may be in the direct
+ * map or (GFP_VIRTOK ranges) in the vmalloc area.
+ */
+static struct vbuddy_pool *owner_of(const void *p, unsigned long *pfn)
 {
-	if (!virt_addr_valid(p))
+	struct page *page = NULL;
+
+	if (is_vmalloc_addr(p))
+		page = vmalloc_to_page(p);
+	else if (virt_addr_valid(p))
+		page = virt_to_page(p);
+	if (!page)
 		return NULL;
-	return vbuddy_pool_of_pfn(page_to_pfn(virt_to_page(p)));
+	*pfn = page_to_pfn(page);
+	return vbuddy_pool_of_pfn(*pfn);
 }
 
 /*
@@ -365,18 +390,19 @@ static struct vbuddy_pool *owner_of(const void *p)
  */
 static size_t obj_op(const void *p, bool release, const char *op)
 {
-	struct vbuddy_pool *pool = owner_of(p);
+	struct vbuddy_pool *pool;
+	unsigned long flags, pfn;
 	struct vbuddy_obj o;
 	const char *why;
-	unsigned long flags;
 
+	pool = owner_of(p, &pfn);
 	if (!pool) {
 		vbuddy_report(vbuddy_default_pool(), "%s(%p) refused: not from a vbuddy pool",
 			      op, p);
 		return 0;
 	}
 	spin_lock_irqsave(&pool->lock, flags);
-	why = obj_resolve(pool, p, &o);
+	why = obj_resolve(pool, p, pfn, &o);
 	if (!why && release)
 		obj_release(pool, &o);
 	spin_unlock_irqrestore(&pool->lock, flags);
@@ -441,6 +467,7 @@ EXPORT_SYMBOL_GPL(vbuddy_ksize);
 void *vbuddy_krealloc(const void *p, size_t new_size, gfp_t gfp)
 {
 	struct vbuddy_pool *pool;
+	unsigned long pfn;
 	size_t old;
 	void *n;
 
@@ -453,9 +480,10 @@ void *vbuddy_krealloc(const void *p, size_t new_size, gfp_t gfp)
 	old = obj_op(p, false, "krealloc");
 	if (!old)
 		return NULL;
-	pool = owner_of(p);
+	pool = owner_of(p, &pfn);
 
-	if (new_size <= PAGE_SIZE << VBUDDY_MAX_ORDER && bucket_size(new_size) == old) {
+	if (bucket_size(new_size) == old ||
+	    (is_vmalloc_addr(p) && PAGE_ALIGN(new_size) == old)) {
 		if (gfp & __GFP_ZERO && new_size < old)
 			memset((void *)p + new_size, 0, old - new_size);
 		return (void *)p;
@@ -468,3 +496,21 @@ void *vbuddy_krealloc(const void *p, size_t new_size, gfp_t gfp)
 	return n;
 }
 EXPORT_SYMBOL_GPL(vbuddy_krealloc);
+
+/**
+ * vbuddy_is_virtual() - was this allocation served by the GFP_VIRTOK fallback?
+ * @p: an address from the vbuddy kmalloc family
+ *
+ * Such memory is virtually contiguous only: its pages are scattered, so it
+ * is no buffer for DMA, and virt_to_page() does not apply to it.
+ *
+ * Context: Any context.
+ * Return: true if @p lies in a range mapped from a pool's pages.
+ */
+bool vbuddy_is_virtual(const void *p)
+{
+	unsigned long pfn;
+
+	return is_vmalloc_addr(p) && owner_of(p, &pfn);
+}
+EXPORT_SYMBOL_GPL(vbuddy_is_virtual);

@@ -4,11 +4,14 @@
  *
  * Locking (outermost first):
  *
- *   vbuddy_pools_lock (mutex)   the list of pools; create, destroy, unload
- *     pool->lock (spinlock, irqsave)   the pool's buddy allocator and stats
+ *   vbuddy_pools_lock (mutex)        the list of pools; create, destroy, unload
+ *     pool->virt_lock (mutex)        GFP_VIRTOK fallbacks and their unmapper
+ *       pool->lock (spinlock, irqsave)   the buddy allocator, size classes,
+ *                                        window slots and stats of the pool
  *
- * pool->lock is only ever held around the buddy core, which neither sleeps
- * nor allocates, so every allocation and free works from any context.
+ * pool->lock is only held around work that neither sleeps nor allocates,
+ * so every allocation and free works from any context; only a GFP_VIRTOK
+ * fallback sleeps (in vmap()), and only for callers that may.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -45,10 +48,19 @@ static struct vbuddy_pool *default_pool;	/* set once at module init */
  */
 static DEFINE_MTREE(vbuddy_pfns);
 
-const char *const vbuddy_event_names[VBUDDY_EV_NR] = {
-	[VBUDDY_EV_FREE]	= "free",
-	[VBUDDY_EV_BAD_INPUT]	= "bad_input",
+const char *const vbuddy_event_names[] = {
+	[VBUDDY_EV_FREE]		= "free",
+	[VBUDDY_EV_BAD_INPUT]		= "bad_input",
+	[VBUDDY_EV_VIRT_SERVED]		= "virt_served",
+	[VBUDDY_EV_VIRT_PAGES]		= "virt_pages_mapped",
+	[VBUDDY_EV_VIRT_FREED]		= "virt_freed",
+	[VBUDDY_EV_VIRT_NO_PAGES]	= "virt_refused_no_pages",
+	[VBUDDY_EV_VIRT_NO_SLOT]	= "virt_refused_no_slot",
+	[VBUDDY_EV_VIRT_ATOMIC]		= "virt_refused_atomic",
+	[VBUDDY_EV_VIRT_TOO_BIG]	= "virt_refused_too_big",
+	[VBUDDY_EV_VIRT_MAP_FAILED]	= "virt_refused_map_failed",
 };
+static_assert(ARRAY_SIZE(vbuddy_event_names) == VBUDDY_EV_NR);
 
 /**
  * vbuddy_report() - report a misuse of a pool, which the caller refuses
@@ -205,8 +217,9 @@ struct vbuddy_pool *vbuddy_pool_of_pfn(unsigned long pfn)
 }
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_of_pfn, VBUDDY_INTERNAL);
 
-static void pool_free(struct vbuddy_pool *pool)
+static void pool_free(struct vbuddy_pool *pool, bool unload)
 {
+	vbuddy_window_destroy(pool, unload);
 	if (pool->chunks)
 		pool_free_chunks(pool->chunks, pool->nr_chunks);
 	kvfree(pool->cpages);
@@ -264,6 +277,9 @@ struct vbuddy_pool *vbuddy_pool_create(const char *name, unsigned long nr_pages)
 	strscpy(pool->name, name, sizeof(pool->name));
 	pool->nr_pages = nr_pages;
 
+	ret = vbuddy_window_init(pool);
+	if (ret)
+		goto fail;
 	ret = pool_take_pages(pool, nr_pages);
 	if (ret)
 		goto fail;
@@ -295,7 +311,7 @@ struct vbuddy_pool *vbuddy_pool_create(const char *name, unsigned long nr_pages)
 	return pool;
 
 fail:
-	pool_free(pool);
+	pool_free(pool, false);
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_GPL(vbuddy_pool_create);
@@ -322,6 +338,7 @@ void vbuddy_pool_destroy(struct vbuddy_pool *pool)
 		vbuddy_report(pool, "destroy refused: the default pool belongs to the module");
 		return;
 	}
+	vbuddy_pool_drain(pool);
 	free_pages = vbuddy_pool_free_pages(pool);
 	if (free_pages != pool->nr_pages) {
 		vbuddy_report(pool, "destroy refused: %lu of %lu pages still allocated",
@@ -333,7 +350,7 @@ void vbuddy_pool_destroy(struct vbuddy_pool *pool)
 	pool_unregister(pool);
 	mutex_unlock(&vbuddy_pools_lock);
 	synchronize_rcu();	/* no vbuddy_pool_of_pfn() still sees it */
-	pool_free(pool);
+	pool_free(pool, false);
 }
 EXPORT_SYMBOL_GPL(vbuddy_pool_destroy);
 
@@ -363,7 +380,8 @@ EXPORT_SYMBOL_GPL(vbuddy_default_pool);
  *
  * Context: Any context, with a @gfp that says so (GFP_ATOMIC, GFP_NOWAIT).
  * Return: the first page of the block, or NULL if the pool has no free block
- * of @order or larger, or @order is above VBUDDY_MAX_ORDER (reported).
+ * of @order or larger, or (reported) @order is above VBUDDY_MAX_ORDER or
+ * @gfp has GFP_VIRTOK, which cannot give physically contiguous pages.
  */
 struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
 				unsigned int order)
@@ -372,7 +390,11 @@ struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
 	struct page *page;
 	int ret;
 
-	might_alloc(gfp);
+	might_alloc(gfp & ~GFP_VIRTOK);
+	if (gfp & GFP_VIRTOK) {
+		vbuddy_report(pool, "GFP_VIRTOK refused: vbuddy_alloc_pages() promises contiguous pages");
+		return NULL;
+	}
 	if (order > VBUDDY_MAX_ORDER) {
 		vbuddy_report(pool, "allocation of order %u refused: the maximum is %u",
 			      order, VBUDDY_MAX_ORDER);
@@ -571,15 +593,16 @@ static void __exit vbuddy_exit(void)
 
 	mutex_lock(&vbuddy_pools_lock);
 	list_for_each_entry_safe(pool, tmp, &vbuddy_pools, node) {
+		vbuddy_pool_drain(pool);
 		free_pages = vbuddy_pool_free_pages(pool);
 		if (pool != default_pool)
-			vbuddy_report(pool, "still exists at unload; destroying it");
+			pr_err("pool %s: still exists at unload; destroying it\n", pool->name);
 		if (free_pages != pool->nr_pages)
-			vbuddy_report(pool, "%lu pages still allocated at unload; freeing them",
-				      pool->nr_pages - free_pages);
+			pr_err("pool %s: %lu pages still allocated at unload; freeing them\n",
+			       pool->name, pool->nr_pages - free_pages);
 		list_del(&pool->node);
 		pool_unregister(pool);
-		pool_free(pool);
+		pool_free(pool, true);
 	}
 	mutex_unlock(&vbuddy_pools_lock);
 	mtree_destroy(&vbuddy_pfns);

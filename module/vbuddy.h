@@ -12,6 +12,7 @@
 #ifndef _VBUDDY_H
 #define _VBUDDY_H
 
+#include <linux/build_bug.h>
 #include <linux/gfp.h>
 #include <linux/types.h>
 
@@ -20,6 +21,18 @@ struct vbuddy_pool;
 
 /* The largest block is 2^VBUDDY_MAX_ORDER pages (4 MiB with 4 KiB pages). */
 #define VBUDDY_MAX_ORDER	10
+
+/*
+ * GFP_VIRTOK: a multi-page vbuddy_*kmalloc() that finds no contiguous block
+ * may be served by mapping scattered free pages of the pool into one
+ * virtually contiguous range (a slot of the pool's window). Such memory is
+ * not physically contiguous: never use it for DMA, nor virt_to_page() on it;
+ * vbuddy_is_virtual() tells. Only callers that may sleep are served. The
+ * bit lies outside __GFP_BITS_MASK and never reaches the kernel's own
+ * allocators.
+ */
+#define GFP_VIRTOK	((__force gfp_t)0x80000000U)
+static_assert(!(GFP_VIRTOK & __GFP_BITS_MASK), "GFP_VIRTOK collides with a GFP bit");
 
 /* Longest pool name, with its NUL. */
 #define VBUDDY_NAME_LEN		32
@@ -47,5 +60,6 @@ void *vbuddy_kmalloc_array(size_t n, size_t size, gfp_t gfp);
 void *vbuddy_krealloc(const void *p, size_t new_size, gfp_t gfp);
 size_t vbuddy_ksize(const void *p);
 void vbuddy_kfree(const void *p);
+bool vbuddy_is_virtual(const void *p);
 
 #endif /* _VBUDDY_H */

@@ -9,31 +9,71 @@
 #include <linux/atomic.h>
 #include <linux/bitops.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 #include "vbuddy.h"
 #include "buddy.h"
 
 /* Events counted per pool, each with a stable name in vbuddy_event_names. */
 enum vbuddy_event {
-	VBUDDY_EV_FREE,		/* blocks given back */
+	VBUDDY_EV_FREE,		/* blocks and objects given back */
 	VBUDDY_EV_BAD_INPUT,	/* misuse reported and refused */
+	VBUDDY_EV_VIRT_SERVED,	/* GFP_VIRTOK fallbacks served */
+	VBUDDY_EV_VIRT_PAGES,	/* pages mapped by those fallbacks */
+	VBUDDY_EV_VIRT_FREED,	/* GFP_VIRTOK ranges unmapped and given back */
+	VBUDDY_EV_VIRT_NO_PAGES, /* refused: fewer free pages than asked */
+	VBUDDY_EV_VIRT_NO_SLOT,	/* refused: every slot of the window in use */
+	VBUDDY_EV_VIRT_ATOMIC,	/* refused: the caller may not sleep */
+	VBUDDY_EV_VIRT_TOO_BIG,	/* refused: larger than a slot */
+	VBUDDY_EV_VIRT_MAP_FAILED, /* refused: vmap() failed */
 	VBUDDY_EV_NR,
 };
 
-extern const char *const vbuddy_event_names[VBUDDY_EV_NR];
+extern const char *const vbuddy_event_names[];
 
 /**
  * struct vbuddy_stats - what a pool counts
  * @alloc: contiguous allocations served, per order
  * @alloc_fail: contiguous allocations refused for lack of a block, per order
  * @events: the events of enum vbuddy_event
+ * @slots_in_use: window slots holding a GFP_VIRTOK range now
+ * @slots_peak: the most slots ever in use at once
  */
 struct vbuddy_stats {
 	unsigned long alloc[VBUDDY_NR_ORDERS];
 	unsigned long alloc_fail[VBUDDY_NR_ORDERS];
 	unsigned long events[VBUDDY_EV_NR];
+	unsigned long slots_in_use;
+	unsigned long slots_peak;
+};
+
+/* A slot holds up to 2^VBUDDY_MAX_ORDER pages: any request fits in one. */
+#define VBUDDY_SLOT_PAGES	(1UL << VBUDDY_MAX_ORDER)
+
+enum vbuddy_slot_state {
+	VBUDDY_SLOT_FREE,	/* on the pool's free slot list */
+	VBUDDY_SLOT_MAPPING,	/* pages taken, vmap() under way */
+	VBUDDY_SLOT_IN_USE,	/* maps a GFP_VIRTOK range */
+	VBUDDY_SLOT_FREEING,	/* freed; the unmapper gives it back */
+};
+
+/**
+ * struct vbuddy_slot - one slot of a pool's window
+ * @addr: the range's address while MAPPING/IN_USE/FREEING
+ * @nr_pages: pages in the range
+ * @state: an enum vbuddy_slot_state
+ * @node: on the pool's free or freeing slot list
+ *
+ * Guarded by the pool lock.
+ */
+struct vbuddy_slot {
+	unsigned long addr;
+	unsigned int nr_pages;
+	u8 state;
+	struct list_head node;
 };
 
 /* What an allocated block is used for, kept in its buddy tag. */
@@ -53,12 +93,13 @@ enum vbuddy_tag {
 extern const unsigned short vbuddy_class_size[VBUDDY_NR_CLASSES];
 
 /**
- * struct vbuddy_class_page - a page of small objects
+ * struct vbuddy_class_page - a page of small objects (or of a virtual range)
  * @addr: the page's address
  * @next: next page of the class with a free object (frame index)
  * @prev: previous such page (frame index)
  * @inuse: objects allocated
  * @class: index into vbuddy_class_size
+ * @slot: for a VBUDDY_TAG_VIRT page, the window slot that maps it
  * @map: bit set for each allocated object; a free needs only its own bit,
  *       so a double free is found in O(1), and the pages hold no free list
  *       that a use after free could corrupt
@@ -73,6 +114,7 @@ struct vbuddy_class_page {
 	u32 prev;
 	u16 inuse;
 	u8 class;
+	u16 slot;
 	unsigned long map[VBUDDY_CLASS_MAP_LONGS];
 };
 
@@ -108,6 +150,16 @@ struct vbuddy_chunk {
  * @stats: counters
  * @classes: the size classes
  * @cpages: class page state, one per frame of @buddy
+ * @slots: the GFP_VIRTOK window: @nr_slots slots, allocated at creation
+ * @nr_slots: slots in the window; fixed at creation
+ * @slots_free: slots ready for a fallback, guarded by @lock
+ * @slots_freeing: freed ranges waiting for @unmap_work, guarded by @lock
+ * @virt_lock: serialises fallbacks and the unmapper, which share @gather
+ *             and @gather_pages; taken before @lock
+ * @gather: pfns of a fallback or of a range being unmapped
+ * @gather_pages: the same as pages, for vmap()
+ * @unmap_work: vunmap()s freed ranges and gives their pages back; vunmap()
+ *              sleeps, and vbuddy_kfree() must not
  * @nr_pages: pages in the pool; fixed at creation
  * @nr_chunks: entries in @chunks; fixed at creation
  * @chunks: the pages taken from the kernel, by ascending pfn; fixed
@@ -122,6 +174,14 @@ struct vbuddy_pool {
 	struct vbuddy_stats stats;
 	struct vbuddy_class classes[VBUDDY_NR_CLASSES];
 	struct vbuddy_class_page *cpages;
+	struct vbuddy_slot *slots;
+	unsigned int nr_slots;
+	struct list_head slots_free;
+	struct list_head slots_freeing;
+	struct mutex virt_lock;
+	unsigned long *gather;
+	struct page **gather_pages;
+	struct work_struct unmap_work;
 
 	unsigned long nr_pages;
 	unsigned int nr_chunks;
@@ -134,11 +194,19 @@ struct vbuddy_pool {
 struct vbuddy_pool *vbuddy_pool_of_pfn(unsigned long pfn);
 void vbuddy_kmalloc_init_pool(struct vbuddy_pool *pool);
 
+int vbuddy_window_init(struct vbuddy_pool *pool);
+void vbuddy_window_destroy(struct vbuddy_pool *pool, bool unload);
+void *vbuddy_virt_alloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp);
+const char *vbuddy_virt_resolve(struct vbuddy_pool *pool, const void *p,
+				struct buddy_block *blk, size_t *size);
+void vbuddy_virt_release(struct vbuddy_pool *pool, struct buddy_block *blk);
+
 __printf(2, 3)
 void vbuddy_report(struct vbuddy_pool *pool, const char *fmt, ...);
 
 /* For tests, debugfs and the smoke client; exported to VBUDDY_INTERNAL. */
 void vbuddy_pool_expect_reports(struct vbuddy_pool *pool, bool quiet);
+void vbuddy_pool_drain(struct vbuddy_pool *pool);
 int vbuddy_pool_check(struct vbuddy_pool *pool);
 unsigned long vbuddy_pool_free_pages(struct vbuddy_pool *pool);
 unsigned long vbuddy_pool_nr_pages(struct vbuddy_pool *pool);
