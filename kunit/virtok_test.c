@@ -173,7 +173,7 @@ static int dl_fn(void *arg)
 		ctx->tries++;
 		buf = vbuddy_pool_kmalloc(ctx->pool, 4 * PAGE_SIZE, ctx->gfp | __GFP_NOWARN);
 		if (!buf)
-			msleep(1);
+			usleep_range(1000, 2000);
 	}
 	if (buf) {
 		memset(buf, 0x3c, 4 * PAGE_SIZE);

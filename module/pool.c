@@ -60,6 +60,8 @@ const char *const vbuddy_event_names[] = {
 	[VBUDDY_EV_VIRT_TOO_BIG]	= "virt_refused_too_big",
 	[VBUDDY_EV_VIRT_MAP_FAILED]	= "virt_refused_map_failed",
 };
+EXPORT_SYMBOL_NS_GPL(vbuddy_event_names, VBUDDY_INTERNAL);
+
 static_assert(ARRAY_SIZE(vbuddy_event_names) == VBUDDY_EV_NR);
 
 /**
@@ -392,7 +394,8 @@ struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
 
 	might_alloc(gfp & ~GFP_VIRTOK);
 	if (gfp & GFP_VIRTOK) {
-		vbuddy_report(pool, "GFP_VIRTOK refused: vbuddy_alloc_pages() promises contiguous pages");
+		vbuddy_report(pool, "GFP_VIRTOK refused: %s() promises contiguous pages",
+			      __func__);
 		return NULL;
 	}
 	if (order > VBUDDY_MAX_ORDER) {

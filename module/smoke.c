@@ -14,11 +14,15 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/completion.h>
 #include <linux/err.h>
+#include <linux/kthread.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/vmalloc.h>
 
 #include "vbuddy_internal.h"
 
@@ -27,6 +31,14 @@ MODULE_IMPORT_NS(VBUDDY_INTERNAL);
 static bool demo;
 module_param(demo, bool, 0444);
 MODULE_PARM_DESC(demo, "show the demo instead of running the checks");
+
+static bool bench;
+module_param(bench, bool, 0444);
+MODULE_PARM_DESC(bench, "time the GFP_VIRTOK fallback against contiguous blocks and vmalloc");
+
+static bool leak_virtual;
+module_param(leak_virtual, bool, 0444);
+MODULE_PARM_DESC(leak_virtual, "leave a GFP_VIRTOK range in the default pool (tests unload)");
 
 #define SMOKE_POOL_PAGES	2048
 
@@ -246,6 +258,122 @@ static bool smoke_kmalloc(struct vbuddy_pool *pool)
 	return vbuddy_pool_check(pool) == 0;
 }
 
+/*
+ * Checkerboard @pool: every free page taken, those of even pfn given back.
+ * The odd ones are stored in @held (room for the pool's size); returns how
+ * many.
+ */
+static unsigned long checkerboard(struct vbuddy_pool *pool, struct page **held)
+{
+	unsigned long nr = vbuddy_pool_free_pages(pool), n = 0, i;
+	struct page **all;
+
+	all = kvcalloc(nr, sizeof(*all), GFP_KERNEL);
+	if (!all)
+		return 0;
+	for (i = 0; i < nr; i++)
+		all[i] = vbuddy_alloc_pages(pool, GFP_KERNEL, 0);
+	for (i = 0; i < nr; i++) {
+		if (page_to_pfn(all[i]) % 2)
+			held[n++] = all[i];
+		else
+			vbuddy_free_pages(pool, all[i], 0);
+	}
+	kvfree(all);
+	return n;
+}
+
+static void release(struct vbuddy_pool *pool, struct page **held, unsigned long n)
+{
+	while (n)
+		vbuddy_free_pages(pool, held[--n], 0);
+}
+
+static u8 pattern(size_t i)
+{
+	return (u8)(i * 13 + (i >> PAGE_SHIFT));
+}
+
+struct verify_ctx {
+	const u8 *p;
+	size_t size;
+	bool ok;
+	struct completion done;
+};
+
+static int verify_fn(void *arg)
+{
+	struct verify_ctx *ctx = arg;
+	size_t i;
+
+	ctx->ok = true;
+	for (i = 0; i < ctx->size; i++)
+		ctx->ok &= ctx->p[i] == pattern(i);
+	complete(&ctx->done);
+	return 0;
+}
+
+/* Read @p back on another CPU than the one that wrote it, if there is one. */
+static bool verify_elsewhere(const u8 *p, size_t size)
+{
+	struct verify_ctx ctx = { .p = p, .size = size };
+	struct task_struct *t;
+	int cpu = cpumask_any_but(cpu_online_mask, raw_smp_processor_id());
+
+	init_completion(&ctx.done);
+	t = kthread_create(verify_fn, &ctx, "vbuddy-verify");
+	if (IS_ERR(t))
+		return false;
+	if (cpu < nr_cpu_ids)
+		kthread_bind(t, cpu);
+	wake_up_process(t);
+	wait_for_completion(&ctx.done);
+	return ctx.ok;
+}
+
+/* The checkerboard, the refusal, the fallback, the data, the recovery. */
+static bool smoke_virtok(void)
+{
+	unsigned long fresh[VBUDDY_NR_ORDERS], now[VBUDDY_NR_ORDERS], n, i;
+	struct vbuddy_pool *pool;
+	struct page **held;
+	size_t size = 16 * PAGE_SIZE;
+	bool ok = true;
+	int round;
+	u8 *p;
+
+	pool = vbuddy_pool_create("smoke-virtok", 512);
+	if (!CHECK(!IS_ERR(pool)))
+		return false;
+	held = kvcalloc(512, sizeof(*held), GFP_KERNEL);
+	vbuddy_pool_nr_free(pool, fresh);
+	n = held ? checkerboard(pool, held) : 0;
+	ok &= CHECK(n == 256 && vbuddy_pool_free_pages(pool) == 256);
+	ok &= CHECK(!vbuddy_pool_kmalloc(pool, size, GFP_KERNEL | __GFP_NOWARN));
+	/* twice: the second range reuses pages, and maybe addresses, of the first */
+	for (round = 0; ok && round < 2; round++) {
+		p = vbuddy_pool_kmalloc(pool, size, GFP_KERNEL | GFP_VIRTOK);
+		if (!CHECK(p && vbuddy_is_virtual(p))) {
+			ok = false;
+			break;
+		}
+		for (i = 0; i < size; i++)
+			p[i] = pattern(i);
+		for (i = 0; i < size; i += PAGE_SIZE)	/* the right pages got it */
+			ok &= CHECK(*(u8 *)page_address(vmalloc_to_page(p + i)) == pattern(i));
+		ok &= CHECK(verify_elsewhere(p, size));
+		vbuddy_kfree(p);
+		vbuddy_pool_drain(pool);
+	}
+	release(pool, held, n);
+	kvfree(held);
+	vbuddy_pool_nr_free(pool, now);
+	ok &= CHECK(!memcmp(fresh, now, sizeof(now)));
+	ok &= CHECK(vbuddy_pool_check(pool) == 0);
+	vbuddy_pool_destroy(pool);
+	return ok;
+}
+
 static bool smoke_destroy_busy(struct vbuddy_pool *pool)
 {
 	unsigned long r = reports(pool);
@@ -288,6 +416,7 @@ static int smoke_run(void)
 		RUN("destroy with allocations refused", smoke_destroy_busy(pool));
 		vbuddy_pool_destroy(pool);
 	}
+	RUN("GFP_VIRTOK on a checkerboard, read on another CPU", smoke_virtok());
 	RUN("duplicate name refused",
 	    PTR_ERR(vbuddy_pool_create("default", 1)) == -EEXIST);
 	RUN("empty pool refused", PTR_ERR(vbuddy_pool_create("x", 0)) == -EINVAL);
@@ -306,38 +435,175 @@ static void demo_table(struct vbuddy_pool *pool, const char *when)
 
 	vbuddy_pool_nr_free(pool, nr_free);
 	for (order = 0; order <= VBUDDY_MAX_ORDER; order++)
-		len += scnprintf(line + len, sizeof(line) - len, " %5lu", nr_free[order]);
-	pr_info("%-28s%s  free pages %lu\n", when, line, vbuddy_pool_free_pages(pool));
+		len += scnprintf(line + len, sizeof(line) - len, " %4lu", nr_free[order]);
+	pr_info("  %-30s%s   %4lu free\n", when, line, vbuddy_pool_free_pages(pool));
 }
 
+static void demo_counters(struct vbuddy_pool *pool)
+{
+	struct vbuddy_stats st;
+	unsigned int i;
+
+	vbuddy_pool_get_stats(pool, &st);
+	pr_info("counters of pool '%s' (name value):\n", pool->name);
+	for (i = 0; i <= VBUDDY_MAX_ORDER; i++)
+		if (st.alloc[i] || st.alloc_fail[i])
+			pr_info("  alloc_order%u %lu   alloc_fail_order%u %lu\n",
+				i, st.alloc[i], i, st.alloc_fail[i]);
+	for (i = 0; i < VBUDDY_EV_NR; i++)
+		pr_info("  %s %lu\n", vbuddy_event_names[i], st.events[i]);
+	pr_info("  slots_in_use %lu\n", st.slots_in_use);
+	pr_info("  slots_peak %lu\n", st.slots_peak);
+}
+
+/* The story of GFP_VIRTOK, on a pool of its own. */
 static int demo_run(void)
 {
-	struct vbuddy_pool *pool = vbuddy_default_pool();
-	struct page *blocks[VBUDDY_MAX_ORDER];
+	const size_t size = 16 * 1024;
+	struct vbuddy_pool *pool;
+	unsigned long n, i;
+	struct page **held;
 	char head[160];
 	int len = 0;
-	unsigned int order;
+	bool ok;
+	u8 *p;
 
-	pr_info("pool 'default': %lu pages; free blocks per order:\n",
-		vbuddy_pool_nr_pages(pool));
-	for (order = 0; order <= VBUDDY_MAX_ORDER; order++)
-		len += scnprintf(head + len, sizeof(head) - len, " %5u", order);
-	pr_info("%-28s%s\n", "order", head);
+	pool = vbuddy_pool_create("demo", 256);
+	held = kvcalloc(256, sizeof(*held), GFP_KERNEL);
+	if (IS_ERR(pool) || !held) {
+		kvfree(held);
+		return IS_ERR(pool) ? PTR_ERR(pool) : -ENOMEM;
+	}
+	for (i = 0; i <= VBUDDY_MAX_ORDER; i++)
+		len += scnprintf(head + len, sizeof(head) - len, " %4lu", i);
+	pr_info("pool 'demo' of 256 pages; free blocks per order:\n");
+	pr_info("  %-30s%s\n", "order", head);
 	demo_table(pool, "fresh");
-	for (order = 0; order < VBUDDY_MAX_ORDER; order++)
-		blocks[order] = vbuddy_alloc_pages(pool, GFP_KERNEL, order);
-	demo_table(pool, "one block of orders 0-9");
-	for (order = 0; order < VBUDDY_MAX_ORDER; order += 2)
-		vbuddy_free_pages(pool, blocks[order], order);
-	demo_table(pool, "even orders freed");
-	for (order = 1; order < VBUDDY_MAX_ORDER; order += 2)
-		vbuddy_free_pages(pool, blocks[order], order);
-	demo_table(pool, "all freed, merged back");
-	return vbuddy_pool_check(pool) ? -EIO : 0;
+	n = checkerboard(pool, held);
+	demo_table(pool, "checkerboard (odd pfns held)");
+
+	p = vbuddy_pool_kmalloc(pool, size, GFP_KERNEL | __GFP_NOWARN);
+	pr_info("vbuddy_pool_kmalloc(16 KiB, GFP_KERNEL): %s\n",
+		p ? "served?!" : "NULL: no 4 free pages in a row");
+	vbuddy_kfree(p);
+
+	p = vbuddy_pool_kmalloc(pool, size, GFP_KERNEL | GFP_VIRTOK);
+	if (!p) {
+		pr_info("vbuddy_pool_kmalloc(16 KiB, GFP_KERNEL | GFP_VIRTOK): NULL\n");
+		release(pool, held, n);
+		vbuddy_pool_destroy(pool);
+		kvfree(held);
+		return -EIO;
+	}
+	pr_info("vbuddy_pool_kmalloc(16 KiB, GFP_KERNEL | GFP_VIRTOK): served, virtual=%d\n",
+		vbuddy_is_virtual(p));
+	for (i = 0; i < size; i += PAGE_SIZE)
+		pr_info("  bytes %5lu-%5lu -> pfn %#lx\n", i, i + PAGE_SIZE - 1,
+			page_to_pfn(vmalloc_to_page(p + i)));
+	for (i = 0; i < size; i++)
+		p[i] = pattern(i);
+	ok = verify_elsewhere(p, size);
+	pr_info("wrote 16 KiB through the range, read it back on another CPU: %s\n",
+		ok ? "all bytes good" : "CORRUPT");
+	demo_table(pool, "range mapped");
+	demo_counters(pool);
+
+	vbuddy_kfree(p);
+	vbuddy_pool_drain(pool);
+	demo_table(pool, "range freed");
+	release(pool, held, n);
+	demo_table(pool, "everything freed, merged");
+	ok &= vbuddy_pool_check(pool) == 0;
+	vbuddy_pool_destroy(pool);
+	kvfree(held);
+	return ok ? 0 : -EIO;
+}
+
+#define BENCH_ROUNDS	200
+
+/* ns per alloc+free of @size (order @order) four ways, in one run. */
+static void bench_order(unsigned int order)
+{
+	const size_t size = PAGE_SIZE << order;
+	struct vbuddy_pool *pool;
+	struct page **held, *page;
+	u64 t0, contig, virt, vm, pages;
+	unsigned long n;
+	void *p;
+	int i;
+
+	pool = vbuddy_pool_create("bench", 1024);
+	held = kvcalloc(1024, sizeof(*held), GFP_KERNEL);
+	if (IS_ERR(pool) || !held)
+		goto out;
+
+	t0 = ktime_get_ns();
+	for (i = 0; i < BENCH_ROUNDS; i++)
+		vbuddy_kfree(vbuddy_pool_kmalloc(pool, size, GFP_KERNEL));
+	contig = ktime_get_ns() - t0;
+
+	n = checkerboard(pool, held);
+	t0 = ktime_get_ns();
+	for (i = 0; i < BENCH_ROUNDS; i++) {
+		vbuddy_kfree(vbuddy_pool_kmalloc(pool, size, GFP_KERNEL | GFP_VIRTOK));
+		vbuddy_pool_drain(pool);	/* the unmap is part of the cost */
+	}
+	virt = ktime_get_ns() - t0;
+	release(pool, held, n);
+
+	t0 = ktime_get_ns();
+	for (i = 0; i < BENCH_ROUNDS; i++) {
+		p = vmalloc(size);
+		vfree(p);
+	}
+	vm = ktime_get_ns() - t0;
+
+	t0 = ktime_get_ns();
+	for (i = 0; i < BENCH_ROUNDS; i++) {
+		page = alloc_pages(GFP_KERNEL, order);
+		if (page)
+			__free_pages(page, order);
+	}
+	pages = ktime_get_ns() - t0;
+
+	pr_info("bench order %u (%zu KiB), ns per alloc+free: vbuddy contiguous %llu, GFP_VIRTOK fallback %llu, vmalloc %llu, alloc_pages %llu; fallback/contiguous %llu.%02llu, fallback/vmalloc %llu.%02llu\n",
+		order, size >> 10, contig / BENCH_ROUNDS, virt / BENCH_ROUNDS,
+		vm / BENCH_ROUNDS, pages / BENCH_ROUNDS,
+		virt / contig, virt * 100 / contig % 100, virt / vm, virt * 100 / vm % 100);
+out:
+	kvfree(held);
+	if (!IS_ERR(pool))
+		vbuddy_pool_destroy(pool);
+}
+
+/* Leave a GFP_VIRTOK range behind: vbuddy's unload must report it. */
+static int leak_run(void)
+{
+	struct vbuddy_pool *pool = vbuddy_default_pool();
+	struct page **held;
+	unsigned long n;
+	void *p;
+
+	held = kvcalloc(vbuddy_pool_nr_pages(pool), sizeof(*held), GFP_KERNEL);
+	if (!held)
+		return -ENOMEM;
+	n = checkerboard(pool, held);
+	p = vbuddy_kmalloc(4 * PAGE_SIZE, GFP_KERNEL | GFP_VIRTOK);
+	release(pool, held, n);
+	kvfree(held);
+	pr_info("left a GFP_VIRTOK range %s in the default pool\n", p ? "mapped" : "(none!)");
+	return p ? 0 : -EIO;
 }
 
 static int __init vbuddy_smoke_init(void)
 {
+	if (bench) {
+		bench_order(2);
+		bench_order(4);
+		return 0;
+	}
+	if (leak_virtual)
+		return leak_run();
 	return demo ? demo_run() : smoke_run();
 }
 module_init(vbuddy_smoke_init);

@@ -51,7 +51,7 @@ struct vbuddy_stats {
 };
 
 /* A slot holds up to 2^VBUDDY_MAX_ORDER pages: any request fits in one. */
-#define VBUDDY_SLOT_PAGES	(1UL << VBUDDY_MAX_ORDER)
+#define VBUDDY_SLOT_PAGES	BIT(VBUDDY_MAX_ORDER)
 
 enum vbuddy_slot_state {
 	VBUDDY_SLOT_FREE,	/* on the pool's free slot list */
@@ -178,7 +178,7 @@ struct vbuddy_pool {
 	unsigned int nr_slots;
 	struct list_head slots_free;
 	struct list_head slots_freeing;
-	struct mutex virt_lock;
+	struct mutex virt_lock;		/* see above */
 	unsigned long *gather;
 	struct page **gather_pages;
 	struct work_struct unmap_work;
