@@ -19,7 +19,8 @@ installed_kver() {
 }
 
 base_pkgs="build-essential flex bison bc libelf-dev libssl-dev sparse python3
-	qemu-system-x86 busybox-static cpio xz-utils kmod linux-source-6.12 rsync"
+	qemu-system-x86 busybox-static cpio xz-utils kmod linux-source-6.12 rsync
+	pahole perl gzip"
 
 missing=""
 for p in $base_pkgs; do

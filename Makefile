@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vbuddy: the developer's entry points. The modules themselves are described
+# by Kbuild; everything here calls a small script under scripts/.
+#
+#   make [modules] [KDIR=...]   build vbuddy.ko + vbuddy_smoke.ko out of tree
+#   make check                  everything below, ends with "N passed, M failed"
+#
+# Builds go to build/ (gitignored); the unpacked kernel source and the UML
+# kernels are cached in $(VBUDDY_CACHE) (default ~/.cache/vbuddy).
+
+S := scripts
+
+# Kernel to build against: the running kernel's headers, else the installed
+# Debian 6.12 test kernel's (make deps installs it).
+RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
+TEST_KDIR := $(lastword $(sort $(wildcard /lib/modules/6.12.*+deb12-cloud-amd64/build)))
+KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),$(TEST_KDIR))
+
+# UML kernel flavour for kunit: debug = kunit/.kunitconfig, X = kunit/X.kunitconfig.
+FLAVOUR ?= debug
+
+# Extra kbuild arguments, e.g. make modules W=1 or C=1.
+KBUILD_ARGS := $(if $(W),W=$(W)) $(if $(C),C=$(C))
+
+.PHONY: all modules uml-modules uml-kernel kunit qemu-test demo lint check \
+	deps clean help
+
+all: modules
+
+help:
+	@echo 'vbuddy targets:'
+	@echo '  make [modules] [KDIR=dir] [W=1]  build the modules (default KDIR: $(or $(KDIR),none found))'
+	@echo '  make deps                        install the Debian packages the rig needs'
+	@echo '  make kunit [FLAVOUR=debug]       KUnit suites in the cached UML kernel'
+	@echo '  make qemu-test                   smoke module in the Debian 6.12 kernel under qemu'
+	@echo '  make demo                        show what the modules print (demo=1)'
+	@echo '  make lint                        checkpatch --strict, sparse, kernel-doc'
+	@echo '  make check                       deps + userspace + kunit + qemu-test + lint'
+	@echo '  make uml-kernel / uml-modules    just build the UML kernel / modules for it'
+	@echo '  make clean                       remove build/ (the cache stays: $${VBUDDY_CACHE:-~/.cache/vbuddy})'
+
+modules:
+	@test -n "$(KDIR)" || { echo "no kernel headers found: make deps, or pass KDIR=..." >&2; exit 1; }
+	@$(S)/build-modules.sh --kdir=$(KDIR) $(KBUILD_ARGS) >/dev/null
+
+deps:
+	@$(S)/deps.sh
+
+uml-kernel:
+	@$(S)/uml-kernel.sh $(FLAVOUR)
+
+uml-modules:
+	@$(S)/build-modules.sh --uml=$(FLAVOUR) $(KBUILD_ARGS) >/dev/null
+
+kunit:
+	@$(S)/kunit.sh $(FLAVOUR)
+
+qemu-test:
+	@$(S)/qemu-test.sh
+
+demo:
+	@$(S)/demo.sh
+
+lint:
+	@$(S)/lint.sh
+
+check:
+	@$(S)/check.sh
+
+clean:
+	rm -rf build
+	@if [ -e tools/testing/vbuddy/Makefile ]; then \
+		$(MAKE) -s --no-print-directory -C tools/testing/vbuddy clean; fi

@@ -1,0 +1,45 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: every stage in turn (deps, userspace, kunit, qemu, lint), each
+# writing build/results/<stage>.txt; a stage that breaks counts as a failure
+# and the others still run. Ends with scripts/summary.sh's single
+# "N passed, M failed" line; exit status 1 if anything failed.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+S=$VBUDDY_ROOT/scripts
+rm -rf "$VBUDDY_BUILD/results"
+mkdir -p "$VBUDDY_BUILD/results"
+start=$(date +%s)
+
+stage() {
+	local name=$1 t0 rc=0
+	shift
+	t0=$(date +%s)
+	echo "==== $name ===="
+	"$@" || rc=$?
+	local f=$VBUDDY_BUILD/results/$name.txt
+	if [ "$rc" != 0 ]; then
+		# Broke without saying so: make sure it counts as a failure.
+		if [ ! -r "$f" ] || [ "$(cut -d' ' -f2 "$f")" = 0 ]; then
+			write_result "$name" "$(cut -d' ' -f1 "$f" 2>/dev/null || echo 0)" 1 "exit status $rc"
+		fi
+	elif [ ! -r "$f" ]; then
+		write_result "$name" 0 1 "no result written"
+	fi
+	echo "($name: $(($(date +%s) - t0)) s)"
+}
+
+deps_stage() {
+	"$S/deps.sh" && write_result deps 0 0
+}
+
+stage deps deps_stage
+stage userspace "$S/userspace.sh"
+stage kunit "$S/kunit.sh"
+stage qemu "$S/qemu-test.sh"
+stage lint "$S/lint.sh"
+
+echo "(total: $(($(date +%s) - start)) s)"
+exec "$S/summary.sh" deps userspace kunit qemu lint
