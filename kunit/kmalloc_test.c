@@ -32,6 +32,8 @@ static void kmalloc_test_exit(struct kunit *test)
 	struct vbuddy_class c;
 	unsigned int i;
 
+	if (IS_ERR_OR_NULL(pool))	/* init failed */
+		return;
 	for (i = 0; i < VBUDDY_NR_CLASSES; i++) {
 		vbuddy_pool_get_class(pool, i, &c);
 		KUNIT_EXPECT_EQ_MSG(test, c.objects, 0UL, "class %u", i);

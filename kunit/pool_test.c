@@ -31,6 +31,8 @@ static void pool_test_exit(struct kunit *test)
 {
 	struct vbuddy_pool *pool = test->priv;
 
+	if (IS_ERR_OR_NULL(pool))	/* init failed */
+		return;
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), TEST_POOL_PAGES);
 	vbuddy_pool_destroy(pool);

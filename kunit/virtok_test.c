@@ -30,10 +30,10 @@ static int virtok_test_init(struct kunit *test)
 	struct vt_fixture *fx = kunit_kzalloc(test, sizeof(*fx), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, fx);
-	fx->pool = vbuddy_pool_create("kunit-virtok", VT_POOL_PAGES);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fx->pool);
 	fx->held = kunit_kcalloc(test, VT_POOL_PAGES, sizeof(*fx->held), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, fx->held);
+	fx->pool = vbuddy_pool_create("kunit-virtok", VT_POOL_PAGES);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fx->pool);
 	vbuddy_pool_nr_free(fx->pool, fx->fresh);
 	test->priv = fx;
 	return 0;
@@ -51,6 +51,8 @@ static void virtok_test_exit(struct kunit *test)
 	struct vt_fixture *fx = test->priv;
 	unsigned long now[VBUDDY_NR_ORDERS];
 
+	if (!fx)		/* init failed */
+		return;
 	release_held(fx);
 	vbuddy_pool_drain(fx->pool);
 	vbuddy_pool_nr_free(fx->pool, now);
@@ -245,16 +247,19 @@ static void virtok_test_deadlock_without(struct kunit *test)
 /* Sub-page holes cannot be remapped: a pool full of small objects refuses. */
 static void virtok_test_honest_limit(struct kunit *test)
 {
+	const unsigned long cap = VT_POOL_PAGES * (PAGE_SIZE / 64);
 	struct vt_fixture *fx = test->priv;
 	unsigned long n = 0, before, i;
 	void **objs;
 	ktime_t t0;
 	s64 ns;
 
-	objs = kunit_kcalloc(test, VT_POOL_PAGES * (PAGE_SIZE / 64), sizeof(*objs), GFP_KERNEL);
+	objs = kunit_kcalloc(test, cap + 1, sizeof(*objs), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, objs);
-	while ((objs[n] = vbuddy_pool_kmalloc(fx->pool, 64, GFP_KERNEL | __GFP_NOWARN)))
+	while (n <= cap &&
+	       (objs[n] = vbuddy_pool_kmalloc(fx->pool, 64, GFP_KERNEL | __GFP_NOWARN)))
 		n++;
+	KUNIT_EXPECT_EQ(test, n, cap);
 	/* free every other object: half the memory free, every page in use */
 	for (i = 0; i < n; i += 2)
 		vbuddy_kfree(objs[i]);
