@@ -341,7 +341,8 @@ static void virtok_test_krealloc(struct kunit *test)
 	struct vt_fixture *fx = test->priv;
 	u8 *p, *v, *c;
 
-	p = vbuddy_pool_kmalloc(fx->pool, 100, GFP_KERNEL);
+	/* as with krealloc(), __GFP_ZERO from the first allocation on */
+	p = vbuddy_pool_kmalloc(fx->pool, 100, GFP_KERNEL | __GFP_ZERO);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	memset(p, 0x6b, 100);
 	checkerboard(test, fx);

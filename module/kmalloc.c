@@ -452,7 +452,8 @@ EXPORT_SYMBOL_GPL(vbuddy_ksize);
  * @p: what a vbuddy k*alloc function returned, or NULL / ZERO_SIZE_PTR
  * @new_size: bytes wanted; 0 frees @p and returns ZERO_SIZE_PTR
  * @gfp: GFP flags, as for vbuddy_pool_kmalloc(); with __GFP_ZERO the bytes
- *       beyond the old size are zeroed
+ *       beyond the old object are zeroed (as with krealloc(), use it from
+ *       the first allocation of the object on)
  *
  * The new object comes from @p's pool (the default pool for NULL). @p is
  * returned as it is when @new_size falls in its class or block; otherwise
