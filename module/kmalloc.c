@@ -16,6 +16,7 @@
 #include <linux/string.h>
 
 #include "vbuddy_internal.h"
+#include "vbuddy_trace.h"
 
 /**
  * DOC: size classes
@@ -113,9 +114,11 @@ static u32 class_grow(struct vbuddy_pool *pool, unsigned int class)
 	lockdep_assert_held(&pool->lock);
 	if (buddy_alloc(&pool->buddy, 0, &pfn)) {
 		pool->stats.alloc_fail[0]++;
+		trace_vbuddy_alloc_fail(pool->name, 0, pool->buddy.free_frames);
 		return BUDDY_NIL;
 	}
 	pool->stats.alloc[0]++;
+	trace_vbuddy_alloc(pool->name, pfn, 0, VBUDDY_TAG_CLASS);
 	buddy_set_tag(&pool->buddy, pfn, VBUDDY_TAG_CLASS);
 	buddy_lookup(&pool->buddy, pfn, &blk);
 
@@ -164,8 +167,10 @@ static void *large_alloc(struct vbuddy_pool *pool, unsigned int order)
 	if (!ret) {
 		buddy_set_tag(&pool->buddy, pfn, VBUDDY_TAG_LARGE);
 		pool->stats.alloc[order]++;
+		trace_vbuddy_alloc(pool->name, pfn, order, VBUDDY_TAG_LARGE);
 	} else {
 		pool->stats.alloc_fail[order]++;
+		trace_vbuddy_alloc_fail(pool->name, order, pool->buddy.free_frames);
 	}
 	spin_unlock_irqrestore(&pool->lock, flags);
 	return ret ? NULL : page_address(pfn_to_page(pfn));
@@ -346,6 +351,7 @@ static void obj_release(struct vbuddy_pool *pool, struct vbuddy_obj *o)
 	pool->stats.events[VBUDDY_EV_FREE]++;
 	if (o->blk.tag == VBUDDY_TAG_LARGE) {
 		buddy_free(&pool->buddy, o->blk.pfn, o->blk.order);
+		trace_vbuddy_free(pool->name, o->blk.pfn, o->blk.order, VBUDDY_TAG_LARGE);
 		return;
 	}
 	if (o->blk.tag == VBUDDY_TAG_VIRT) {
@@ -363,6 +369,7 @@ static void obj_release(struct vbuddy_pool *pool, struct vbuddy_obj *o)
 		partial_del(pool, c, o->blk.index);
 		c->pages--;
 		buddy_free(&pool->buddy, o->blk.pfn, 0);
+		trace_vbuddy_free(pool->name, o->blk.pfn, 0, VBUDDY_TAG_CLASS);
 	}
 }
 

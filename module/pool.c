@@ -30,6 +30,9 @@
 
 #include "vbuddy_internal.h"
 
+#define CREATE_TRACE_POINTS
+#include "vbuddy_trace.h"
+
 static unsigned long pool_pages = 4096;
 module_param(pool_pages, ulong, 0444);
 MODULE_PARM_DESC(pool_pages, "pages in the default pool (default 4096 = 16 MiB)");
@@ -244,7 +247,8 @@ static struct vbuddy_pool *pool_find(const char *name)
 
 /**
  * vbuddy_pool_create() - create a pool of pages
- * @name: a unique name, shorter than VBUDDY_NAME_LEN
+ * @name: a unique name, shorter than VBUDDY_NAME_LEN, without '/' (it names
+ *        the pool's directory in debugfs)
  * @nr_pages: how many pages the pool takes from the kernel
  *
  * The pages are taken now, in the largest pieces the kernel will give, and
@@ -266,7 +270,8 @@ struct vbuddy_pool *vbuddy_pool_create(const char *name, unsigned long nr_pages)
 	int ret;
 
 	might_sleep();
-	if (!name || !*name || strnlen(name, VBUDDY_NAME_LEN) == VBUDDY_NAME_LEN)
+	if (!name || !*name || strnlen(name, VBUDDY_NAME_LEN) == VBUDDY_NAME_LEN ||
+	    strchr(name, '/'))
 		return ERR_PTR(-EINVAL);
 	if (!nr_pages || nr_pages > VBUDDY_MAX_POOL_PAGES)
 		return ERR_PTR(-EINVAL);
@@ -305,8 +310,10 @@ struct vbuddy_pool *vbuddy_pool_create(const char *name, unsigned long nr_pages)
 
 	mutex_lock(&vbuddy_pools_lock);
 	ret = pool_find(name) ? -EEXIST : pool_register(pool);
-	if (!ret)
+	if (!ret) {
 		list_add_tail(&pool->node, &vbuddy_pools);
+		vbuddy_debugfs_pool_add(pool);
+	}
 	mutex_unlock(&vbuddy_pools_lock);
 	if (ret)
 		goto fail;
@@ -349,6 +356,7 @@ void vbuddy_pool_destroy(struct vbuddy_pool *pool)
 	}
 	mutex_lock(&vbuddy_pools_lock);
 	list_del(&pool->node);
+	vbuddy_debugfs_pool_remove(pool);
 	pool_unregister(pool);
 	mutex_unlock(&vbuddy_pools_lock);
 	synchronize_rcu();	/* no vbuddy_pool_of_pfn() still sees it */
@@ -406,10 +414,13 @@ struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
 
 	spin_lock_irqsave(&pool->lock, flags);
 	ret = buddy_alloc(&pool->buddy, order, &pfn);
-	if (ret)
+	if (ret) {
 		pool->stats.alloc_fail[order]++;
-	else
+		trace_vbuddy_alloc_fail(pool->name, order, pool->buddy.free_frames);
+	} else {
 		pool->stats.alloc[order]++;
+		trace_vbuddy_alloc(pool->name, pfn, order, VBUDDY_TAG_PAGES);
+	}
 	spin_unlock_irqrestore(&pool->lock, flags);
 
 	if (ret) {
@@ -450,8 +461,10 @@ void vbuddy_free_pages(struct vbuddy_pool *pool, struct page *page,
 	pfn = page_to_pfn(page);
 	spin_lock_irqsave(&pool->lock, flags);
 	ret = buddy_free_tagged(&pool->buddy, pfn, order, VBUDDY_TAG_PAGES);
-	if (!ret)
+	if (!ret) {
 		pool->stats.events[VBUDDY_EV_FREE]++;
+		trace_vbuddy_free(pool->name, pfn, order, VBUDDY_TAG_PAGES);
+	}
 	spin_unlock_irqrestore(&pool->lock, flags);
 
 	if (ret)
@@ -571,8 +584,10 @@ static int __init vbuddy_init(void)
 {
 	struct vbuddy_pool *pool;
 
+	vbuddy_debugfs_init();
 	pool = vbuddy_pool_create("default", pool_pages);
 	if (IS_ERR(pool)) {
+		vbuddy_debugfs_exit();
 		pr_err("cannot create the default pool of %lu pages: %pe\n",
 		       pool_pages, pool);
 		return PTR_ERR(pool);
@@ -604,10 +619,12 @@ static void __exit vbuddy_exit(void)
 			pr_err("pool %s: %lu pages still allocated at unload; freeing them\n",
 			       pool->name, pool->nr_pages - free_pages);
 		list_del(&pool->node);
+		vbuddy_debugfs_pool_remove(pool);
 		pool_unregister(pool);
 		pool_free(pool, true);
 	}
 	mutex_unlock(&vbuddy_pools_lock);
+	vbuddy_debugfs_exit();
 	mtree_destroy(&vbuddy_pfns);
 }
 module_exit(vbuddy_exit);

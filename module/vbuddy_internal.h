@@ -7,6 +7,7 @@
 #define _VBUDDY_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/debugfs.h>
 #include <linux/bitops.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -165,6 +166,7 @@ struct vbuddy_chunk {
  * @chunks: the pages taken from the kernel, by ascending pfn; fixed
  * @quiet: reports are expected (a test provoking them): log them at info
  *         level and without a backtrace; otherwise the first one warns
+ * @debugfs: the pool's debugfs directory
  * @node: entry on the list of pools, guarded by vbuddy_pools_lock
  * @name: the pool's name; fixed at creation
  */
@@ -187,12 +189,18 @@ struct vbuddy_pool {
 	unsigned int nr_chunks;
 	struct vbuddy_chunk *chunks;
 	bool quiet;
+	struct dentry *debugfs;
 	struct list_head node;
 	char name[VBUDDY_NAME_LEN];
 };
 
 struct vbuddy_pool *vbuddy_pool_of_pfn(unsigned long pfn);
 void vbuddy_kmalloc_init_pool(struct vbuddy_pool *pool);
+
+void vbuddy_debugfs_init(void);
+void vbuddy_debugfs_exit(void);
+void vbuddy_debugfs_pool_add(struct vbuddy_pool *pool);
+void vbuddy_debugfs_pool_remove(struct vbuddy_pool *pool);
 
 int vbuddy_window_init(struct vbuddy_pool *pool);
 void vbuddy_window_destroy(struct vbuddy_pool *pool, bool unload);

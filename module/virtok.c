@@ -14,6 +14,7 @@
 #include <linux/vmalloc.h>
 
 #include "vbuddy_internal.h"
+#include "vbuddy_trace.h"
 
 /**
  * DOC: the GFP_VIRTOK window
@@ -88,8 +89,10 @@ static void unmap_work(struct work_struct *work)
 		vunmap((void *)slot->addr);
 
 		spin_lock_irqsave(&pool->lock, flags);
-		for (i = 0; i < slot->nr_pages; i++)
+		for (i = 0; i < slot->nr_pages; i++) {
 			buddy_free_tagged(&pool->buddy, pool->gather[i], 0, VBUDDY_TAG_VIRT);
+			trace_vbuddy_free(pool->name, pool->gather[i], 0, VBUDDY_TAG_VIRT);
+		}
 		slot->state = VBUDDY_SLOT_FREE;
 		slot->addr = 0;
 		list_add(&slot->node, &pool->slots_free);
@@ -228,13 +231,15 @@ static void *virt_map(struct vbuddy_pool *pool, unsigned long nr, gfp_t gfp)
 	return addr;
 }
 
-static void virt_count(struct vbuddy_pool *pool, enum vbuddy_event ev)
+/* Count a refusal of a fallback of @nr pages. */
+static void virt_refuse(struct vbuddy_pool *pool, unsigned long nr, enum vbuddy_event ev)
 {
 	unsigned long flags;
 
 	spin_lock_irqsave(&pool->lock, flags);
 	pool->stats.events[ev]++;
 	spin_unlock_irqrestore(&pool->lock, flags);
+	trace_vbuddy_virt(pool->name, nr, vbuddy_event_names[ev]);
 }
 
 /**
@@ -255,11 +260,11 @@ void *vbuddy_virt_alloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
 	void *addr;
 
 	if (!gfpflags_allow_blocking(gfp)) {
-		virt_count(pool, VBUDDY_EV_VIRT_ATOMIC);
+		virt_refuse(pool, nr, VBUDDY_EV_VIRT_ATOMIC);
 		return NULL;
 	}
 	if (nr > VBUDDY_SLOT_PAGES) {
-		virt_count(pool, VBUDDY_EV_VIRT_TOO_BIG);
+		virt_refuse(pool, nr, VBUDDY_EV_VIRT_TOO_BIG);
 		return NULL;
 	}
 	might_sleep();
@@ -277,7 +282,7 @@ again:
 			drained = true;
 			goto again;
 		}
-		virt_count(pool, why);
+		virt_refuse(pool, nr, why);
 		return NULL;
 	}
 
@@ -298,6 +303,8 @@ again:
 		pool->stats.events[VBUDDY_EV_VIRT_PAGES] += nr;
 	}
 	spin_unlock_irqrestore(&pool->lock, flags);
+	trace_vbuddy_virt(pool->name, nr, vbuddy_event_names[addr ? VBUDDY_EV_VIRT_SERVED :
+							     VBUDDY_EV_VIRT_MAP_FAILED]);
 	mutex_unlock(&pool->virt_lock);
 	return addr;
 }

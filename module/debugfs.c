@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * debugfs: what each pool looks like, under /sys/kernel/debug/vbuddy/<pool>/.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/math64.h>
+#include <linux/mm.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+
+#include "vbuddy_internal.h"
+
+/**
+ * DOC: debugfs
+ *
+ * Each pool has a directory /sys/kernel/debug/vbuddy/<pool>/, made when the
+ * pool is created and removed with it, of read-only files:
+ *
+ * buddyinfo
+ *   free blocks per order, in the format of /proc/buddyinfo, the pool's
+ *   name standing for the zone.
+ * extfrag
+ *   ``# unusable_index`` and ``# extfrag_index``, each followed by a line
+ *   per order as /sys/kernel/debug/extfrag/{unusable_index,extfrag_index}
+ *   prints it, computed with the formulas of mm/vmstat.c over the pool's
+ *   free blocks, so the numbers compare with the kernel's own.
+ * stats
+ *   every counter, one ``name value`` per line: nr_pages, free_pages,
+ *   alloc_order<N> and alloc_fail_order<N> (contiguous allocations served
+ *   and refused, per order), the events (free, bad_input, virt_served,
+ *   virt_pages_mapped, virt_freed, virt_refused_{no_pages,no_slot,atomic,
+ *   too_big,map_failed}), slots_in_use, slots_peak, and per size class
+ *   class<size>_objects and class<size>_pages.
+ * pagemap
+ *   one character per page in pfn order, 64 a line: ``.`` free, ``P``
+ *   vbuddy_alloc_pages(), ``L`` a kmalloc of whole pages, ``C`` a page of
+ *   small objects, ``V`` a page of a GFP_VIRTOK range.
+ * window
+ *   ``slots <total> in_use <n> peak <p>``, then a line per slot in use.
+ * check
+ *   runs the buddy core's invariant checker: ``ok`` or ``corrupt``.
+ */
+
+static struct dentry *vbuddy_debugfs_root;
+
+static void print_zone(struct seq_file *m, struct vbuddy_pool *pool)
+{
+	seq_printf(m, "Node %d, zone %8s ", 0, pool->name);
+}
+
+static int buddyinfo_show(struct seq_file *m, void *v)
+{
+	struct vbuddy_pool *pool = m->private;
+	unsigned long nr_free[VBUDDY_NR_ORDERS];
+	unsigned int order;
+
+	vbuddy_pool_nr_free(pool, nr_free);
+	print_zone(m, pool);
+	for (order = 0; order <= VBUDDY_MAX_ORDER; order++)
+		seq_printf(m, "%6lu ", nr_free[order]);
+	seq_putc(m, '\n');
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(buddyinfo);
+
+/* As mm/vmstat.c's struct contig_page_info and fill_contig_page_info(). */
+struct contig_page_info {
+	unsigned long free_pages;
+	unsigned long free_blocks_total;
+	unsigned long free_blocks_suitable;
+};
+
+static void fill_contig_page_info(const unsigned long *nr_free,
+				  unsigned int suitable_order,
+				  struct contig_page_info *info)
+{
+	unsigned int order;
+
+	info->free_pages = 0;
+	info->free_blocks_total = 0;
+	info->free_blocks_suitable = 0;
+	for (order = 0; order <= VBUDDY_MAX_ORDER; order++) {
+		unsigned long blocks = nr_free[order];
+
+		info->free_blocks_total += blocks;
+		info->free_pages += blocks << order;
+		if (order >= suitable_order)
+			info->free_blocks_suitable += blocks << (order - suitable_order);
+	}
+}
+
+/* mm/vmstat.c: unusable_free_index() */
+static int unusable_free_index(unsigned int order, struct contig_page_info *info)
+{
+	if (info->free_pages == 0)
+		return 1000;
+	return div_u64((info->free_pages - (info->free_blocks_suitable << order)) * 1000ULL,
+		       info->free_pages);
+}
+
+/* mm/vmstat.c: __fragmentation_index() */
+static int fragmentation_index(unsigned int order, struct contig_page_info *info)
+{
+	unsigned long requested = 1UL << order;
+
+	if (!info->free_blocks_total)
+		return 0;
+	if (info->free_blocks_suitable)
+		return -1000;
+	return 1000 - div_u64((1000 + (div_u64(info->free_pages * 1000ULL, requested))),
+			      info->free_blocks_total);
+}
+
+static int extfrag_show(struct seq_file *m, void *v)
+{
+	struct vbuddy_pool *pool = m->private;
+	unsigned long nr_free[VBUDDY_NR_ORDERS];
+	struct contig_page_info info;
+	unsigned int order;
+	int index;
+
+	vbuddy_pool_nr_free(pool, nr_free);
+	seq_puts(m, "# unusable_index\n");
+	print_zone(m, pool);
+	for (order = 0; order <= VBUDDY_MAX_ORDER; order++) {
+		fill_contig_page_info(nr_free, order, &info);
+		index = unusable_free_index(order, &info);
+		seq_printf(m, "%d.%03d ", index / 1000, index % 1000);
+	}
+	seq_puts(m, "\n# extfrag_index\n");
+	print_zone(m, pool);
+	for (order = 0; order <= VBUDDY_MAX_ORDER; order++) {
+		fill_contig_page_info(nr_free, order, &info);
+		index = fragmentation_index(order, &info);
+		seq_printf(m, "%2d.%03d ", index / 1000, index % 1000);
+	}
+	seq_putc(m, '\n');
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(extfrag);
+
+static int stats_show(struct seq_file *m, void *v)
+{
+	struct vbuddy_pool *pool = m->private;
+	struct vbuddy_class classes[VBUDDY_NR_CLASSES];
+	struct vbuddy_stats st;
+	unsigned long flags, free_pages;
+	unsigned int i;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	st = pool->stats;
+	free_pages = pool->buddy.free_frames;
+	memcpy(classes, pool->classes, sizeof(classes));
+	spin_unlock_irqrestore(&pool->lock, flags);
+
+	seq_printf(m, "nr_pages %lu\nfree_pages %lu\n", pool->nr_pages, free_pages);
+	for (i = 0; i <= VBUDDY_MAX_ORDER; i++)
+		seq_printf(m, "alloc_order%u %lu\n", i, st.alloc[i]);
+	for (i = 0; i <= VBUDDY_MAX_ORDER; i++)
+		seq_printf(m, "alloc_fail_order%u %lu\n", i, st.alloc_fail[i]);
+	for (i = 0; i < VBUDDY_EV_NR; i++)
+		seq_printf(m, "%s %lu\n", vbuddy_event_names[i], st.events[i]);
+	seq_printf(m, "slots_in_use %lu\nslots_peak %lu\n", st.slots_in_use, st.slots_peak);
+	for (i = 0; i < VBUDDY_NR_CLASSES; i++)
+		seq_printf(m, "class%u_objects %lu\nclass%u_pages %lu\n",
+			   vbuddy_class_size[i], classes[i].objects,
+			   vbuddy_class_size[i], classes[i].pages);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(stats);
+
+static char block_char(const struct buddy_block *blk)
+{
+	static const char tag_char[] = {
+		[VBUDDY_TAG_PAGES] = 'P', [VBUDDY_TAG_LARGE] = 'L',
+		[VBUDDY_TAG_CLASS] = 'C', [VBUDDY_TAG_VIRT] = 'V',
+	};
+
+	if (blk->state == BUDDY_FREE)
+		return '.';
+	return blk->tag < ARRAY_SIZE(tag_char) ? tag_char[blk->tag] : '?';
+}
+
+static int pagemap_show(struct seq_file *m, void *v)
+{
+	struct vbuddy_pool *pool = m->private;
+	unsigned long flags, i, n = 0;
+	struct buddy_block blk;
+	u32 s, j, len;
+	char *map;
+
+	map = kvmalloc(pool->nr_pages, GFP_KERNEL);
+	if (!map)
+		return -ENOMEM;
+	spin_lock_irqsave(&pool->lock, flags);
+	for (s = 0; s < pool->buddy.nr_spans; s++) {
+		const struct buddy_span *span = &pool->buddy.spans[s];
+
+		for (j = 0; j < span->nr; j += len) {
+			if (buddy_lookup(&pool->buddy, span->pfn + j, &blk))
+				break;
+			len = (1U << blk.order) - (span->pfn + j - blk.pfn);
+			memset(map + n, block_char(&blk), len);
+			n += len;
+		}
+	}
+	spin_unlock_irqrestore(&pool->lock, flags);
+
+	for (i = 0; i < n; i += 64) {
+		seq_write(m, map + i, min(64UL, n - i));
+		seq_putc(m, '\n');
+	}
+	kvfree(map);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pagemap);
+
+static int window_show(struct seq_file *m, void *v)
+{
+	static const char *const state_names[] = {
+		[VBUDDY_SLOT_FREE] = "free", [VBUDDY_SLOT_MAPPING] = "mapping",
+		[VBUDDY_SLOT_IN_USE] = "in_use", [VBUDDY_SLOT_FREEING] = "freeing",
+	};
+	struct vbuddy_pool *pool = m->private;
+	struct vbuddy_slot *slots;
+	unsigned long flags;
+	struct vbuddy_stats st;
+	unsigned int i;
+
+	slots = kvmalloc_array(pool->nr_slots ?: 1, sizeof(*slots), GFP_KERNEL);
+	if (!slots)
+		return -ENOMEM;
+	spin_lock_irqsave(&pool->lock, flags);
+	memcpy(slots, pool->slots, pool->nr_slots * sizeof(*slots));
+	st = pool->stats;
+	spin_unlock_irqrestore(&pool->lock, flags);
+
+	seq_printf(m, "slots %u in_use %lu peak %lu\n", pool->nr_slots,
+		   st.slots_in_use, st.slots_peak);
+	for (i = 0; i < pool->nr_slots; i++)
+		if (slots[i].state != VBUDDY_SLOT_FREE)
+			seq_printf(m, "slot %u pages %u addr 0x%lx state %s\n", i,
+				   slots[i].nr_pages, slots[i].addr,
+				   state_names[slots[i].state]);
+	kvfree(slots);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(window);
+
+static int check_show(struct seq_file *m, void *v)
+{
+	seq_puts(m, vbuddy_pool_check(m->private) ? "corrupt\n" : "ok\n");
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(check);
+
+/**
+ * vbuddy_debugfs_pool_add() - make a pool's debugfs directory
+ * @pool: the pool, fully set up
+ *
+ * Context: Process context. Failures are not fatal: debugfs is optional.
+ */
+void vbuddy_debugfs_pool_add(struct vbuddy_pool *pool)
+{
+	struct dentry *dir;
+
+	dir = debugfs_create_dir(pool->name, vbuddy_debugfs_root);
+	pool->debugfs = dir;
+	debugfs_create_file("buddyinfo", 0400, dir, pool, &buddyinfo_fops);
+	debugfs_create_file("extfrag", 0400, dir, pool, &extfrag_fops);
+	debugfs_create_file("stats", 0400, dir, pool, &stats_fops);
+	debugfs_create_file("pagemap", 0400, dir, pool, &pagemap_fops);
+	debugfs_create_file("window", 0400, dir, pool, &window_fops);
+	debugfs_create_file("check", 0400, dir, pool, &check_fops);
+}
+
+/**
+ * vbuddy_debugfs_pool_remove() - remove a pool's debugfs directory
+ * @pool: the pool, before it is freed
+ *
+ * Context: Process context; waits for readers to finish.
+ */
+void vbuddy_debugfs_pool_remove(struct vbuddy_pool *pool)
+{
+	debugfs_remove_recursive(pool->debugfs);
+	pool->debugfs = NULL;
+}
+
+void vbuddy_debugfs_init(void)
+{
+	vbuddy_debugfs_root = debugfs_create_dir("vbuddy", NULL);
+}
+
+void vbuddy_debugfs_exit(void)
+{
+	debugfs_remove_recursive(vbuddy_debugfs_root);
+	vbuddy_debugfs_root = NULL;
+}
