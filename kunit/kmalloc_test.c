@@ -44,14 +44,6 @@ static void kmalloc_test_exit(struct kunit *test)
 	vbuddy_pool_destroy(pool);
 }
 
-static unsigned long reports(struct vbuddy_pool *pool)
-{
-	struct vbuddy_stats st;
-
-	vbuddy_pool_get_stats(pool, &st);
-	return st.events[VBUDDY_EV_BAD_INPUT];
-}
-
 struct edge_case {
 	size_t size;
 	size_t ksize;
@@ -106,7 +98,7 @@ static void kmalloc_test_class_edges(struct kunit *test)
 static void kmalloc_test_zero_and_limits(struct kunit *test)
 {
 	struct vbuddy_pool *pool = test->priv;
-	unsigned long r = reports(pool);
+	unsigned long r = vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT);
 
 	KUNIT_EXPECT_PTR_EQ(test, vbuddy_pool_kmalloc(pool, 0, GFP_KERNEL), ZERO_SIZE_PTR);
 	KUNIT_EXPECT_EQ(test, vbuddy_ksize(ZERO_SIZE_PTR), (size_t)0);
@@ -117,12 +109,12 @@ static void kmalloc_test_zero_and_limits(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, vbuddy_pool_kmalloc(pool, SIZE_MAX, GFP_KERNEL | __GFP_NOWARN));
 	KUNIT_EXPECT_NULL(test, vbuddy_kmalloc_array(SIZE_MAX / 2, 3, GFP_KERNEL));
 	KUNIT_EXPECT_NULL(test, vbuddy_kcalloc(3, SIZE_MAX / 2, GFP_KERNEL));
-	KUNIT_EXPECT_EQ(test, reports(pool), r);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT), r);
 
 	vbuddy_pool_expect_reports(pool, true);
 	KUNIT_EXPECT_NULL(test, vbuddy_pool_kmalloc(pool, 64, GFP_KERNEL | __GFP_NOFAIL));
 	vbuddy_pool_expect_reports(pool, false);
-	KUNIT_EXPECT_EQ(test, reports(pool), r + 1);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT), r + 1);
 }
 
 static void kmalloc_test_zeroing(struct kunit *test)
@@ -336,7 +328,7 @@ static void kmalloc_test_bad_input(struct kunit *test)
 	}
 	vbuddy_pool_nr_free(pool, before);
 	vbuddy_pool_get_class(pool, 4, &cb);
-	r = reports(victim);
+	r = vbuddy_pool_event(victim, VBUDDY_EV_BAD_INPUT);
 
 	vbuddy_pool_expect_reports(victim, true);
 	switch (c->kind) {
@@ -371,7 +363,7 @@ static void kmalloc_test_bad_input(struct kunit *test)
 	}
 	vbuddy_pool_expect_reports(victim, false);
 
-	KUNIT_EXPECT_EQ(test, reports(victim), r + 1);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(victim, VBUDDY_EV_BAD_INPUT), r + 1);
 	vbuddy_pool_nr_free(pool, after);
 	vbuddy_pool_get_class(pool, 4, &ca);
 	KUNIT_EXPECT_EQ(test, memcmp(before, after, sizeof(before)), 0);

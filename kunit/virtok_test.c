@@ -85,14 +85,6 @@ static void checkerboard(struct kunit *test, struct vt_fixture *fx)
 	KUNIT_ASSERT_NULL(test, vbuddy_alloc_pages(fx->pool, GFP_KERNEL | __GFP_NOWARN, 1));
 }
 
-static unsigned long stat(struct vbuddy_pool *pool, enum vbuddy_event ev)
-{
-	struct vbuddy_stats st;
-
-	vbuddy_pool_get_stats(pool, &st);
-	return st.events[ev];
-}
-
 static const unsigned int cb_orders[] = { 1, 2, 3, 4 };
 
 static void cb_desc(const unsigned int *order, char *desc)
@@ -265,12 +257,12 @@ static void virtok_test_honest_limit(struct kunit *test)
 		vbuddy_kfree(objs[i]);
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(fx->pool), 0UL);
 
-	before = stat(fx->pool, VBUDDY_EV_VIRT_NO_PAGES);
+	before = vbuddy_pool_event(fx->pool, VBUDDY_EV_VIRT_NO_PAGES);
 	t0 = ktime_get();
 	KUNIT_EXPECT_NULL(test, vbuddy_pool_kmalloc(fx->pool, 2 * PAGE_SIZE,
 						    GFP_KERNEL | GFP_VIRTOK | __GFP_NOWARN));
 	ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
-	KUNIT_EXPECT_EQ(test, stat(fx->pool, VBUDDY_EV_VIRT_NO_PAGES), before + 1);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(fx->pool, VBUDDY_EV_VIRT_NO_PAGES), before + 1);
 	kunit_info(test, "%lu bytes free in 64-byte holes; refused in %lld ns\n",
 		   n / 2 * 64, ns);
 	for (i = 1; i < n; i += 2)
@@ -313,10 +305,10 @@ static void virtok_test_refusals(struct kunit *test)
 	vbuddy_pool_nr_free(fx->pool, before);
 	KUNIT_EXPECT_NULL(test, vbuddy_pool_kmalloc(fx->pool, (VT_POOL_PAGES / 2 + 1) * PAGE_SIZE,
 						    GFP_KERNEL | GFP_VIRTOK | __GFP_NOWARN));
-	KUNIT_EXPECT_EQ(test, stat(fx->pool, VBUDDY_EV_VIRT_NO_PAGES), 1UL);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(fx->pool, VBUDDY_EV_VIRT_NO_PAGES), 1UL);
 	KUNIT_EXPECT_NULL(test, vbuddy_pool_kmalloc(fx->pool, 4 * PAGE_SIZE,
 						    GFP_ATOMIC | GFP_VIRTOK | __GFP_NOWARN));
-	KUNIT_EXPECT_EQ(test, stat(fx->pool, VBUDDY_EV_VIRT_ATOMIC), 1UL);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(fx->pool, VBUDDY_EV_VIRT_ATOMIC), 1UL);
 	vbuddy_pool_nr_free(fx->pool, after);
 	KUNIT_EXPECT_EQ(test, memcmp(before, after, sizeof(before)), 0);
 }
@@ -331,7 +323,7 @@ static void virtok_test_contiguous_first(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	KUNIT_EXPECT_FALSE(test, vbuddy_is_virtual(p));
 	KUNIT_EXPECT_EQ(test, vbuddy_ksize(p), 4 * PAGE_SIZE);
-	KUNIT_EXPECT_EQ(test, stat(fx->pool, VBUDDY_EV_VIRT_SERVED), 0UL);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(fx->pool, VBUDDY_EV_VIRT_SERVED), 0UL);
 	vbuddy_kfree(p);
 }
 
@@ -389,11 +381,6 @@ static void vt_bad_desc(const struct vt_bad_case *c, char *desc)
 
 KUNIT_ARRAY_PARAM(virtok_bad, vt_bad_cases, vt_bad_desc);
 
-static unsigned long reports(struct vbuddy_pool *pool)
-{
-	return stat(pool, VBUDDY_EV_BAD_INPUT);
-}
-
 /* Each misuse of a range: one report, a refusal, the range still good. */
 static void virtok_test_bad_input(struct kunit *test)
 {
@@ -420,7 +407,7 @@ static void virtok_test_bad_input(struct kunit *test)
 		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, other);
 		victim = other;
 	}
-	r = reports(victim);
+	r = vbuddy_pool_event(victim, VBUDDY_EV_BAD_INPUT);
 	vbuddy_pool_expect_reports(victim, true);
 	switch (c->kind) {
 	case VT_DOUBLE_FREE:
@@ -443,7 +430,7 @@ static void virtok_test_bad_input(struct kunit *test)
 		break;
 	}
 	vbuddy_pool_expect_reports(victim, false);
-	KUNIT_EXPECT_EQ(test, reports(victim), r + 1);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(victim, VBUDDY_EV_BAD_INPUT), r + 1);
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(fx->pool), 0);
 	if (c->kind != VT_DOUBLE_FREE) {
 		KUNIT_EXPECT_NULL(test, memchr_inv(v, 0x11, 2 * PAGE_SIZE));

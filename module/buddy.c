@@ -44,17 +44,23 @@ static inline unsigned long order_pages(unsigned int order)
 	return 1UL << order;
 }
 
-static const struct buddy_span *span_of_pfn(const struct buddy *b, unsigned long pfn)
+/*
+ * The span that holds @key: a frame number, or with @by_index a frame
+ * index. Spans are added in ascending order, so both ascend together.
+ */
+static const struct buddy_span *span_find(const struct buddy *b, unsigned long key,
+					  bool by_index)
 {
 	u32 lo = 0, hi = b->nr_spans;
 
 	while (lo < hi) {
 		u32 mid = lo + (hi - lo) / 2;
 		const struct buddy_span *s = &b->spans[mid];
+		unsigned long start = by_index ? s->first : s->pfn;
 
-		if (pfn < s->pfn)
+		if (key < start)
 			hi = mid;
-		else if (pfn - s->pfn >= s->nr)
+		else if (key - start >= s->nr)
 			lo = mid + 1;
 		else
 			return s;
@@ -62,23 +68,14 @@ static const struct buddy_span *span_of_pfn(const struct buddy *b, unsigned long
 	return NULL;
 }
 
-/* Spans are added in ascending order, so @first ascends with @pfn. */
-static const struct buddy_span *span_of_index(const struct buddy *b, u32 idx)
+static inline const struct buddy_span *span_of_pfn(const struct buddy *b, unsigned long pfn)
 {
-	u32 lo = 0, hi = b->nr_spans;
+	return span_find(b, pfn, false);
+}
 
-	while (lo < hi) {
-		u32 mid = lo + (hi - lo) / 2;
-		const struct buddy_span *s = &b->spans[mid];
-
-		if (idx < s->first)
-			hi = mid;
-		else if (idx - s->first >= s->nr)
-			lo = mid + 1;
-		else
-			return s;
-	}
-	return NULL;
+static inline const struct buddy_span *span_of_index(const struct buddy *b, u32 idx)
+{
+	return span_find(b, idx, true);
 }
 
 static inline u32 pfn_to_index(const struct buddy_span *s, unsigned long pfn)

@@ -521,6 +521,24 @@ unsigned long vbuddy_pool_free_pages(struct vbuddy_pool *pool)
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_free_pages, VBUDDY_INTERNAL);
 
 /**
+ * vbuddy_pool_event() - one event counter of a pool
+ * @pool: the pool
+ * @ev: which
+ *
+ * Return: its value, a snapshot.
+ */
+unsigned long vbuddy_pool_event(struct vbuddy_pool *pool, enum vbuddy_event ev)
+{
+	unsigned long flags, n;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	n = pool->stats.events[ev];
+	spin_unlock_irqrestore(&pool->lock, flags);
+	return n;
+}
+EXPORT_SYMBOL_NS_GPL(vbuddy_pool_event, VBUDDY_INTERNAL);
+
+/**
  * vbuddy_pool_nr_pages() - how many pages a pool holds
  * @pool: the pool
  *

@@ -51,14 +51,6 @@ static bool smoke_check(bool ok, int line, const char *what)
 
 #define CHECK(cond) smoke_check(cond, __LINE__, #cond)
 
-static unsigned long reports(struct vbuddy_pool *pool)
-{
-	struct vbuddy_stats st;
-
-	vbuddy_pool_get_stats(pool, &st);
-	return st.events[VBUDDY_EV_BAD_INPUT];
-}
-
 static void fill(struct page *page, unsigned int order, u8 seed)
 {
 	unsigned long i;
@@ -156,7 +148,7 @@ static bool smoke_exhaust(struct vbuddy_pool *pool)
 
 static bool smoke_bad_input(struct vbuddy_pool *pool)
 {
-	unsigned long r = reports(pool);
+	unsigned long r = vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT);
 	struct page *page, *foreign;
 
 	vbuddy_pool_expect_reports(pool, true);
@@ -164,25 +156,25 @@ static bool smoke_bad_input(struct vbuddy_pool *pool)
 	if (!CHECK(page))
 		return false;
 	vbuddy_free_pages(pool, nth_page(page, 1), 2);	/* not the head */
-	if (!CHECK(reports(pool) == r + 1))
+	if (!CHECK(vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT) == r + 1))
 		return false;
 	vbuddy_free_pages(pool, page, 1);		/* wrong order */
-	if (!CHECK(reports(pool) == r + 2))
+	if (!CHECK(vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT) == r + 2))
 		return false;
 	vbuddy_free_pages(pool, page, 2);
 	vbuddy_free_pages(pool, page, 2);		/* double free */
-	if (!CHECK(reports(pool) == r + 3))
+	if (!CHECK(vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT) == r + 3))
 		return false;
 	if (!CHECK(!vbuddy_alloc_pages(pool, GFP_KERNEL, VBUDDY_MAX_ORDER + 1)))
 		return false;
-	if (!CHECK(reports(pool) == r + 4))
+	if (!CHECK(vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT) == r + 4))
 		return false;
 	foreign = alloc_page(GFP_KERNEL);
 	if (!CHECK(foreign))
 		return false;
 	vbuddy_free_pages(pool, foreign, 0);		/* not ours */
 	__free_page(foreign);
-	if (!CHECK(reports(pool) == r + 5))
+	if (!CHECK(vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT) == r + 5))
 		return false;
 	vbuddy_pool_expect_reports(pool, false);
 	if (!CHECK(vbuddy_pool_free_pages(pool) == SMOKE_POOL_PAGES))
@@ -218,7 +210,7 @@ static bool smoke_kmalloc(struct vbuddy_pool *pool)
 		1, 8, 9, 96, 97, 192, 2048, 2049, PAGE_SIZE - 1, PAGE_SIZE,
 		PAGE_SIZE + 1, PAGE_SIZE << VBUDDY_MAX_ORDER,
 	};
-	unsigned long r = reports(pool);
+	unsigned long r = vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT);
 	u8 *p, *q;
 	int i;
 
@@ -251,7 +243,7 @@ static bool smoke_kmalloc(struct vbuddy_pool *pool)
 	vbuddy_pool_expect_reports(pool, true);
 	vbuddy_kfree(p);				/* double free */
 	vbuddy_pool_expect_reports(pool, false);
-	if (!CHECK(reports(pool) == r + 1))
+	if (!CHECK(vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT) == r + 1))
 		return false;
 	if (!CHECK(vbuddy_pool_free_pages(pool) == SMOKE_POOL_PAGES))
 		return false;
@@ -376,7 +368,7 @@ static bool smoke_virtok(void)
 
 static bool smoke_destroy_busy(struct vbuddy_pool *pool)
 {
-	unsigned long r = reports(pool);
+	unsigned long r = vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT);
 	struct page *page;
 
 	page = vbuddy_alloc_pages(pool, GFP_KERNEL, 0);
@@ -385,7 +377,7 @@ static bool smoke_destroy_busy(struct vbuddy_pool *pool)
 	vbuddy_pool_expect_reports(pool, true);
 	vbuddy_pool_destroy(pool);			/* refused */
 	vbuddy_pool_expect_reports(pool, false);
-	if (!CHECK(reports(pool) == r + 1))
+	if (!CHECK(vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT) == r + 1))
 		return false;
 	vbuddy_free_pages(pool, page, 0);
 	return vbuddy_pool_check(pool) == 0;

@@ -221,6 +221,7 @@ unsigned long vbuddy_pool_nr_pages(struct vbuddy_pool *pool);
 void vbuddy_pool_nr_free(struct vbuddy_pool *pool,
 			 unsigned long nr_free[VBUDDY_NR_ORDERS]);
 void vbuddy_pool_get_stats(struct vbuddy_pool *pool, struct vbuddy_stats *stats);
+unsigned long vbuddy_pool_event(struct vbuddy_pool *pool, enum vbuddy_event ev);
 void vbuddy_pool_get_class(struct vbuddy_pool *pool, unsigned int class,
 			   struct vbuddy_class *info);
 
