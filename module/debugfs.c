@@ -292,6 +292,7 @@ void vbuddy_debugfs_pool_remove(struct vbuddy_pool *pool)
 void vbuddy_debugfs_init(void)
 {
 	vbuddy_debugfs_root = debugfs_create_dir("vbuddy", NULL);
+	vbuddy_fault_debugfs(vbuddy_debugfs_root);
 }
 
 void vbuddy_debugfs_exit(void)

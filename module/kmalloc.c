@@ -112,7 +112,7 @@ static u32 class_grow(struct vbuddy_pool *pool, unsigned int class)
 	unsigned long pfn;
 
 	lockdep_assert_held(&pool->lock);
-	if (buddy_alloc(&pool->buddy, 0, &pfn)) {
+	if (vbuddy_should_fail(VBUDDY_FAIL_POOL) || buddy_alloc(&pool->buddy, 0, &pfn)) {
 		pool->stats.alloc_fail[0]++;
 		trace_vbuddy_alloc_fail(pool->name, 0, pool->buddy.free_frames);
 		return BUDDY_NIL;
@@ -163,7 +163,8 @@ static void *large_alloc(struct vbuddy_pool *pool, unsigned int order)
 	int ret;
 
 	spin_lock_irqsave(&pool->lock, flags);
-	ret = buddy_alloc(&pool->buddy, order, &pfn);
+	ret = vbuddy_should_fail(VBUDDY_FAIL_POOL) ? -ENOMEM :
+		buddy_alloc(&pool->buddy, order, &pfn);
 	if (!ret) {
 		buddy_set_tag(&pool->buddy, pfn, VBUDDY_TAG_LARGE);
 		pool->stats.alloc[order]++;

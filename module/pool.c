@@ -139,7 +139,7 @@ static int pool_take_pages(struct vbuddy_pool *pool, unsigned long nr_pages)
 			order--;
 		if (order)
 			gfp |= __GFP_NORETRY;
-		page = alloc_pages(gfp, order);
+		page = vbuddy_kernel_pages(gfp, order);
 		if (!page) {
 			if (!order)
 				goto nomem;
@@ -152,7 +152,7 @@ static int pool_take_pages(struct vbuddy_pool *pool, unsigned long nr_pages)
 		nr++;
 	}
 
-	pool->chunks = kvcalloc(nr, sizeof(*pool->chunks), GFP_KERNEL);
+	pool->chunks = vbuddy_kvcalloc(nr, sizeof(*pool->chunks));
 	if (!pool->chunks)
 		goto nomem;
 	i = 0;
@@ -196,9 +196,10 @@ static int pool_register(struct vbuddy_pool *pool)
 	for (i = 0; i < pool->nr_chunks; i++) {
 		unsigned long pfn = page_to_pfn(pool->chunks[i].page);
 
-		ret = mtree_insert_range(&vbuddy_pfns, pfn,
-					 pfn + (1UL << pool->chunks[i].order) - 1,
-					 pool, GFP_KERNEL);
+		ret = vbuddy_should_fail(VBUDDY_FAIL_KERNEL) ? -ENOMEM :
+			mtree_insert_range(&vbuddy_pfns, pfn,
+					   pfn + (1UL << pool->chunks[i].order) - 1,
+					   pool, GFP_KERNEL);
 		if (ret)
 			break;
 	}
@@ -276,7 +277,8 @@ struct vbuddy_pool *vbuddy_pool_create(const char *name, unsigned long nr_pages)
 	if (!nr_pages || nr_pages > VBUDDY_MAX_POOL_PAGES)
 		return ERR_PTR(-EINVAL);
 
-	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	pool = vbuddy_should_fail(VBUDDY_FAIL_KERNEL) ? NULL :
+		kzalloc(sizeof(*pool), GFP_KERNEL);
 	if (!pool)
 		return ERR_PTR(-ENOMEM);
 	spin_lock_init(&pool->lock);
@@ -291,8 +293,8 @@ struct vbuddy_pool *vbuddy_pool_create(const char *name, unsigned long nr_pages)
 	if (ret)
 		goto fail;
 	ret = -ENOMEM;
-	frames = kvcalloc(nr_pages, sizeof(*frames), GFP_KERNEL);
-	spans = kvcalloc(pool->nr_chunks, sizeof(*spans), GFP_KERNEL);
+	frames = vbuddy_kvcalloc(nr_pages, sizeof(*frames));
+	spans = vbuddy_kvcalloc(pool->nr_chunks, sizeof(*spans));
 	buddy_init(&pool->buddy, frames, nr_pages, spans, pool->nr_chunks);
 	if (!frames || !spans)
 		goto fail;
@@ -303,7 +305,8 @@ struct vbuddy_pool *vbuddy_pool_create(const char *name, unsigned long nr_pages)
 			goto fail;
 	}
 
-	pool->cpages = kvcalloc(nr_pages, sizeof(*pool->cpages), GFP_KERNEL);
+	ret = -ENOMEM;
+	pool->cpages = vbuddy_kvcalloc(nr_pages, sizeof(*pool->cpages));
 	if (!pool->cpages)
 		goto fail;
 	vbuddy_kmalloc_init_pool(pool);
@@ -413,7 +416,8 @@ struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
 	}
 
 	spin_lock_irqsave(&pool->lock, flags);
-	ret = buddy_alloc(&pool->buddy, order, &pfn);
+	ret = vbuddy_should_fail(VBUDDY_FAIL_POOL) ? -ENOMEM :
+		buddy_alloc(&pool->buddy, order, &pfn);
 	if (ret) {
 		pool->stats.alloc_fail[order]++;
 		trace_vbuddy_alloc_fail(pool->name, order, pool->buddy.free_frames);

@@ -10,7 +10,9 @@
 #include <linux/debugfs.h>
 #include <linux/bitops.h>
 #include <linux/list.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
@@ -196,6 +198,38 @@ struct vbuddy_pool {
 
 struct vbuddy_pool *vbuddy_pool_of_pfn(unsigned long pfn);
 void vbuddy_kmalloc_init_pool(struct vbuddy_pool *pool);
+
+/* Where an injected fault hits: see module/fault.c. */
+enum vbuddy_fail_site {
+	VBUDDY_FAIL_KERNEL,	/* what vbuddy asks of the kernel */
+	VBUDDY_FAIL_POOL,	/* vbuddy's own allocations from a pool */
+};
+
+#ifdef CONFIG_FAULT_INJECTION
+bool vbuddy_should_fail(enum vbuddy_fail_site site);
+void vbuddy_fault_select(bool kernel, bool pool);
+void vbuddy_fault_debugfs(struct dentry *root);
+#else
+static inline bool vbuddy_should_fail(enum vbuddy_fail_site site)
+{
+	return false;
+}
+
+static inline void vbuddy_fault_debugfs(struct dentry *root)
+{
+}
+#endif
+
+/* kvcalloc() and alloc_pages() for vbuddy's bookkeeping, failable by injection. */
+static inline void *vbuddy_kvcalloc(size_t n, size_t size)
+{
+	return vbuddy_should_fail(VBUDDY_FAIL_KERNEL) ? NULL : kvcalloc(n, size, GFP_KERNEL);
+}
+
+static inline struct page *vbuddy_kernel_pages(gfp_t gfp, unsigned int order)
+{
+	return vbuddy_should_fail(VBUDDY_FAIL_KERNEL) ? NULL : alloc_pages(gfp, order);
+}
 
 void vbuddy_debugfs_init(void);
 void vbuddy_debugfs_exit(void);

@@ -121,10 +121,9 @@ int vbuddy_window_init(struct vbuddy_pool *pool)
 	if (!nr)
 		return 0;
 
-	pool->slots = kvcalloc(nr, sizeof(*pool->slots), GFP_KERNEL);
-	pool->gather = kvmalloc_array(VBUDDY_SLOT_PAGES, sizeof(*pool->gather), GFP_KERNEL);
-	pool->gather_pages = kvmalloc_array(VBUDDY_SLOT_PAGES, sizeof(*pool->gather_pages),
-					    GFP_KERNEL);
+	pool->slots = vbuddy_kvcalloc(nr, sizeof(*pool->slots));
+	pool->gather = vbuddy_kvcalloc(VBUDDY_SLOT_PAGES, sizeof(*pool->gather));
+	pool->gather_pages = vbuddy_kvcalloc(VBUDDY_SLOT_PAGES, sizeof(*pool->gather_pages));
 	if (!pool->slots || !pool->gather || !pool->gather_pages)
 		return -ENOMEM;
 	for (i = 0; i < nr; i++)
@@ -183,7 +182,7 @@ static struct vbuddy_slot *virt_take(struct vbuddy_pool *pool, unsigned long nr,
 
 	lockdep_assert_held(&pool->lock);
 	lockdep_assert_held(&pool->virt_lock);
-	if (pool->buddy.free_frames < nr) {
+	if (pool->buddy.free_frames < nr || vbuddy_should_fail(VBUDDY_FAIL_POOL)) {
 		*why = VBUDDY_EV_VIRT_NO_PAGES;
 		return NULL;
 	}
@@ -223,7 +222,8 @@ static void *virt_map(struct vbuddy_pool *pool, unsigned long nr, gfp_t gfp)
 		nofs = memalloc_nofs_save();
 	if (!(gfp & __GFP_IO))
 		noio = memalloc_noio_save();
-	addr = vmap(pool->gather_pages, nr, VM_MAP, PAGE_KERNEL);
+	addr = vbuddy_should_fail(VBUDDY_FAIL_KERNEL) ? NULL :
+		vmap(pool->gather_pages, nr, VM_MAP, PAGE_KERNEL);
 	if (!(gfp & __GFP_IO))
 		memalloc_noio_restore(noio);
 	if (!(gfp & __GFP_FS))
