@@ -33,8 +33,8 @@ help:
 	@echo '  make [modules] [KDIR=dir] [W=1]  build the modules (default KDIR: $(or $(KDIR),none found))'
 	@echo '  make deps                        install the Debian packages the rig needs'
 	@echo '  make kunit [FLAVOUR=debug]       KUnit suites in the cached UML kernel'
-	@echo '  make qemu-test                   smoke module in the Debian 6.12 kernel under qemu'
-	@echo '  make demo                        show what the modules print (demo=1)'
+	@echo '  make qemu-test                   smoke module + kselftest in the Debian 6.12 kernel under qemu'
+	@echo '  make demo                        show what the modules print (demo=1), draw a pool (build/demo/*.png)'
 	@echo '  make lint                        checkpatch --strict, sparse, kernel-doc'
 	@echo '  make check                       deps + userspace + kunit + qemu-test + lint'
 	@echo '  make uml-kernel / uml-modules    just build the UML kernel / modules for it'
@@ -72,3 +72,4 @@ clean:
 	rm -rf build
 	@if [ -e tools/testing/vbuddy/Makefile ]; then \
 		$(MAKE) -s --no-print-directory -C tools/testing/vbuddy clean; fi
+	rm -f tools/testing/selftests/vbuddy/vbuddy_test

@@ -3,7 +3,11 @@
 #
 # make demo: boot the Debian test kernel in qemu, insmod vbuddy.ko and
 # vbuddy_smoke.ko demo=1, and print what the modules said (the vbuddy and
-# vbuddy_smoke kernel lines, without timestamps). Installs what it needs.
+# vbuddy_smoke kernel lines, without timestamps). Then draw a pool: the guest
+# drives a pool "demo" of 256 pages through vbuddy_test_driver.ko and dumps
+# its debugfs files before, on a checkerboard and after a GFP_VIRTOK
+# fallback; they land in build/demo/<moment>.{pagemap,buddyinfo,...}, and
+# scripts/vbuddy-plot draws build/demo/<moment>.png. Installs what it needs.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -20,7 +24,7 @@ if ! out=$("$S/build-modules.sh" --kver="$kver" 2>"$blog"); then
 fi
 "$S/guest-init.sh" demo /lib/vbuddy >"$dir/init-demo.sh"
 "$S/initrd.sh" "$dir/demo.cpio.gz" "$dir/init-demo.sh" \
-	"$out/vbuddy.ko" "$out/vbuddy_smoke.ko"
+	"$out/vbuddy.ko" "$out/vbuddy_smoke.ko" "$out/vbuddy_test_driver.ko"
 
 log=$dir/demo.log
 msg "booting $kver in qemu (TCG, a few seconds)..."
@@ -43,3 +47,38 @@ if [ -n "$bad" ]; then
 	show_tail "$log" 25
 	die "$bad (log: $log)"
 fi
+
+# The pictures: the dumps between "dump MOMENT FILE begin/end" markers.
+pics=$VBUDDY_BUILD/demo
+rm -rf "$pics"
+mkdir -p "$pics"
+awk -v dir="$pics" '
+	/^VBUDDY-DEMO: dump [a-z]+ [a-z]+ begin$/ { f = dir "/" $3 "." $4; printf "" >f; on = 1; next }
+	/^VBUDDY-DEMO: dump [a-z]+ [a-z]+ end$/ { if (on) close(f); on = 0; next }
+	on { print >f }' "$log"
+
+echo "==================== a pool of 256 pages, drawn ===================="
+sed -n 's/^VBUDDY-DEMO: control: /  /p' "$log"
+moments="before checkerboard fallback"
+declare -A title=(
+	[before]="pool 'demo', fresh: 256 pages, one free block of order 8"
+	[checkerboard]="pool 'demo', checkerboard: odd pages held, no two free pages adjacent"
+	[fallback]="pool 'demo', kmalloc(16 KiB, GFP_VIRTOK): no order-2 block, 4 scattered pages mapped"
+)
+made=()
+for m in $moments; do
+	for f in pagemap buddyinfo; do
+		[ -s "$pics/$m.$f" ] || die "no $f dump for '$m' in $log"
+	done
+	"$S/vbuddy-plot" "$pics/$m.pagemap" "$pics/$m.buddyinfo" "$pics/$m.png" \
+		--title "${title[$m]}" || die "vbuddy-plot failed for '$m'"
+	made+=("${pics#"$VBUDDY_ROOT"/}/$m.png")
+done
+echo "fallback: pagemap ('.' free, P held pages, V the GFP_VIRTOK range)"
+sed 's/^/  /' "$pics/fallback.pagemap"
+echo "fallback: stats (non-zero)"
+awk '$2 != 0 && $1 !~ /^class/ { printf "  %-22s %6s%s", $1, $2, (++n % 3 ? "" : "\n") }
+	END { if (n % 3) print "" }' "$pics/fallback.stats"
+echo "fallback: window: $(head -n 1 "$pics/fallback.window"); $(sed -n '2s/ addr 0x[0-9a-f]*//p' "$pics/fallback.window")"
+echo "pictures: ${made[*]}"
+echo "======================================================================"

@@ -20,7 +20,7 @@ installed_kver() {
 
 base_pkgs="build-essential flex bison bc libelf-dev libssl-dev sparse python3
 	qemu-system-x86 busybox-static cpio xz-utils kmod linux-source-6.12 rsync
-	pahole perl gzip"
+	pahole perl gzip python3-matplotlib"
 
 missing=""
 for p in $base_pkgs; do

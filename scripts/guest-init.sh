@@ -10,9 +10,16 @@
 #          insmod), rmmod both, then (kmemleak kernels) print any leaks
 #   test   qemu: two rounds (pool_pages=64, then 16384) of insmod vbuddy.ko +
 #          vbuddy_smoke.ko and rmmod both, then a round that unloads vbuddy
-#          with a GFP_VIRTOK range left mapped (vbuddy_smoke leak_virtual=1)
+#          with a GFP_VIRTOK range left mapped (vbuddy_smoke leak_virtual=1),
+#          then a round that runs the kselftest MODDIR/vbuddy_test over
+#          vbuddy.ko + vbuddy_test_driver.ko and prints its TAP output, each
+#          line prefixed "VBUDDY-KSFT: ", between "kselftest begin/end"
 #   demo   qemu: insmod vbuddy.ko and vbuddy_smoke.ko demo=1, print the
-#          vbuddy kernel lines (no timestamps) between markers, rmmod both
+#          vbuddy kernel lines (no timestamps) between markers; then, with
+#          vbuddy_test_driver.ko, a pool "demo" of 256 pages whose pagemap
+#          and buddyinfo are dumped between "dump MOMENT FILE begin/end"
+#          markers at the moments before, checkerboard and fallback (with
+#          stats and window too); rmmod all
 # MODDIR is where the guest finds the .ko files.
 #
 # The script runs as PID 1 under a POSIX sh (busybox in qemu, the host's
@@ -94,6 +101,23 @@ run insmod $M/vbuddy.ko
 run insmod $M/vbuddy_smoke.ko leak_virtual=1
 run rmmod vbuddy_smoke
 run rmmod vbuddy
+# The kselftest, its output to a file while the kernel may print, then
+# shown with a prefix of its own once the modules are gone.
+say "round kselftest"
+run insmod $M/vbuddy.ko
+run insmod $M/vbuddy_test_driver.ko
+if [ -x $M/vbuddy_test ]; then
+	$M/vbuddy_test >/tmp/kselftest.tap 2>&1
+	st=$?
+else
+	echo "# no $M/vbuddy_test" >/tmp/kselftest.tap
+	st=127
+fi
+run rmmod vbuddy_test_driver
+run rmmod vbuddy
+say "kselftest begin"
+sed 's/^/VBUDDY-KSFT: /' /tmp/kselftest.tap
+say "kselftest end (exit status $st)"
 EOS
 	;;
 demo)
@@ -108,6 +132,35 @@ dmesg | sed 's/^\[[^]]*\] //' |
 	grep -vE 'taints kernel|module verification failed'
 say "demo end"
 run rmmod vbuddy_smoke
+# Pictures: a pool driven through vbuddy_test_driver's control file.
+C=/sys/kernel/debug/vbuddy_test/control
+D=/sys/kernel/debug/vbuddy/demo
+ctl() {
+	if printf '%s' "$*" >$C; then
+		say "control: $* -> $(cat $C)"
+	else
+		say "FAILED ($?): control: $*"
+	fi
+}
+dump() {
+	moment=$1
+	shift
+	for f in "$@"; do
+		say "dump $moment $f begin"
+		cat $D/$f
+		say "dump $moment $f end"
+	done
+}
+run insmod $M/vbuddy_test_driver.ko
+ctl create demo 256
+dump before pagemap buddyinfo
+ctl checkerboard demo
+dump checkerboard pagemap buddyinfo
+ctl kmalloc demo 16384 virtok
+dump fallback pagemap buddyinfo stats window
+ctl release demo
+ctl destroy demo
+run rmmod vbuddy_test_driver
 run rmmod vbuddy
 dmesg -n 7
 EOS

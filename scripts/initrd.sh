@@ -5,7 +5,8 @@
 #
 #   scripts/initrd.sh OUT.cpio.gz INIT FILE...
 #
-# INIT becomes /init; every FILE (the .ko files) goes to /lib/vbuddy/.
+# INIT becomes /init; every FILE (the .ko files, test programs) goes to
+# /lib/vbuddy/, executable if it is executable here.
 # busybox comes from busybox-static (/bin/busybox) with a link per applet.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -33,7 +34,8 @@ mknod -m 600 "$stage/dev/console" c 5 1 2>/dev/null ||
 mknod -m 666 "$stage/dev/null" c 1 3
 install -m 755 "$init" "$stage/init"
 for f in "$@"; do
-	install -m 644 "$f" "$stage/lib/vbuddy/"
+	if [ -x "$f" ]; then mode=755; else mode=644; fi
+	install -m "$mode" "$f" "$stage/lib/vbuddy/"
 done
 
 mkdir -p "$(dirname "$out")"

@@ -1,17 +1,26 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make qemu-test: build vbuddy.ko + vbuddy_smoke.ko for the Debian test
-# kernel, boot it in qemu with a busybox initramfs, load both modules twice
-# (pool_pages=64, then 16384) and check what the smoke module reported.
+# make qemu-test: build vbuddy.ko + vbuddy_smoke.ko + vbuddy_test_driver.ko
+# for the Debian test kernel and the kselftest tools/testing/selftests/vbuddy
+# (static), boot the kernel in qemu with a busybox initramfs, load vbuddy +
+# the smoke module twice (pool_pages=64, then 16384), then vbuddy + the test
+# driver under the kselftest, and check what both reported.
 #
 # Contract with module/smoke.c: per check a line "vbuddy_smoke: ok <n> -
 # <name>" or "vbuddy_smoke: not ok <n> - <name>", then a summary line
 # "vbuddy_smoke: <N> passed, <M> failed"; insmod fails if anything failed.
 #
-# Passed = ok lines of both rounds. Failed = not ok lines + one per problem
-# (build failure or compiler warnings, failed insmod/rmmod, missing summary,
-# kernel splat, timeout, no clean power-off). Writes build/results/qemu.txt.
+# Contract with the kselftest (kselftest_harness.h, TAP 13): the guest prints
+# its output with each line prefixed "VBUDDY-KSFT: "; a test is a top-level
+# "ok <n> <name>" or "not ok <n> <name>" line, and "# Totals: pass:P fail:F
+# xfail:X xpass:Y skip:S error:E" ends the run.
+#
+# Passed = ok lines of both smoke rounds + the kselftest's ok lines (not
+# SKIP). Failed = not ok lines of both + one per problem (build failure or
+# compiler warnings, failed insmod/rmmod, missing smoke summary, missing or
+# inconsistent kselftest totals, skipped kselftests, kernel splat, timeout,
+# no clean power-off). Writes build/results/qemu.txt.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -35,9 +44,31 @@ if grep -q 'warning:' "$blog"; then
 	problems+=("compiler warnings (log: $blog)")
 fi
 
+[ -e "$out/vbuddy_test_driver.ko" ] || problems+=("no vbuddy_test_driver.ko in ${out#"$VBUDDY_ROOT"/}")
+
+# The kselftest, rebuilt every time so that its warnings show.
+kbin=$dir/kselftest
+klog=$dir/kselftest-build.log
+ksft_built=""
+rm -f "$kbin/vbuddy_test"
+if make -C "$VBUDDY_ROOT/tools/testing/selftests/vbuddy" --no-print-directory \
+	KSFT_DIR="$("$S/ksrc.sh")/tools/testing/selftests" OUTPUT="$kbin" \
+	>"$klog" 2>&1 </dev/null && [ -x "$kbin/vbuddy_test" ]; then
+	ksft_built=1
+	if grep -q 'warning:' "$klog"; then
+		{ grep -A3 'warning:' "$klog" || true; } | head -n 20 >&2
+		problems+=("kselftest compiler warnings (log: $klog)")
+	fi
+else
+	show_tail "$klog" 20
+	problems+=("kselftest build failed (log: $klog)")
+fi
+
+files=("$out/vbuddy.ko" "$out/vbuddy_smoke.ko")
+[ ! -e "$out/vbuddy_test_driver.ko" ] || files+=("$out/vbuddy_test_driver.ko")
+[ -z "$ksft_built" ] || files+=("$kbin/vbuddy_test")
 "$S/guest-init.sh" test /lib/vbuddy >"$dir/init-test.sh"
-"$S/initrd.sh" "$dir/test.cpio.gz" "$dir/init-test.sh" \
-	"$out/vbuddy.ko" "$out/vbuddy_smoke.ko"
+"$S/initrd.sh" "$dir/test.cpio.gz" "$dir/init-test.sh" "${files[@]}"
 
 log=$dir/test.log
 msg "booting $kver in qemu (TCG), log: ${log#"$VBUDDY_ROOT"/}"
@@ -78,12 +109,43 @@ else
 fi
 find_splats "$log" >/dev/null && problems+=("kernel splat in the log")
 
-failed=$((nnotok + ${#problems[@]}))
-write_result qemu "$nok" "$failed"
+# The kselftest round: its TAP lines, told apart by their prefix. Top-level
+# results start the line; a nested TAP would be indented.
+ksft=$dir/kselftest.tap
+sed -n 's/^VBUDDY-KSFT: //p' "$log" >"$ksft"
+kok=$(grep -cE '^ok [0-9]+ ' "$ksft" || true)
+kskip=$(grep -cE '^ok [0-9]+ .*# SKIP' "$ksft" || true)
+knotok=$(grep -cE '^not ok [0-9]+ ' "$ksft" || true)
+kplan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$ksft" | head -n 1)
+ktotals=$(grep -E '^# Totals: pass:[0-9]+ fail:[0-9]+ ' "$ksft" | tail -n 1 || true)
+kstatus=$(sed -n 's/^VBUDDY-QEMU: kselftest end (exit status \([0-9]*\))$/\1/p' "$log")
+if [ -n "$ksft_built" ]; then
+	if [ -z "$ktotals" ]; then
+		problems+=("no kselftest '# Totals' line")
+	else
+		[[ "$ktotals" =~ pass:([0-9]+)\ fail:([0-9]+) ]]
+		kpass=${BASH_REMATCH[1]}
+		kfail=${BASH_REMATCH[2]}
+		[ "$kpass" = $((kok - kskip)) ] && [ "$kfail" = "$knotok" ] ||
+			problems+=("kselftest totals ($ktotals) disagree with its ok/not ok lines ($kok/$knotok)")
+		[ "$kplan" = $((kok + knotok)) ] ||
+			problems+=("kselftest planned ${kplan:-?} tests, reported $((kok + knotok))")
+	fi
+	[ "$kskip" = 0 ] || problems+=("kselftest skipped $kskip tests")
+	[ "$kstatus" = 0 ] || [ "$knotok" -gt 0 ] ||
+		problems+=("kselftest exit status ${kstatus:-unknown}")
+fi
+kpassed=$((kok - kskip))
 
-echo "qemu-test: kernel $kver, $nrounds rounds, smoke checks: $nok ok, $nnotok not ok"
+passed=$((nok + kpassed))
+failed=$((nnotok + knotok + ${#problems[@]}))
+write_result qemu "$passed" "$failed"
+
+echo "qemu-test: kernel $kver, $nrounds rounds, smoke checks: $nok ok, $nnotok not ok;" \
+	"kselftest: $kpassed ok, $knotok not ok$([ "$kskip" = 0 ] || echo ", $kskip skipped")"
 if [ "$failed" -gt 0 ]; then
 	{ grep -E 'vbuddy_smoke: not ok' "$smoke" || true; } | head -n 20 | sed 's/^/  /'
+	{ grep -E '^not ok|^# .*(Expected|FAIL|SKIP)' "$ksft" || true; } | head -n 20 | sed 's/^/  kselftest: /'
 	{ grep -E 'VBUDDY-QEMU: FAILED' "$log" || true; } | head -n 10 | sed 's/^/  /'
 	if find_splats "$log" >/dev/null; then
 		echo "  splats:"
@@ -91,7 +153,7 @@ if [ "$failed" -gt 0 ]; then
 	fi
 	for p in "${problems[@]}"; do echo "  problem: $p"; done
 	show_tail "$log" 25
-	echo "qemu-test: FAIL ($nok passed, $failed failed; log: ${log#"$VBUDDY_ROOT"/})"
+	echo "qemu-test: FAIL ($passed passed, $failed failed; log: ${log#"$VBUDDY_ROOT"/})"
 	exit 1
 fi
-echo "qemu-test: PASS ($nok passed, 0 failed)"
+echo "qemu-test: PASS ($passed passed, 0 failed)"

@@ -1,0 +1,638 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vbuddy selftest: drive vbuddy_test_driver.ko through its debugfs control
+ * file and check what the debugfs files of a pool show against states whose
+ * contents are known: an empty pool, a checkerboard, a GFP_VIRTOK fallback
+ * and the pool after a release. The fragmentation indices are recomputed
+ * here with the formulas of mm/vmstat.c.
+ *
+ * Needs debugfs at /sys/kernel/debug, vbuddy.ko and vbuddy_test_driver.ko.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#define DEBUGFS		"/sys/kernel/debug"
+#define CONTROL		DEBUGFS "/vbuddy_test/control"
+#define POOL		"kst"
+#define POOL_DIR	DEBUGFS "/vbuddy/" POOL
+#define POOL_PAGES	1024UL
+#define NR_ORDERS	11		/* orders 0..VBUDDY_MAX_ORDER */
+#define PAGEMAP_COLS	64
+#define TEXT_SIZE	65536
+#define LINE_SIZE	256
+
+/* The fixed part of a buddyinfo or extfrag line, as mm/vmstat.c prints it. */
+#define ZONE_FMT	"Node 0, zone %8s "
+
+/* What a pool's debugfs files show at one moment. */
+struct snap {
+	char buddyinfo[LINE_SIZE];
+	unsigned long nr_free[NR_ORDERS];
+	char extfrag[4 * LINE_SIZE];
+	char stats[4096];
+	char window[4096];
+	char map[TEXT_SIZE];		/* pagemap without the newlines */
+	unsigned long nr_map;		/* pages in the pagemap */
+	unsigned long free_pages;	/* from buddyinfo */
+};
+
+/* The lines of a stats file besides alloc_order<n> and alloc_fail_order<n>. */
+static const char * const stat_names[] = {
+	"nr_pages", "free_pages", "free", "bad_input", "virt_served",
+	"virt_pages_mapped", "virt_freed", "virt_refused_no_pages",
+	"virt_refused_no_slot", "virt_refused_atomic", "virt_refused_too_big",
+	"virt_refused_map_failed", "slots_in_use", "slots_peak",
+};
+
+/* Read a whole file into @buf, NUL-terminated: its length or -errno. */
+static ssize_t read_text(const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	while (len < size - 1) {
+		n = read(fd, buf + len, size - 1 - len);
+		if (n < 0) {
+			n = -errno;
+			close(fd);
+			return n;
+		}
+		if (!n)
+			break;
+		len += n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return len < size - 1 ? (ssize_t)len : -EFBIG;
+}
+
+/*
+ * Write one command to the control file with a single write(2): 0 or the
+ * -errno the write failed with. On success the result line, without its
+ * newline, goes to @res (if not NULL).
+ */
+static int control(const char *cmd, char *res, size_t size)
+{
+	size_t len = strlen(cmd);
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(CONTROL, O_RDWR);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, cmd, len);
+	if (n < 0)
+		err = -errno;
+	else if ((size_t)n != len)
+		err = -EIO;
+	if (!err && res) {
+		/* The result of the last command: read it from the start. */
+		n = pread(fd, res, size - 1, 0);
+		if (n <= 0)
+			n = read_text(CONTROL, res, size);
+		if (n < 0) {
+			err = n;
+		} else {
+			res[n] = '\0';
+			res[strcspn(res, "\n")] = '\0';
+		}
+	}
+	close(fd);
+	return err;
+}
+
+/* Read a file of the pool's debugfs directory: its length or -errno. */
+static ssize_t read_pool(const char *file, char *buf, size_t size)
+{
+	char path[LINE_SIZE];
+
+	snprintf(path, sizeof(path), "%s/%s", POOL_DIR, file);
+	return read_text(path, buf, size);
+}
+
+/*
+ * Parse a buddyinfo line into @nr_free; 0 when it is exactly what
+ * mm/vmstat.c's frag_show_print() prints for those counts, else -1.
+ */
+static int parse_buddyinfo(const char *text, unsigned long nr_free[NR_ORDERS])
+{
+	char want[LINE_SIZE];
+	const char *p = text;
+	size_t len;
+	char *end;
+	int order;
+
+	len = snprintf(want, sizeof(want), ZONE_FMT, POOL);
+	if (strncmp(text, want, len))
+		return -1;
+	p += len;
+	for (order = 0; order < NR_ORDERS; order++) {
+		nr_free[order] = strtoul(p, &end, 10);
+		if (end == p)
+			return -1;
+		p = end;
+	}
+	for (order = 0; order < NR_ORDERS; order++)
+		len += snprintf(want + len, sizeof(want) - len, "%6lu ",
+				nr_free[order]);
+	snprintf(want + len, sizeof(want) - len, "\n");
+	return strcmp(text, want) ? -1 : 0;
+}
+
+/* mm/vmstat.c: struct contig_page_info and fill_contig_page_info(). */
+struct contig_info {
+	unsigned long free_pages;
+	unsigned long free_blocks_total;
+	unsigned long free_blocks_suitable;
+};
+
+static void fill_contig_info(const unsigned long nr_free[NR_ORDERS],
+			     unsigned int suitable_order,
+			     struct contig_info *info)
+{
+	unsigned int order;
+
+	memset(info, 0, sizeof(*info));
+	for (order = 0; order < NR_ORDERS; order++) {
+		unsigned long blocks = nr_free[order];
+
+		info->free_blocks_total += blocks;
+		info->free_pages += blocks << order;
+		if (order >= suitable_order)
+			info->free_blocks_suitable +=
+				blocks << (order - suitable_order);
+	}
+}
+
+/* mm/vmstat.c: unusable_free_index() */
+static int unusable_index(const unsigned long nr_free[NR_ORDERS],
+			  unsigned int order)
+{
+	struct contig_info info;
+
+	fill_contig_info(nr_free, order, &info);
+	if (!info.free_pages)
+		return 1000;
+	return (info.free_pages - (info.free_blocks_suitable << order)) *
+		1000ULL / info.free_pages;
+}
+
+/* mm/vmstat.c: __fragmentation_index() */
+static int frag_index(const unsigned long nr_free[NR_ORDERS],
+		      unsigned int order)
+{
+	unsigned long requested = 1UL << order;
+	struct contig_info info;
+
+	fill_contig_info(nr_free, order, &info);
+	if (!info.free_blocks_total)
+		return 0;
+	if (info.free_blocks_suitable)
+		return -1000;
+	return 1000 - (1000 + info.free_pages * 1000ULL / requested) /
+		info.free_blocks_total;
+}
+
+/* The extfrag file for these free counts, as unusable_show_print() and
+ * extfrag_show_print() would print it.
+ */
+static void render_extfrag(const unsigned long nr_free[NR_ORDERS],
+			   char *buf, size_t size)
+{
+	size_t len;
+	int order, i;
+
+	len = snprintf(buf, size, "# unusable_index\n" ZONE_FMT, POOL);
+	for (order = 0; order < NR_ORDERS; order++) {
+		i = unusable_index(nr_free, order);
+		len += snprintf(buf + len, size - len, "%d.%03d ",
+				i / 1000, i % 1000);
+	}
+	len += snprintf(buf + len, size - len,
+			"\n# extfrag_index\n" ZONE_FMT, POOL);
+	for (order = 0; order < NR_ORDERS; order++) {
+		i = frag_index(nr_free, order);
+		len += snprintf(buf + len, size - len, "%2d.%03d ",
+				i / 1000, i % 1000);
+	}
+	snprintf(buf + len, size - len, "\n");
+}
+
+/*
+ * The printed index of @order on line @line (1: unusable, 3: extfrag) of an
+ * extfrag file, e.g. "0.000" or "-1.000"; NULL when there is none.
+ */
+static const char *extfrag_field(const char *text, int line,
+				 unsigned int order, char *out, size_t size)
+{
+	const char *p = text;
+	int field;
+
+	while (line--) {
+		p = strchr(p, '\n');
+		if (!p)
+			return NULL;
+		p++;
+	}
+	/* "Node", "0,", "zone", the name, then the orders. */
+	for (field = 0; field < 4 + (int)order; field++) {
+		p += strspn(p, " ");
+		p += strcspn(p, "\n ");
+	}
+	p += strspn(p, " ");
+	if (!*p || *p == '\n')
+		return NULL;
+	snprintf(out, size, "%.*s", (int)strcspn(p, "\n "), p);
+	return out;
+}
+
+/* The value of "@name <value>" in a stats file, or -1 if it has no such line. */
+static long stat_value(const char *stats, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p;
+
+	for (p = stats; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (!strncmp(p, name, len) && p[len] == ' ')
+			return strtol(p + len + 1, NULL, 10);
+	}
+	return -1;
+}
+
+/*
+ * Join the lines of a pagemap into @map: the number of pages, or -1 if a
+ * line other than the last is not 64 characters long, a line is longer, or
+ * a character is not one of ".PLCV".
+ */
+static long parse_pagemap(const char *text, char *map, size_t size)
+{
+	const char *p = text;
+	size_t n = 0, len;
+	bool short_line = false;
+
+	while (*p) {
+		len = strcspn(p, "\n");
+		if (short_line || !len || len > PAGEMAP_COLS || p[len] != '\n')
+			return -1;
+		if (len < PAGEMAP_COLS)
+			short_line = true;
+		if (strspn(p, ".PLCV") < len || n + len >= size)
+			return -1;
+		memcpy(map + n, p, len);
+		n += len;
+		p += len + 1;
+	}
+	map[n] = '\0';
+	return n;
+}
+
+static unsigned long count_char(const char *s, char c)
+{
+	unsigned long n = 0;
+
+	for (; *s; s++)
+		n += *s == c;
+	return n;
+}
+
+/*
+ * Lines "slot <i> pages <pages> addr 0x<hex>" of a window file, of any size
+ * if @pages is 0.
+ */
+static int window_slots(const char *text, unsigned int pages)
+{
+	unsigned int slot, n;
+	unsigned long addr;
+	const char *p;
+	int found = 0;
+
+	for (p = strchr(text, '\n'); p && p[1]; p = strchr(p + 1, '\n')) {
+		if (sscanf(p + 1, "slot %u pages %u addr 0x%lx",
+			   &slot, &n, &addr) == 3 && (!pages || n == pages) && addr)
+			found++;
+	}
+	return found;
+}
+
+/*
+ * Read every file of the pool and check that they agree: buddyinfo in its
+ * exact format, extfrag exactly as mm/vmstat.c computes it from buddyinfo,
+ * a pagemap of nr_pages pages with as many '.' as free pages, free_pages
+ * in stats equal to the pages of buddyinfo, and the checker saying "ok".
+ */
+static void take_snap(struct __test_metadata *_metadata, struct snap *s)
+{
+	char text[TEXT_SIZE], want[4 * LINE_SIZE];
+	unsigned int slots, in_use, peak;
+	long nr_pages, free_pages;
+	int order, n;
+	size_t i;
+
+	ASSERT_LT(0, read_pool("buddyinfo", s->buddyinfo, sizeof(s->buddyinfo)));
+	ASSERT_EQ(0, parse_buddyinfo(s->buddyinfo, s->nr_free))
+		TH_LOG("buddyinfo not in /proc/buddyinfo format: '%s'", s->buddyinfo);
+	s->free_pages = 0;
+	for (order = 0; order < NR_ORDERS; order++)
+		s->free_pages += s->nr_free[order] << order;
+
+	ASSERT_LT(0, read_pool("extfrag", s->extfrag, sizeof(s->extfrag)));
+	render_extfrag(s->nr_free, want, sizeof(want));
+	ASSERT_STREQ(want, s->extfrag);
+
+	ASSERT_LT(0, read_pool("stats", s->stats, sizeof(s->stats)));
+	for (i = 0; i < ARRAY_SIZE(stat_names); i++) {
+		const char *name = stat_names[i];
+
+		ASSERT_LE(0, stat_value(s->stats, name)) TH_LOG("no %s", name);
+	}
+	for (order = 0; order < NR_ORDERS; order++) {
+		snprintf(want, sizeof(want), "alloc_order%d", order);
+		ASSERT_LE(0, stat_value(s->stats, want)) TH_LOG("no %s", want);
+		snprintf(want, sizeof(want), "alloc_fail_order%d", order);
+		ASSERT_LE(0, stat_value(s->stats, want)) TH_LOG("no %s", want);
+	}
+	nr_pages = stat_value(s->stats, "nr_pages");
+	free_pages = stat_value(s->stats, "free_pages");
+	ASSERT_EQ(POOL_PAGES, nr_pages);
+	ASSERT_EQ(s->free_pages, free_pages);
+
+	ASSERT_LT(0, read_pool("pagemap", text, sizeof(text)));
+	ASSERT_EQ(nr_pages, parse_pagemap(text, s->map, sizeof(s->map)))
+		TH_LOG("pagemap: %.200s", text);
+	s->nr_map = nr_pages;
+	ASSERT_EQ(s->free_pages, count_char(s->map, '.'));
+
+	ASSERT_LT(0, read_pool("window", s->window, sizeof(s->window)));
+	n = sscanf(s->window, "slots %u in_use %u peak %u", &slots, &in_use,
+		   &peak);
+	ASSERT_EQ(3, n) TH_LOG("window: %.200s", s->window);
+	ASSERT_EQ(in_use, stat_value(s->stats, "slots_in_use"));
+	ASSERT_LE(in_use, peak);
+	ASSERT_LE(peak, slots);
+
+	ASSERT_LT(0, read_pool("check", text, sizeof(text)));
+	ASSERT_STREQ("ok\n", text);
+}
+
+/* How far the stat @name moved from @before to @after. */
+static long stat_delta(const struct snap *before, const struct snap *after,
+		       const char *name)
+{
+	return stat_value(after->stats, name) - stat_value(before->stats, name);
+}
+
+/*
+ * The state of a pool with nothing allocated, whatever chunks the kernel
+ * gave it: every page free, the unusable index 0.000 for the orders that
+ * all free blocks reach, the fragmentation index -1.000 wherever a block of
+ * that order or larger exists.
+ */
+static void assert_empty(struct __test_metadata *_metadata, const struct snap *s)
+{
+	unsigned int order, smallest = NR_ORDERS;
+	bool block = false;
+	char field[16];
+
+	ASSERT_EQ(POOL_PAGES, s->free_pages);
+	ASSERT_EQ(POOL_PAGES, stat_value(s->stats, "free_pages"));
+	ASSERT_EQ(POOL_PAGES, count_char(s->map, '.'));
+	ASSERT_EQ(0, stat_value(s->stats, "slots_in_use"));
+	for (order = 0; order < NR_ORDERS; order++)
+		if (s->nr_free[order] && order < smallest)
+			smallest = order;
+	for (order = NR_ORDERS; order-- > 0;) {
+		if (order <= smallest) {
+			ASSERT_NE(NULL, extfrag_field(s->extfrag, 1, order,
+						      field, sizeof(field)));
+			EXPECT_STREQ("0.000", field) TH_LOG("order %u", order);
+		}
+		if (s->nr_free[order])
+			block = true;
+		if (block) {
+			ASSERT_NE(NULL, extfrag_field(s->extfrag, 3, order,
+						      field, sizeof(field)));
+			EXPECT_STREQ("-1.000", field) TH_LOG("order %u", order);
+		}
+	}
+}
+
+FIXTURE(kst) {
+	struct snap empty;	/* the fresh pool */
+	struct snap before;
+	struct snap after;
+	char res[LINE_SIZE];
+};
+
+FIXTURE_SETUP(kst)
+{
+	char cmd[LINE_SIZE];
+	int ret;
+
+	if (access(CONTROL, W_OK))
+		SKIP(return, "no %s (debugfs, vbuddy_test_driver.ko)", CONTROL);
+	snprintf(cmd, sizeof(cmd), "create %s %lu", POOL, POOL_PAGES);
+	ret = control(cmd, self->res, sizeof(self->res));
+	if (ret == -EEXIST) {
+		/* Left over by a test that died: start afresh. */
+		ASSERT_EQ(0, control("destroy " POOL, NULL, 0));
+		ret = control(cmd, self->res, sizeof(self->res));
+	}
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", cmd, strerror(-ret));
+	ASSERT_STREQ("ok", self->res);
+	take_snap(_metadata, &self->empty);
+}
+
+FIXTURE_TEARDOWN(kst)
+{
+	int ret = control("destroy " POOL, NULL, 0);
+
+	EXPECT_EQ(0, ret) TH_LOG("destroy: %s", strerror(-ret));
+	EXPECT_NE(0, access(POOL_DIR, F_OK)) TH_LOG("%s still there", POOL_DIR);
+}
+
+/* Take every free page, give back those of even pfn: 512 held. */
+static void make_checkerboard(struct __test_metadata *_metadata, char *res,
+			      size_t size)
+{
+	ASSERT_EQ(0, control("checkerboard " POOL, res, size));
+	ASSERT_STREQ("held 512", res);
+}
+
+TEST_F(kst, empty)
+{
+	struct snap *s = &self->empty;
+	unsigned long pages = 0;
+	int order;
+
+	for (order = 0; order < NR_ORDERS; order++)
+		pages += s->nr_free[order] << order;
+	ASSERT_EQ(POOL_PAGES, pages);
+	if (s->nr_free[NR_ORDERS - 1] != 1)
+		TH_LOG("note: the kernel gave the pool smaller chunks: %s",
+		       s->buddyinfo);
+	assert_empty(_metadata, s);
+	ASSERT_EQ(POOL_PAGES, count_char(s->map, '.'));
+	ASSERT_EQ(0, stat_value(s->stats, "virt_served"));
+	ASSERT_EQ(0, window_slots(s->window, 0));
+}
+
+TEST_F(kst, checkerboard)
+{
+	struct snap *s = &self->after;
+	char field[16];
+	unsigned long i;
+	int order;
+
+	make_checkerboard(_metadata, self->res, sizeof(self->res));
+	take_snap(_metadata, s);
+
+	ASSERT_EQ(512, s->nr_free[0]);
+	for (order = 1; order < NR_ORDERS; order++)
+		EXPECT_EQ(0, s->nr_free[order]) TH_LOG("order %d", order);
+
+	/* take_snap() compared every index with the vmstat formulas. */
+	for (order = 0; order < NR_ORDERS; order++) {
+		ASSERT_NE(NULL, extfrag_field(s->extfrag, 1, order, field,
+					      sizeof(field)));
+		EXPECT_STREQ(order ? "1.000" : "0.000", field)
+			TH_LOG("unusable index, order %d", order);
+	}
+	ASSERT_NE(NULL, extfrag_field(s->extfrag, 3, 0, field, sizeof(field)));
+	EXPECT_STREQ("-1.000", field);
+	/* Order 1: 1000 - (1000 + 512 * 1000 / 2) / 512 */
+	ASSERT_NE(NULL, extfrag_field(s->extfrag, 3, 1, field, sizeof(field)));
+	snprintf(self->res, sizeof(self->res), "%d.%03d",
+		 frag_index(s->nr_free, 1) / 1000,
+		 frag_index(s->nr_free, 1) % 1000);
+	EXPECT_STREQ(self->res, field);
+	EXPECT_EQ(1000 - (1000 + 512 * 1000 / 2) / 512,
+		  frag_index(s->nr_free, 1));
+
+	ASSERT_EQ(512, count_char(s->map, '.'));
+	ASSERT_EQ(512, count_char(s->map, 'P'));
+	for (i = 1; i < s->nr_map; i++)
+		ASSERT_NE(s->map[i - 1], s->map[i])
+			TH_LOG("pagemap does not alternate at page %lu", i);
+	ASSERT_EQ(POOL_PAGES, stat_delta(&self->empty, s, "alloc_order0"));
+}
+
+TEST_F(kst, fallback)
+{
+	unsigned int id, virtual;
+	int n;
+
+	make_checkerboard(_metadata, self->res, sizeof(self->res));
+	take_snap(_metadata, &self->before);
+
+	/* 4 pages, no contiguous block: refused without GFP_VIRTOK... */
+	ASSERT_EQ(-ENOMEM, control("kmalloc " POOL " 16384", NULL, 0));
+	take_snap(_metadata, &self->after);
+	ASSERT_EQ(1, stat_delta(&self->before, &self->after, "alloc_fail_order2"));
+	ASSERT_EQ(0, stat_delta(&self->before, &self->after, "virt_served"));
+	ASSERT_EQ(512, self->after.free_pages);
+
+	/* ...served from 4 scattered pages with it. */
+	ASSERT_EQ(0, control("kmalloc " POOL " 16384 virtok", self->res,
+			     sizeof(self->res)));
+	n = sscanf(self->res, "id %u virtual %u", &id, &virtual);
+	ASSERT_EQ(2, n) TH_LOG("result '%s'", self->res);
+	ASSERT_EQ(1, virtual);
+	take_snap(_metadata, &self->after);
+	ASSERT_EQ(1, stat_delta(&self->before, &self->after, "virt_served"));
+	ASSERT_EQ(4, stat_delta(&self->before, &self->after, "virt_pages_mapped"));
+	ASSERT_EQ(1, stat_value(self->after.stats, "slots_in_use"));
+	ASSERT_LE(1, stat_value(self->after.stats, "slots_peak"));
+	ASSERT_EQ(508, self->after.free_pages);
+	ASSERT_EQ(508, self->after.nr_free[0]);
+	ASSERT_EQ(4, count_char(self->after.map, 'V'));
+	ASSERT_EQ(512, count_char(self->after.map, 'P'));
+	ASSERT_EQ(1, window_slots(self->after.window, 4))
+		TH_LOG("window:\n%s", self->after.window);
+}
+
+TEST_F(kst, release)
+{
+	make_checkerboard(_metadata, self->res, sizeof(self->res));
+	ASSERT_EQ(0, control("alloc " POOL " 0", self->res, sizeof(self->res)));
+	ASSERT_EQ(0, control("kmalloc " POOL " 16384 virtok", self->res,
+			     sizeof(self->res)));
+	ASSERT_EQ(0, control("kmalloc " POOL " 100", self->res,
+			     sizeof(self->res)));
+	take_snap(_metadata, &self->before);
+	ASSERT_EQ(1, stat_value(self->before.stats, "slots_in_use"));
+	ASSERT_EQ(513, count_char(self->before.map, 'P'));
+	ASSERT_EQ(4, count_char(self->before.map, 'V'));
+	ASSERT_EQ(1, count_char(self->before.map, 'C'));
+
+	ASSERT_EQ(0, control("release " POOL, self->res, sizeof(self->res)));
+	ASSERT_STREQ("ok", self->res);
+	take_snap(_metadata, &self->after);
+	ASSERT_STREQ(self->empty.buddyinfo, self->after.buddyinfo);
+	ASSERT_STREQ(self->empty.extfrag, self->after.extfrag);
+	assert_empty(_metadata, &self->after);
+	ASSERT_EQ(1, stat_delta(&self->before, &self->after, "virt_freed"));
+	ASSERT_EQ(0, window_slots(self->after.window, 0));
+}
+
+/* One block of each kind, each marked in the pagemap, then given back. */
+TEST_F(kst, kinds)
+{
+	unsigned int id_p, id_l, virtual;
+	unsigned long pfn;
+	int n;
+
+	ASSERT_EQ(0, control("alloc " POOL " 3", self->res, sizeof(self->res)));
+	n = sscanf(self->res, "id %u pfn %lu", &id_p, &pfn);
+	ASSERT_EQ(2, n) TH_LOG("result '%s'", self->res);
+	ASSERT_EQ(0, pfn & 7) TH_LOG("order-3 block at pfn %lu", pfn);
+	ASSERT_EQ(0, control("kmalloc " POOL " 8192", self->res,
+			     sizeof(self->res)));
+	n = sscanf(self->res, "id %u virtual %u", &id_l, &virtual);
+	ASSERT_EQ(2, n) TH_LOG("result '%s'", self->res);
+	ASSERT_EQ(0, virtual);
+	ASSERT_EQ(0, control("kmalloc " POOL " 64", self->res,
+			     sizeof(self->res)));
+	take_snap(_metadata, &self->after);
+	ASSERT_EQ(8, count_char(self->after.map, 'P'));
+	ASSERT_EQ(2, count_char(self->after.map, 'L'));
+	ASSERT_EQ(1, count_char(self->after.map, 'C'));
+	ASSERT_EQ(POOL_PAGES - 11, self->after.free_pages);
+	ASSERT_EQ(1, stat_delta(&self->empty, &self->after, "alloc_order3"));
+
+	snprintf(self->res, sizeof(self->res), "free %u", id_p);
+	ASSERT_EQ(0, control(self->res, NULL, 0));
+	snprintf(self->res, sizeof(self->res), "free %u", id_l);
+	ASSERT_EQ(0, control(self->res, NULL, 0));
+	/* Freed: the id is gone. */
+	ASSERT_EQ(-ENOENT, control(self->res, NULL, 0));
+	take_snap(_metadata, &self->after);
+	ASSERT_EQ(0, count_char(self->after.map, 'P'));
+	ASSERT_EQ(0, count_char(self->after.map, 'L'));
+	ASSERT_EQ(POOL_PAGES - 1, self->after.free_pages);
+
+	ASSERT_EQ(0, control("release " POOL, NULL, 0));
+	take_snap(_metadata, &self->after);
+	ASSERT_STREQ(self->empty.buddyinfo, self->after.buddyinfo);
+}
+
+TEST_F(kst, bad_command)
+{
+	ASSERT_EQ(-EINVAL, control("bogus", NULL, 0));
+	ASSERT_EQ(-ENOENT, control("free 999999", NULL, 0));
+	ASSERT_EQ(-ENOENT, control("alloc no_such_pool 0", NULL, 0));
+	ASSERT_EQ(-EEXIST, control("create " POOL " 16", NULL, 0));
+	take_snap(_metadata, &self->after);
+	ASSERT_STREQ(self->empty.buddyinfo, self->after.buddyinfo);
+}
+
+TEST_HARNESS_MAIN
