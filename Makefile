@@ -23,7 +23,7 @@ FLAVOUR ?= debug
 # Extra kbuild arguments, e.g. make modules W=1 or C=1.
 KBUILD_ARGS := $(if $(W),W=$(W)) $(if $(C),C=$(C))
 
-.PHONY: all modules uml-modules uml-kernel kunit qemu-test demo lint check \
+.PHONY: all modules uml-modules uml-kernel kunit qemu-test stress demo lint check \
 	deps clean help
 
 all: modules
@@ -34,6 +34,7 @@ help:
 	@echo '  make deps                        install the Debian packages the rig needs'
 	@echo '  make kunit [FLAVOUR=debug]       KUnit suites in the cached UML kernel'
 	@echo '  make qemu-test                   smoke module + kselftest in the Debian 6.12 kernel under qemu'
+	@echo '  make stress [VBUDDY_STRESS_SECONDS=30]  vbuddy_stress.ko on 4 emulated CPUs'
 	@echo '  make demo                        show what the modules print (demo=1), draw a pool (build/demo/*.png)'
 	@echo '  make lint                        checkpatch --strict, sparse, kernel-doc'
 	@echo '  make check                       deps + userspace + kunit + qemu-test + lint'
@@ -55,6 +56,9 @@ uml-modules:
 
 kunit:
 	@$(S)/kunit.sh $(FLAVOUR)
+
+stress:
+	@$(S)/stress.sh
 
 qemu-test:
 	@$(S)/qemu-test.sh

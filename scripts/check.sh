@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make check: every stage in turn (deps, userspace, kunit, qemu, lint), each
+# make check: every stage in turn (deps, userspace, kunit, qemu, stress, lint), each
 # writing build/results/<stage>.txt; a stage that breaks counts as a failure
 # and the others still run. Ends with scripts/summary.sh's single
 # "N passed, M failed" line; exit status 1 if anything failed.
@@ -39,7 +39,8 @@ stage deps deps_stage
 stage userspace "$S/userspace.sh"
 stage kunit "$S/kunit.sh"
 stage qemu "$S/qemu-test.sh"
+stage stress "$S/stress.sh"
 stage lint "$S/lint.sh"
 
 echo "(total: $(($(date +%s) - start)) s)"
-exec "$S/summary.sh" deps userspace kunit qemu lint
+exec "$S/summary.sh" deps userspace kunit qemu stress lint

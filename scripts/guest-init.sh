@@ -14,6 +14,8 @@
 #          then a round that runs the kselftest MODDIR/vbuddy_test over
 #          vbuddy.ko + vbuddy_test_driver.ko and prints its TAP output, each
 #          line prefixed "VBUDDY-KSFT: ", between "kselftest begin/end"
+#   stress qemu (-smp 4): insmod vbuddy.ko and vbuddy_stress.ko
+#          seconds=$VBUDDY_STRESS_SECONDS (default 30), rmmod both
 #   demo   qemu: insmod vbuddy.ko and vbuddy_smoke.ko demo=1, print the
 #          vbuddy kernel lines (no timestamps) between markers; then, with
 #          vbuddy_test_driver.ko, a pool "demo" of 256 pages whose pagemap
@@ -35,6 +37,7 @@ case "$mode" in
 kunit) tag=VBUDDY-UML ;;
 test) tag=VBUDDY-QEMU ;;
 demo) tag=VBUDDY-DEMO ;;
+stress) tag=VBUDDY-STRESS ;;
 *) echo "guest-init.sh: unknown mode '$mode'" >&2; exit 1 ;;
 esac
 
@@ -119,6 +122,12 @@ say "kselftest begin"
 sed 's/^/VBUDDY-KSFT: /' /tmp/kselftest.tap
 say "kselftest end (exit status $st)"
 EOS
+	;;
+stress)
+	echo "run insmod \$M/vbuddy.ko"
+	echo "run insmod \$M/vbuddy_stress.ko seconds=${VBUDDY_STRESS_SECONDS:-30}"
+	echo "run rmmod vbuddy_stress"
+	echo "run rmmod vbuddy"
 	;;
 demo)
 	cat <<'EOS'

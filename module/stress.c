@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vbuddy_stress: every CPU hammers one shared pool for a while.
+ *
+ * One kthread per online CPU does random vbuddy_kmalloc(), vbuddy_krealloc(),
+ * vbuddy_kfree(), vbuddy_alloc_pages()/vbuddy_free_pages() and GFP_VIRTOK
+ * allocations; a timer does GFP_ATOMIC ones from interrupt context. Every
+ * allocation is filled with a pattern derived from its address and checked
+ * before it is freed; the pool's invariant checker runs every second on the
+ * live pool. At the end it prints, in the smoke module's format:
+ *
+ *   vbuddy_stress: ok 1 - no corruption
+ *   ...
+ *   vbuddy_stress: 4 passed, 0 failed
+ *
+ * and its init fails with -EIO if any check failed.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/delay.h>
+#include <linux/err.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/timer.h>
+
+#include "vbuddy_internal.h"
+
+MODULE_IMPORT_NS(VBUDDY_INTERNAL);
+
+static unsigned int seconds = 30;
+module_param(seconds, uint, 0444);
+MODULE_PARM_DESC(seconds, "how long to run (default 30)");
+
+static unsigned long stress_pages = 512;
+module_param(stress_pages, ulong, 0444);
+MODULE_PARM_DESC(stress_pages, "pages of the shared pool (default 512, small enough to fragment)");
+
+#define LIVE	64	/* allocations each thread keeps */
+#define IRQ_LIVE	16	/* allocations the timer keeps */
+
+enum kind { K_NONE, K_KMALLOC, K_PAGES, K_VIRT };
+
+struct live {
+	void *p;
+	size_t size;
+	unsigned int order;
+	enum kind kind;
+};
+
+/* Counters, summed over all threads and the timer. */
+static atomic_long_t ops, allocs, frees, kreallocs, virt_ok, nomem, corrupt, irq_ops;
+static atomic_t checks_failed;
+
+static struct vbuddy_pool *pool;
+static struct timer_list irq_timer;
+static struct live irq_live[IRQ_LIVE];	/* only touched by the timer */
+static bool stopping;
+
+static u64 pattern_word(const void *base, size_t i)
+{
+	return (u64)(unsigned long)base * 0x9e3779b97f4a7c15ULL ^ (i * 0xff51afd7ed558ccdULL);
+}
+
+/*
+ * Fill @n bytes at @p with the pattern of @base: word i is
+ * pattern_word(@base, i), the tail a prefix of the next word, so that any
+ * prefix of a filled object is itself a filled object (krealloc keeps one).
+ */
+static void fill(void *p, const void *base, size_t n)
+{
+	u64 *w = p, tail;
+	size_t i;
+
+	for (i = 0; i < n / 8; i++)
+		w[i] = pattern_word(base, i);
+	tail = pattern_word(base, n / 8);
+	memcpy(w + n / 8, &tail, n % 8);
+}
+
+static bool verify(const void *p, const void *base, size_t n)
+{
+	const u64 *w = p;
+	u64 tail;
+	size_t i;
+
+	for (i = 0; i < n / 8; i++)
+		if (w[i] != pattern_word(base, i))
+			return false;
+	tail = pattern_word(base, n / 8);
+	return !memcmp(w + n / 8, &tail, n % 8);
+}
+
+static void *live_addr(struct live *l)
+{
+	return l->kind == K_PAGES ? page_address(l->p) : l->p;
+}
+
+static void release(struct live *l)
+{
+	if (l->kind == K_NONE)
+		return;
+	if (!verify(live_addr(l), live_addr(l), l->size)) {
+		atomic_long_inc(&corrupt);
+		pr_err("corruption in a %zu-byte allocation (kind %d)\n", l->size, l->kind);
+	}
+	if (l->kind == K_PAGES)
+		vbuddy_free_pages(pool, l->p, l->order);
+	else
+		vbuddy_kfree(l->p);
+	l->kind = K_NONE;
+	atomic_long_inc(&frees);
+}
+
+/* A random size, log-uniform from 8 bytes to 16 KiB. */
+static size_t random_size(void)
+{
+	return 8 + get_random_u32_below(8U << get_random_u32_below(12));
+}
+
+static void take(struct live *l, gfp_t gfp)
+{
+	u32 r = get_random_u32_below(100);
+
+	if (r < 15) {
+		l->order = get_random_u32_below(4);
+		l->size = PAGE_SIZE << l->order;
+		l->p = vbuddy_alloc_pages(pool, gfp, l->order);
+		l->kind = K_PAGES;
+	} else if (r < 30) {
+		l->size = (2 + get_random_u32_below(15)) * PAGE_SIZE;
+		l->p = vbuddy_pool_kmalloc(pool, l->size, gfp | GFP_VIRTOK);
+		l->kind = K_VIRT;
+		if (l->p && vbuddy_is_virtual(l->p))
+			atomic_long_inc(&virt_ok);
+	} else {
+		l->size = random_size();
+		l->p = vbuddy_pool_kmalloc(pool, l->size, gfp);
+		l->kind = K_KMALLOC;
+	}
+	if (!l->p) {
+		l->kind = K_NONE;
+		atomic_long_inc(&nomem);
+		return;
+	}
+	fill(live_addr(l), live_addr(l), l->size);
+	atomic_long_inc(&allocs);
+}
+
+static void resize(struct live *l)
+{
+	size_t size = random_size();
+	void *n;
+
+	if (!verify(l->p, l->p, l->size)) {
+		atomic_long_inc(&corrupt);
+		pr_err("corruption in a %zu-byte object before krealloc\n", l->size);
+	}
+	n = vbuddy_krealloc(l->p, size, GFP_KERNEL | __GFP_NOWARN);
+	if (!n) {
+		atomic_long_inc(&nomem);
+		return;
+	}
+	/* what was kept is still the old address's pattern */
+	if (!verify(n, l->p, min(size, l->size))) {
+		atomic_long_inc(&corrupt);
+		pr_err("krealloc from %zu to %zu bytes lost data (%s)\n", l->size, size,
+		       n == l->p ? "in place" : "moved");
+	}
+	l->p = n;
+	l->size = size;
+	fill(n, n, size);
+	atomic_long_inc(&kreallocs);
+}
+
+static int stress_thread(void *arg)
+{
+	struct live *live = kcalloc(LIVE, sizeof(*live), GFP_KERNEL);
+	unsigned long n = 0;
+	unsigned int i;
+
+	if (!live)
+		return -ENOMEM;
+	while (!kthread_should_stop()) {
+		struct live *l = &live[get_random_u32_below(LIVE)];
+
+		if (l->kind == K_NONE)
+			take(l, GFP_KERNEL | __GFP_NOWARN);
+		else if (l->kind == K_KMALLOC && get_random_u32_below(4) == 0)
+			resize(l);
+		else
+			release(l);
+		atomic_long_inc(&ops);
+		if (!(++n % 64))
+			cond_resched();
+	}
+	for (i = 0; i < LIVE; i++)
+		release(&live[i]);
+	kfree(live);
+	return 0;
+}
+
+static void irq_fn(struct timer_list *t)
+{
+	struct live *l = &irq_live[get_random_u32_below(IRQ_LIVE)];
+
+	if (l->kind == K_NONE)
+		take(l, GFP_ATOMIC | __GFP_NOWARN);
+	else
+		release(l);
+	atomic_long_inc(&irq_ops);
+	if (!READ_ONCE(stopping))
+		mod_timer(&irq_timer, jiffies + 1);
+}
+
+static int __init vbuddy_stress_init(void)
+{
+	unsigned int cpu, nthreads = 0, s, i, passed = 0, failed = 0, n = 0;
+	struct task_struct **threads;
+	struct vbuddy_stats st;
+	bool ok;
+
+	threads = kcalloc(nr_cpu_ids, sizeof(*threads), GFP_KERNEL);
+	pool = vbuddy_pool_create("stress", stress_pages);
+	if (!threads || IS_ERR(pool)) {
+		kfree(threads);
+		return IS_ERR(pool) ? PTR_ERR(pool) : -ENOMEM;
+	}
+	for_each_online_cpu(cpu) {
+		threads[cpu] = kthread_create_on_cpu(stress_thread, NULL, cpu, "vbuddy-stress/%u");
+		if (!IS_ERR(threads[cpu])) {
+			wake_up_process(threads[cpu]);
+			nthreads++;
+		}
+	}
+	timer_setup(&irq_timer, irq_fn, 0);
+	mod_timer(&irq_timer, jiffies + 1);
+
+	for (s = 0; s < seconds; s++) {
+		msleep(1000);
+		if (vbuddy_pool_check(pool))
+			atomic_inc(&checks_failed);
+	}
+
+	WRITE_ONCE(stopping, true);
+	timer_delete_sync(&irq_timer);
+	for_each_online_cpu(cpu)
+		if (!IS_ERR_OR_NULL(threads[cpu]))
+			kthread_stop(threads[cpu]);
+	for (i = 0; i < IRQ_LIVE; i++)
+		release(&irq_live[i]);
+	vbuddy_pool_drain(pool);
+	vbuddy_pool_get_stats(pool, &st);
+
+	pr_info("%u threads and a timer for %u s: %ld ops (%ld allocs, %ld frees, %ld kreallocs, %ld GFP_VIRTOK ranges), %ld from interrupt context\n",
+		nthreads, seconds, atomic_long_read(&ops) + atomic_long_read(&irq_ops),
+		atomic_long_read(&allocs), atomic_long_read(&frees),
+		atomic_long_read(&kreallocs), atomic_long_read(&virt_ok),
+		atomic_long_read(&irq_ops));
+	pr_info("refused: %ld for no memory; GFP_VIRTOK refused: no_pages %lu no_slot %lu atomic %lu map_failed %lu; slots peak %lu\n",
+		atomic_long_read(&nomem), st.events[VBUDDY_EV_VIRT_NO_PAGES],
+		st.events[VBUDDY_EV_VIRT_NO_SLOT], st.events[VBUDDY_EV_VIRT_ATOMIC],
+		st.events[VBUDDY_EV_VIRT_MAP_FAILED], st.slots_peak);
+
+#define RESULT(name, cond)						\
+	do {								\
+		ok = (cond);						\
+		ok ? passed++ : failed++;				\
+		pr_info("%sok %u - %s\n", ok ? "" : "not ", ++n, name);	\
+	} while (0)
+
+	RESULT("no corruption", atomic_long_read(&corrupt) == 0);
+	RESULT("invariants held on the live pool", atomic_read(&checks_failed) == 0);
+	RESULT("pool recovered", vbuddy_pool_free_pages(pool) == stress_pages &&
+	       vbuddy_pool_check(pool) == 0);
+	RESULT("interrupt-context and GFP_VIRTOK operations ran",
+	       atomic_long_read(&irq_ops) > 0 && atomic_long_read(&virt_ok) > 0);
+	RESULT("no misuse reported", st.events[VBUDDY_EV_BAD_INPUT] == 0);
+#undef RESULT
+	pr_info("%u passed, %u failed\n", passed, failed);
+
+	vbuddy_pool_destroy(pool);
+	kfree(threads);
+	return failed ? -EIO : 0;
+}
+module_init(vbuddy_stress_init);
+
+static void __exit vbuddy_stress_exit(void)
+{
+}
+module_exit(vbuddy_stress_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("vbuddy SMP stress test");
