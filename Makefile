@@ -23,7 +23,7 @@ FLAVOUR ?= debug
 # Extra kbuild arguments, e.g. make modules W=1 or C=1.
 KBUILD_ARGS := $(if $(W),W=$(W)) $(if $(C),C=$(C))
 
-.PHONY: all modules uml-modules uml-kernel kunit qemu-test stress demo lint check \
+.PHONY: all modules uml-modules uml-kernel kunit qemu-test stress bench demo lint check \
 	deps clean help
 
 all: modules
@@ -35,6 +35,7 @@ help:
 	@echo '  make kunit [FLAVOUR=debug]       KUnit suites in the cached UML kernel'
 	@echo '  make qemu-test                   smoke module + kselftest in the Debian 6.12 kernel under qemu'
 	@echo '  make stress [VBUDDY_STRESS_SECONDS=30]  vbuddy_stress.ko on 4 emulated CPUs'
+	@echo '  make bench [BENCH_ARGS="iterations=N run_test_mask=M"]  vbuddy vs the kernel, UML'
 	@echo '  make demo                        show what the modules print (demo=1), draw a pool (build/demo/*.png)'
 	@echo '  make lint                        checkpatch --strict, sparse, kernel-doc'
 	@echo '  make check                       deps + userspace + kunit + qemu-test + lint'
@@ -59,6 +60,9 @@ kunit:
 
 stress:
 	@$(S)/stress.sh
+
+bench:
+	@$(S)/bench.sh $(BENCH_ARGS)
 
 qemu-test:
 	@$(S)/qemu-test.sh

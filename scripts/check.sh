@@ -40,7 +40,8 @@ stage userspace "$S/userspace.sh"
 stage kunit "$S/kunit.sh"
 stage qemu "$S/qemu-test.sh"
 stage stress "$S/stress.sh"
+stage bench-smoke "$S/bench.sh" --smoke
 stage lint "$S/lint.sh"
 
 echo "(total: $(($(date +%s) - start)) s)"
-exec "$S/summary.sh" deps userspace kunit qemu stress lint
+exec "$S/summary.sh" deps userspace kunit qemu stress bench-smoke lint

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vbuddy_bench: vbuddy against the kernel's own allocators, in one run.
+ *
+ * The model is lib/test_vmalloc.c: parameters, run_test_mask, one kthread
+ * per CPU, result lines in the kernel log, and the module does not stay
+ * loaded (its init returns -EAGAIN once done). For each case both sides run
+ * the same loop on the same CPUs, and a line gives nanoseconds per
+ * operation and the ratio:
+ *
+ *   vbuddy_bench: <case> threads=<n> vbuddy=<ns> kernel=<ns> ratio=<r>
+ *
+ * Cases (bit of run_test_mask):
+ *   0  alloc+free pairs, orders 0-4: vbuddy_alloc_pages vs alloc_pages
+ *   1  allocate N then free N, orders 0 and 3
+ *   2  kmalloc-like, fixed sizes 8..4096 and random sizes: vs kmalloc
+ *   3  GFP_VIRTOK fallback on a checkerboard pool, orders 2 and 4: vs
+ *      vmalloc and kvmalloc of the same size (the unmap is counted)
+ *   4  cases 0 (order 0) and 2 (64 bytes) with every CPU at once
+ *
+ * Where: a UML kernel without debugging (make bench). Under qemu/TCG every
+ * instruction is emulated and Debian zeroes every page it allocates, so
+ * times there are not a measure.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/completion.h>
+#include <linux/err.h>
+#include <linux/kthread.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "vbuddy_internal.h"
+
+MODULE_IMPORT_NS(VBUDDY_INTERNAL);
+
+static unsigned int run_test_mask = ~0U;
+module_param(run_test_mask, uint, 0444);
+MODULE_PARM_DESC(run_test_mask, "cases to run, a bit each (default all)");
+
+static unsigned int iterations = 100000;
+module_param(iterations, uint, 0444);
+MODULE_PARM_DESC(iterations, "loop count per case (the fallback runs 1/100 of it)");
+
+static unsigned int nr_threads;
+module_param(nr_threads, uint, 0444);
+MODULE_PARM_DESC(nr_threads, "threads for case 4 (default: every online CPU)");
+
+#define BATCH	256
+
+enum bench_kind { B_PAGES, B_KMALLOC, B_VIRT };
+
+struct bench {
+	const char *name;
+	enum bench_kind kind;
+	unsigned int order;	/* B_PAGES, B_VIRT */
+	size_t size;		/* B_KMALLOC; 0 = random 8..4096 */
+	bool batch;		/* allocate BATCH then free BATCH */
+};
+
+static const char *const kernel_side[] = {
+	[B_PAGES] = "alloc_pages", [B_KMALLOC] = "kmalloc", [B_VIRT] = "vmalloc",
+};
+
+static struct vbuddy_pool *pool;
+static size_t *random_sizes;	/* the same sequence for both sides */
+
+/* One side of a case, @n operations; returns nanoseconds. */
+static u64 run_side(const struct bench *b, bool kernel, unsigned int n)
+{
+	void **objs = kmalloc_array(BATCH, sizeof(*objs), GFP_KERNEL);
+	struct page **pages = (struct page **)objs;
+	unsigned int i, j;
+	u64 t0;
+
+	if (!objs)
+		return 0;
+	t0 = ktime_get_ns();
+	for (i = 0; i < n; i += b->batch ? BATCH : 1) {
+		unsigned int m = b->batch ? BATCH : 1;
+
+		if (b->kind == B_VIRT) {
+			size_t size = PAGE_SIZE << b->order;
+
+			if (kernel) {
+				vfree(vmalloc(size));
+			} else {
+				vbuddy_kfree(vbuddy_pool_kmalloc(pool, size, GFP_KERNEL | GFP_VIRTOK));
+				vbuddy_pool_drain(pool);
+			}
+			continue;
+		}
+		if (b->kind == B_KMALLOC) {
+			for (j = 0; j < m; j++) {
+				size_t size = b->size ?: random_sizes[(i + j) % BATCH];
+
+				objs[j] = kernel ? kmalloc(size, GFP_KERNEL) :
+					vbuddy_pool_kmalloc(pool, size, GFP_KERNEL);
+			}
+			for (j = 0; j < m; j++) {
+				if (kernel)
+					kfree(objs[j]);
+				else
+					vbuddy_kfree(objs[j]);
+			}
+			continue;
+		}
+		for (j = 0; j < m; j++)
+			pages[j] = kernel ? alloc_pages(GFP_KERNEL, b->order) :
+				vbuddy_alloc_pages(pool, GFP_KERNEL, b->order);
+		for (j = 0; j < m; j++) {
+			if (!pages[j])
+				continue;
+			if (kernel)
+				__free_pages(pages[j], b->order);
+			else
+				vbuddy_free_pages(pool, pages[j], b->order);
+		}
+	}
+	t0 = ktime_get_ns() - t0;
+	kfree(objs);
+	return t0;
+}
+
+static void report(const struct bench *b, unsigned int threads, unsigned int n,
+		   u64 ns_vbuddy, u64 ns_kernel, const char *kernel_name)
+{
+	u64 v = div_u64(ns_vbuddy, n), k = div_u64(ns_kernel, n);
+	u64 r100 = ns_kernel ? div64_u64(ns_vbuddy * 100, ns_kernel) : 0;
+
+	pr_info("%s threads=%u vbuddy=%llu %s=%llu ratio=%llu.%02llu\n", b->name, threads,
+		v, kernel_name, k, r100 / 100, r100 % 100);
+}
+
+static void run_case(const struct bench *b)
+{
+	unsigned int n = b->kind == B_VIRT ? max(iterations / 100, 1U) : iterations;
+	u64 v, k;
+
+	run_side(b, false, n / 10 ?: 1);	/* warm up */
+	run_side(b, true, n / 10 ?: 1);
+	v = run_side(b, false, n);
+	k = run_side(b, true, n);
+	report(b, 1, n, v, k, kernel_side[b->kind]);
+}
+
+/* The fallback also against kvmalloc, which tries kmalloc first. */
+static void run_virt_kvmalloc(const struct bench *b)
+{
+	unsigned int n = max(iterations / 100, 1U), i;
+	size_t size = PAGE_SIZE << b->order;
+	u64 t0, v, k;
+
+	v = run_side(b, false, n);
+	t0 = ktime_get_ns();
+	for (i = 0; i < n; i++)
+		kvfree(kvmalloc(size, GFP_KERNEL));
+	k = ktime_get_ns() - t0;
+	report(b, 1, n, v, k, "kvmalloc");
+}
+
+struct par {
+	const struct bench *b;
+	bool kernel;
+	u64 ns;
+	struct completion *start;
+	struct completion done;
+};
+
+static int par_fn(void *arg)
+{
+	struct par *p = arg;
+
+	wait_for_completion(p->start);
+	p->ns = run_side(p->b, p->kernel, iterations);
+	complete(&p->done);
+	return 0;
+}
+
+/* @b on @threads CPUs at once; the mean time per operation per thread. */
+static u64 run_parallel(const struct bench *b, bool kernel, unsigned int threads)
+{
+	DECLARE_COMPLETION_ONSTACK(start);
+	struct par *p = kcalloc(threads, sizeof(*p), GFP_KERNEL);
+	unsigned int i;
+	u64 sum = 0;
+
+	if (!p)
+		return 0;
+	for (i = 0; i < threads; i++) {
+		struct task_struct *t;
+
+		p[i] = (struct par){ .b = b, .kernel = kernel, .start = &start };
+		init_completion(&p[i].done);
+		t = kthread_create(par_fn, &p[i], "vbuddy-bench/%u", i);
+		if (IS_ERR(t)) {
+			complete(&p[i].done);
+			continue;
+		}
+		kthread_bind(t, cpumask_nth(i % num_online_cpus(), cpu_online_mask));
+		wake_up_process(t);
+	}
+	complete_all(&start);
+	for (i = 0; i < threads; i++) {
+		wait_for_completion(&p[i].done);
+		sum += p[i].ns;
+	}
+	kfree(p);
+	return div_u64(sum, threads);
+}
+
+static const struct bench pair_cases[] = {
+	{ "pages_pair_order0", B_PAGES, 0 }, { "pages_pair_order1", B_PAGES, 1 },
+	{ "pages_pair_order2", B_PAGES, 2 }, { "pages_pair_order3", B_PAGES, 3 },
+	{ "pages_pair_order4", B_PAGES, 4 },
+};
+
+static const struct bench batch_cases[] = {
+	{ "pages_batch_order0", B_PAGES, 0, 0, true },
+	{ "pages_batch_order3", B_PAGES, 3, 0, true },
+};
+
+static const struct bench kmalloc_cases[] = {
+	{ "kmalloc_8", B_KMALLOC, 0, 8 }, { "kmalloc_64", B_KMALLOC, 0, 64 },
+	{ "kmalloc_96", B_KMALLOC, 0, 96 }, { "kmalloc_256", B_KMALLOC, 0, 256 },
+	{ "kmalloc_1024", B_KMALLOC, 0, 1024 }, { "kmalloc_4096", B_KMALLOC, 0, 4096 },
+	{ "kmalloc_random", B_KMALLOC, 0, 0 },
+};
+
+static const struct bench virt_cases[] = {
+	{ "virtok_order2", B_VIRT, 2 }, { "virtok_order4", B_VIRT, 4 },
+};
+
+static struct page **checkerboard(unsigned long *n)
+{
+	unsigned long nr = vbuddy_pool_free_pages(pool), i, k = 0;
+	struct page **all = kvcalloc(nr, sizeof(*all), GFP_KERNEL);
+
+	*n = 0;
+	if (!all)
+		return NULL;
+	for (i = 0; i < nr; i++)
+		all[i] = vbuddy_alloc_pages(pool, GFP_KERNEL, 0);
+	for (i = 0; i < nr; i++) {
+		if (all[i] && page_to_pfn(all[i]) % 2)
+			all[k++] = all[i];
+		else
+			vbuddy_free_pages(pool, all[i], 0);
+	}
+	*n = k;
+	return all;
+}
+
+static int __init vbuddy_bench_init(void)
+{
+	unsigned int i, threads = nr_threads ?: num_online_cpus(), t;
+	struct page **held;
+	unsigned long n;
+
+	pool = vbuddy_pool_create("bench", 4096);
+	random_sizes = kcalloc(BATCH, sizeof(*random_sizes), GFP_KERNEL);
+	if (IS_ERR(pool) || !random_sizes) {
+		kfree(random_sizes);
+		return IS_ERR(pool) ? PTR_ERR(pool) : -ENOMEM;
+	}
+	for (i = 0; i < BATCH; i++)
+		random_sizes[i] = 8 + get_random_u32_below(4089);
+
+	pr_info("%u iterations a case; times in ns per operation\n", iterations);
+	if (run_test_mask & BIT(0))
+		for (i = 0; i < ARRAY_SIZE(pair_cases); i++)
+			run_case(&pair_cases[i]);
+	if (run_test_mask & BIT(1))
+		for (i = 0; i < ARRAY_SIZE(batch_cases); i++)
+			run_case(&batch_cases[i]);
+	if (run_test_mask & BIT(2))
+		for (i = 0; i < ARRAY_SIZE(kmalloc_cases); i++)
+			run_case(&kmalloc_cases[i]);
+	if (run_test_mask & BIT(3)) {
+		held = checkerboard(&n);
+		for (i = 0; held && i < ARRAY_SIZE(virt_cases); i++) {
+			run_case(&virt_cases[i]);
+			run_virt_kvmalloc(&virt_cases[i]);
+		}
+		while (n)
+			vbuddy_free_pages(pool, held[--n], 0);
+		kvfree(held);
+	}
+	if (run_test_mask & BIT(4)) {
+		for (t = 1; t <= threads; t *= 2) {
+			u64 v = run_parallel(&pair_cases[0], false, t);
+
+			report(&pair_cases[0], t, iterations, v,
+			       run_parallel(&pair_cases[0], true, t), "alloc_pages");
+			v = run_parallel(&kmalloc_cases[1], false, t);
+			report(&kmalloc_cases[1], t, iterations, v,
+			       run_parallel(&kmalloc_cases[1], true, t), "kmalloc");
+		}
+	}
+	pr_info("done\n");
+
+	vbuddy_pool_destroy(pool);
+	kfree(random_sizes);
+	return -EAGAIN;		/* nothing to keep loaded */
+}
+module_init(vbuddy_bench_init);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("vbuddy benchmark against the kernel's allocators");
