@@ -87,10 +87,12 @@ static u64 run_side(const struct bench *b, bool kernel, unsigned int n)
 		if (b->kind == B_VIRT) {
 			size_t size = PAGE_SIZE << b->order;
 
+			const gfp_t gfp = GFP_KERNEL | GFP_VIRTOK;
+
 			if (kernel) {
 				vfree(vmalloc(size));
 			} else {
-				vbuddy_kfree(vbuddy_pool_kmalloc(pool, size, GFP_KERNEL | GFP_VIRTOK));
+				vbuddy_kfree(vbuddy_pool_kmalloc(pool, size, gfp));
 				vbuddy_pool_drain(pool);
 			}
 			continue;
