@@ -17,6 +17,8 @@
  *   3  GFP_VIRTOK fallback on a checkerboard pool, orders 2 and 4: vs
  *      vmalloc and kvmalloc of the same size (the unmap is counted)
  *   4  cases 0 (order 0) and 2 (64 bytes) with every CPU at once
+ *   5  where an order-0 pair's time goes: the pool lock taken and dropped
+ *      (irqsave), the buddy core's alloc+free alone, the pfn-to-pool lookup
  *
  * Where: a UML kernel without debugging (make bench). Under qemu/TCG every
  * instruction is emulated and Debian zeroes every page it allocates, so
@@ -36,6 +38,9 @@
 #include <linux/vmalloc.h>
 
 #include "vbuddy_internal.h"
+
+/* A private copy of the core, to time it alone (case 5), as KUnit does. */
+#include "buddy.c"
 
 MODULE_IMPORT_NS(VBUDDY_INTERNAL);
 
@@ -258,6 +263,48 @@ static struct page **checkerboard(unsigned long *n)
 	return all;
 }
 
+/* Case 5: the parts of vbuddy_alloc_pages() + vbuddy_free_pages(), timed alone. */
+static void run_components(void)
+{
+	unsigned long flags, pfn = 0, i;
+	struct buddy_frame *frames;
+	struct buddy_span span;
+	struct buddy core_only;
+	struct page *page;
+	u64 t0, lock, core, lookup;
+
+	frames = kvcalloc(1024, sizeof(*frames), GFP_KERNEL);
+	if (!frames)
+		return;
+	buddy_init(&core_only, frames, 1024, &span, 1);
+	buddy_add_span(&core_only, 0, 1024);
+
+	t0 = ktime_get_ns();
+	for (i = 0; i < iterations; i++) {
+		spin_lock_irqsave(&pool->lock, flags);
+		spin_unlock_irqrestore(&pool->lock, flags);
+	}
+	lock = ktime_get_ns() - t0;
+
+	t0 = ktime_get_ns();
+	for (i = 0; i < iterations; i++) {
+		buddy_alloc(&core_only, 0, &pfn);
+		buddy_free(&core_only, pfn, 0);
+	}
+	core = ktime_get_ns() - t0;
+	kvfree(frames);
+
+	page = vbuddy_alloc_pages(pool, GFP_KERNEL, 0);
+	t0 = ktime_get_ns();
+	for (i = 0; i < iterations; i++)
+		vbuddy_pool_of_pfn(page_to_pfn(page));
+	lookup = ktime_get_ns() - t0;
+	vbuddy_free_pages(pool, page, 0);
+
+	pr_info("parts of an order-0 pair, ns: lock+unlock(irqsave) %llu, buddy alloc+free %llu, pfn-to-pool lookup %llu\n",
+		div_u64(lock, iterations), div_u64(core, iterations), div_u64(lookup, iterations));
+}
+
 static int __init vbuddy_bench_init(void)
 {
 	unsigned int i, threads = nr_threads ?: num_online_cpus(), t;
@@ -304,6 +351,8 @@ static int __init vbuddy_bench_init(void)
 			       run_parallel(&kmalloc_cases[1], true, t), "kmalloc");
 		}
 	}
+	if (run_test_mask & BIT(5))
+		run_components();
 	pr_info("done\n");
 
 	vbuddy_pool_destroy(pool);
