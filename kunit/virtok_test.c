@@ -208,10 +208,12 @@ static void run_deadlock(struct kunit *test, gfp_t gfp, unsigned int *finished,
 		KUNIT_EXPECT_NE(test, wait_for_completion_timeout(&ctx[i].done, 30 * HZ), 0UL);
 		*finished += ctx[i].finished;
 		*tries += ctx[i].tries;
+	}
+	/* only now: pages given back earlier would let a late caller through */
+	for (i = 0; i < DL_THREADS; i++)
 		if (!ctx[i].finished)
 			for (j = 0; j < DL_HOLD; j++)
 				vbuddy_free_pages(fx->pool, ctx[i].hold[j], 0);
-	}
 }
 
 /* The 1996 deadlock: every caller needs 4 pages, the pool is a checkerboard. */
