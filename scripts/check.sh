@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make check: every stage in turn (deps, userspace, kunit, qemu, stress, lint), each
+# make check: every stage in turn (deps, userspace, kunit in the debug and
+# KASAN flavours, qemu on 6.12 and 6.1, stress, bench smoke, docs, dkms, lint), each
 # writing build/results/<stage>.txt; a stage that breaks counts as a failure
 # and the others still run. Ends with scripts/summary.sh's single
 # "N passed, M failed" line; exit status 1 if anything failed.
@@ -38,10 +39,14 @@ deps_stage() {
 stage deps deps_stage
 stage userspace "$S/userspace.sh"
 stage kunit "$S/kunit.sh"
-stage qemu "$S/qemu-test.sh"
+stage kunit-kasan "$S/kunit.sh" kasan
+stage qemu "$S/qemu-test.sh" 6.12
+stage qemu61 "$S/qemu-test.sh" 6.1
 stage stress "$S/stress.sh"
 stage bench-smoke "$S/bench.sh" --smoke
+stage docs "$S/docs.sh"
+stage dkms "$S/dkms.sh" check
 stage lint "$S/lint.sh"
 
 echo "(total: $(($(date +%s) - start)) s)"
-exec "$S/summary.sh" deps userspace kunit qemu stress bench-smoke lint
+exec "$S/summary.sh" deps userspace kunit kunit-kasan qemu qemu61 stress bench-smoke docs dkms lint
