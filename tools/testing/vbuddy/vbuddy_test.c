@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vbuddy_test: runs the unit cases (unit.c) and the randomized test
- * (random.c) against module/buddy.c and reports in TAP. The last line is
- * always "N passed, M failed"; the exit status is 1 if any case failed.
- * Each case runs in a child process of its own, so that a case that
- * crashes or trips a sanitizer is counted as failed and the others still
- * run.
+ * vbuddy_test: runs the unit cases (unit.c), the randomized test (random.c)
+ * and the cases that run the other programs of this directory (tools.c:
+ * the fuzz corpus replay and the trace replays) against module/buddy.c and
+ * reports in TAP. The last line is always "N passed, M failed"; the exit
+ * status is 1 if any case failed. Each case runs in a child process of its
+ * own, so that a case that crashes or trips a sanitizer is counted as
+ * failed and the others still run.
  *
- * Usage: vbuddy_test [-s SEED] [-n OPS] [-u | -r]
+ * Usage: vbuddy_test [-s SEED] [-n OPS] [-u] [-r] [-x]
  *   -s SEED  seed of the randomized test (also env SEED; default below)
  *   -n OPS   operations per randomized run (also env OPS; default 2000000)
- *   -u       unit cases only
- *   -r       randomized runs only
+ *   -u       the unit cases
+ *   -r       the randomized runs
+ *   -x       the corpus and trace replays
+ * Without -u, -r or -x, all of them.
  */
 
 #include <stdarg.h>
@@ -353,13 +356,13 @@ static bool parse_u64(const char *what, const char *s, u64 *out)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: vbuddy_test [-s SEED] [-n OPS] [-u | -r]\n"
+		"usage: vbuddy_test [-s SEED] [-n OPS] [-u] [-r] [-x]\n"
 		"  SEED and OPS may also come from the environment\n");
 	exit(2);
 }
 
 struct case_ctx {
-	void (*unit)(void);
+	void (*unit)(void);		/* a unit or tool case */
 	const struct rand_params *rp;
 	unsigned int layout;
 };
@@ -416,7 +419,7 @@ int main(int argc, char **argv)
 		.ops = DEFAULT_OPS,
 		.check_every = DEFAULT_CHECK_EVERY,
 	};
-	bool run_unit = true, run_random = true;
+	bool run_unit = false, run_random = false, run_tools = false;
 	unsigned int passed = 0, failed = 0, n = 0, i;
 	const char *env;
 	u64 v;
@@ -433,7 +436,7 @@ int main(int argc, char **argv)
 			usage();
 		rp.ops = v;
 	}
-	while ((opt = getopt(argc, argv, "s:n:urh")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:urxh")) != -1) {
 		switch (opt) {
 		case 's':
 			if (!parse_u64("seed", optarg, &rp.seed))
@@ -445,21 +448,27 @@ int main(int argc, char **argv)
 			rp.ops = v;
 			break;
 		case 'u':
-			run_random = false;
+			run_unit = true;
 			break;
 		case 'r':
-			run_unit = false;
+			run_random = true;
+			break;
+		case 'x':
+			run_tools = true;
 			break;
 		default:
 			usage();
 		}
 	}
-	if (optind != argc || (!run_unit && !run_random))
+	if (optind != argc)
 		usage();
+	if (!run_unit && !run_random && !run_tools)
+		run_unit = run_random = run_tools = true;
 
 	printf("TAP version 13\n");
 	printf("1..%u\n", (run_unit ? nr_unit_cases : 0) +
-			  (run_random ? NR_RANDOM_LAYOUTS : 0));
+			  (run_random ? NR_RANDOM_LAYOUTS : 0) +
+			  (run_tools ? nr_tool_cases : 0));
 
 	for (i = 0; run_unit && i < nr_unit_cases; i++) {
 		struct case_ctx c = { .unit = unit_cases[i].fn };
@@ -488,6 +497,17 @@ int main(int argc, char **argv)
 		printf("%s %u - %s (seed %llu, %lu ops)\n", ok ? "ok" : "not ok",
 		       ++n, random_layout_name(i), (unsigned long long)rp.seed,
 		       rp.ops);
+	}
+
+	for (i = 0; run_tools && i < nr_tool_cases; i++) {
+		struct case_ctx c = { .unit = tool_cases[i].fn };
+		bool ok = run_case(&c);
+
+		if (ok)
+			passed++;
+		else
+			failed++;
+		printf("%s %u - %s\n", ok ? "ok" : "not ok", ++n, tool_cases[i].name);
 	}
 
 	printf("%u passed, %u failed\n", passed, failed);

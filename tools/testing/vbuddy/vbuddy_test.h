@@ -26,6 +26,10 @@ struct test_case {
 extern const struct test_case unit_cases[];
 extern const unsigned int nr_unit_cases;
 
+/* tools.c: cases that run fuzz_buddy_replay and vbuddy-replay-asan. */
+extern const struct test_case tool_cases[];
+extern const unsigned int nr_tool_cases;
+
 /* Run parameters of the randomized test. */
 struct rand_params {
 	u64 seed;

@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vbuddy-replay: replay a page-allocation trace against the vbuddy core
+ * (module/buddy.c, built here in userspace).
+ *
+ * Usage: vbuddy-replay [--pages N] [--virtok] [--check-every N] TRACE
+ *
+ * The trace has one operation per line ('#' starts a comment line, blank
+ * lines are skipped); ids are unsigned integers:
+ *
+ *   a <id> <pages>   allocate a contiguous run of <pages> pages: a block
+ *                    of order ceil(log2(pages)), as get_order() rounds a
+ *                    kmalloc() size; more than 2^VBUDDY_MAX_ORDER pages
+ *                    always fail
+ *   f <id>           free it; freeing an allocation that failed does
+ *                    nothing, as kfree(NULL)
+ *
+ * An id may be reused once freed. With --virtok, a request of 2 to
+ * 2^VBUDDY_MAX_ORDER pages whose contiguous allocation fails, while at
+ * least <pages> pages are free, is served as GFP_VIRTOK serves it in the
+ * kernel: buddy_gather() takes that many scattered frames (smallest free
+ * blocks first), each freed on its own later. The kernel's bound on live
+ * GFP_VIRTOK ranges (virtok_slots) is not modelled.
+ *
+ * The pool holds --pages frames (default 4096) as spans of up to
+ * 2^VBUDDY_MAX_ORDER frames, each aligned on that size with a hole after
+ * it, as a pool built from alloc_pages() chunks looks. The trace is read
+ * and checked first; only the replay loop is timed (CLOCK_MONOTONIC).
+ * --check-every N runs buddy_check() every N operations (inside the timed
+ * loop: do not compare its ns_per_operation).
+ *
+ * Output, one "name: value" per line: trace, pages, virtok, operations,
+ * allocations (requests), allocations_failed (got nothing),
+ * allocations_virtok (served by the fallback), frees, ns_per_operation,
+ * largest_free_order and unusable_index_order3 (mm/vmstat.c's
+ * unusable_free_index() for order 3, 0.000 to 1.000) at the end of the
+ * trace, live_at_end, free_pages_at_end, check (buddy_check() at the end),
+ * recovered (after freeing everything still live, every span is back in
+ * its maximal blocks).
+ *
+ * Exit status: 0; 1 if the check or the recovery failed or the core
+ * refused a free; 2 for a bad command line or trace.
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buddy.h"
+
+#define MAXO		VBUDDY_MAX_ORDER
+#define SPAN_FRAMES	(1UL << MAXO)
+#define POOL_BASE_PFN	(1UL << 20)
+#define DEFAULT_PAGES	4096UL
+#define MAX_PAGES	(1UL << 30)
+
+enum slot_state {
+	SLOT_NEW,		/* not replayed yet */
+	SLOT_BLOCK,		/* a contiguous block */
+	SLOT_VIRT,		/* gathered frames */
+	SLOT_FAILED,		/* the allocation failed */
+	SLOT_FREED,
+};
+
+/* One allocation of the trace (one "a" line). */
+struct slot {
+	unsigned long pfn;	/* SLOT_BLOCK */
+	unsigned long *gather;	/* SLOT_VIRT: @pages frames (with --virtok) */
+	u32 pages;
+	u8 order;
+	u8 state;
+};
+
+struct op {
+	u32 slot;
+	bool alloc;
+};
+
+struct id_map {
+	unsigned long long *keys;
+	u32 *vals;		/* slot + 1 while live, 0 once freed */
+	bool *used;
+	size_t cap, n;
+};
+
+static const char *prog = "vbuddy-replay";
+
+static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		die("out of memory");
+	return p;
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		die("out of memory");
+	return p;
+}
+
+/* ---- id -> slot, open addressing ---------------------------------------- */
+
+static size_t id_hash(unsigned long long id, size_t cap)
+{
+	id ^= id >> 33;
+	id *= 0xff51afd7ed558ccdULL;
+	id ^= id >> 33;
+	return (size_t)id & (cap - 1);
+}
+
+static u32 *id_find(struct id_map *m, unsigned long long id, bool insert)
+{
+	size_t i;
+
+	if (insert && (m->n + 1) * 2 > m->cap) {
+		struct id_map old = *m;
+
+		m->cap = m->cap ? 2 * m->cap : 1024;
+		m->keys = xcalloc(m->cap, sizeof(*m->keys));
+		m->vals = xcalloc(m->cap, sizeof(*m->vals));
+		m->used = xcalloc(m->cap, sizeof(*m->used));
+		m->n = 0;
+		for (i = 0; i < old.cap; i++)
+			if (old.used[i])
+				*id_find(m, old.keys[i], true) = old.vals[i];
+		free(old.keys);
+		free(old.vals);
+		free(old.used);
+	}
+	if (!m->cap)
+		return NULL;
+	for (i = id_hash(id, m->cap); m->used[i]; i = (i + 1) & (m->cap - 1))
+		if (m->keys[i] == id)
+			return &m->vals[i];
+	if (!insert)
+		return NULL;
+	m->used[i] = true;
+	m->keys[i] = id;
+	m->vals[i] = 0;
+	m->n++;
+	return &m->vals[i];
+}
+
+/* ---- the trace ---------------------------------------------------------- */
+
+struct trace {
+	struct op *ops;
+	size_t nr_ops, cap_ops;
+	struct slot *slots;
+	size_t nr_slots, cap_slots;
+};
+
+static bool parse_ull(const char *s, unsigned long long *v)
+{
+	char *end;
+
+	if (!s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return !errno && end != s && !*end;
+}
+
+static unsigned int pages_order(unsigned long pages)
+{
+	return pages <= 1 ? 0 : ilog2(pages - 1) + 1;
+}
+
+static void trace_read(struct trace *t, const char *path)
+{
+	FILE *fp = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	struct id_map ids = { 0 };
+	char *line = NULL;
+	size_t len = 0, lineno = 0;
+
+	if (!fp)
+		die("cannot open %s: %s", path, strerror(errno));
+	while (getline(&line, &len, fp) >= 0) {
+		char *kind, *id_s, *pages_s, *extra, *save;
+		unsigned long long id, pages;
+		u32 *v;
+
+		lineno++;
+		kind = strtok_r(line, " \t\r\n", &save);
+		if (!kind || *kind == '#')
+			continue;
+		id_s = strtok_r(NULL, " \t\r\n", &save);
+		pages_s = strtok_r(NULL, " \t\r\n", &save);
+		if (!parse_ull(id_s, &id))
+			die("%s:%zu: bad id", path, lineno);
+		if (t->nr_ops == t->cap_ops) {
+			t->cap_ops = t->cap_ops ? 2 * t->cap_ops : 4096;
+			t->ops = xrealloc(t->ops, t->cap_ops * sizeof(*t->ops));
+		}
+		if (!strcmp(kind, "a")) {
+			struct slot *s;
+
+			extra = strtok_r(NULL, " \t\r\n", &save);
+			if (!parse_ull(pages_s, &pages) || !pages || pages > MAX_PAGES || extra)
+				die("%s:%zu: want \"a <id> <pages>\", pages 1..%lu", path,
+				    lineno, MAX_PAGES);
+			v = id_find(&ids, id, true);
+			if (*v)
+				die("%s:%zu: id %llu allocated again before its free",
+				    path, lineno, id);
+			if (t->nr_slots == t->cap_slots) {
+				t->cap_slots = t->cap_slots ? 2 * t->cap_slots : 4096;
+				t->slots = xrealloc(t->slots, t->cap_slots * sizeof(*t->slots));
+			}
+			s = &t->slots[t->nr_slots];
+			memset(s, 0, sizeof(*s));
+			s->pages = pages;
+			s->order = pages_order(pages);
+			*v = ++t->nr_slots;
+			t->ops[t->nr_ops].alloc = true;
+		} else if (!strcmp(kind, "f")) {
+			v = id_find(&ids, id, false);
+			if (pages_s)
+				die("%s:%zu: want \"f <id>\"", path, lineno);
+			if (!v || !*v)
+				die("%s:%zu: free of id %llu, which is not allocated",
+				    path, lineno, id);
+			t->ops[t->nr_ops].alloc = false;
+		} else {
+			die("%s:%zu: unknown operation '%s'", path, lineno, kind);
+		}
+		t->ops[t->nr_ops].slot = *v - 1;
+		if (!t->ops[t->nr_ops].alloc)
+			*v = 0;
+		t->nr_ops++;
+	}
+	if (ferror(fp))
+		die("reading %s: %s", path, strerror(errno));
+	free(line);
+	free(ids.keys);
+	free(ids.vals);
+	free(ids.used);
+	if (fp != stdin)
+		fclose(fp);
+}
+
+/* ---- the pool ----------------------------------------------------------- */
+
+struct pool {
+	struct buddy b;
+	struct buddy_frame *frames;
+	struct buddy_span *spans;
+};
+
+static void pool_create(struct pool *p, unsigned long pages)
+{
+	u32 nr_spans = (pages + SPAN_FRAMES - 1) / SPAN_FRAMES, i;
+	unsigned long left = pages;
+
+	p->frames = xcalloc(pages, sizeof(*p->frames));
+	p->spans = xcalloc(nr_spans, sizeof(*p->spans));
+	buddy_init(&p->b, p->frames, pages, p->spans, nr_spans);
+	for (i = 0; i < nr_spans; i++) {
+		u32 nr = left < SPAN_FRAMES ? left : SPAN_FRAMES;
+		int ret = buddy_add_span(&p->b, POOL_BASE_PFN + 2 * i * SPAN_FRAMES, nr);
+
+		if (ret)
+			die("buddy_add_span: %s", buddy_strerror(ret));
+		left -= nr;
+	}
+}
+
+/* mm/vmstat.c: fill_contig_page_info() and unusable_free_index(). */
+static unsigned int unusable_free_index(const struct buddy *b, unsigned int order)
+{
+	unsigned long free_pages = 0, suitable = 0;
+	unsigned int o;
+
+	for (o = 0; o <= MAXO; o++) {
+		free_pages += b->nr_free[o] << o;
+		if (o >= order)
+			suitable += b->nr_free[o] << (o - order);
+	}
+	if (!free_pages)
+		return 1000;
+	return (unsigned int)((free_pages - (suitable << order)) * 1000ULL / free_pages);
+}
+
+/* Every span free and in its maximal blocks: the counters of a fresh pool. */
+static bool pool_recovered(const struct buddy *b)
+{
+	unsigned long want[VBUDDY_NR_ORDERS] = { 0 };
+	unsigned int o;
+	u32 i;
+
+	if (buddy_check(b) || b->free_frames != b->nr_frames)
+		return false;
+	for (i = 0; i < b->nr_spans; i++) {
+		unsigned long pfn = b->spans[i].pfn, left = b->spans[i].nr;
+
+		while (left) {
+			o = MAXO;
+			while (o && ((pfn & ((1UL << o) - 1)) || (1UL << o) > left))
+				o--;
+			want[o]++;
+			pfn += 1UL << o;
+			left -= 1UL << o;
+		}
+	}
+	for (o = 0; o <= MAXO; o++)
+		if (b->nr_free[o] != want[o])
+			return false;
+	return true;
+}
+
+/* Frees what @s holds; returns the number of refused frees. */
+static unsigned long slot_release(struct buddy *b, struct slot *s)
+{
+	unsigned long bad = 0, i;
+
+	if (s->state == SLOT_BLOCK) {
+		bad += !!buddy_free(b, s->pfn, s->order);
+	} else if (s->state == SLOT_VIRT) {
+		for (i = 0; i < s->pages; i++)
+			bad += !!buddy_free(b, s->gather[i], 0);
+	}
+	s->state = SLOT_FREED;
+	return bad;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: %s [--pages N] [--virtok] [--check-every N] TRACE\n"
+		"  TRACE: lines \"a <id> <pages>\" and \"f <id>\"; - reads stdin\n",
+		prog);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "pages", required_argument, NULL, 'p' },
+		{ "virtok", no_argument, NULL, 'v' },
+		{ "check-every", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long long pages = DEFAULT_PAGES, check_every = 0;
+	unsigned long allocs = 0, failed = 0, virtok_served = 0, frees = 0;
+	unsigned long refused = 0, checks_failed = 0, live = 0, *gbuf = NULL;
+	unsigned long gtotal = 0, i;
+	struct timespec t0, t1;
+	struct trace t = { 0 };
+	struct pool p;
+	bool virtok = false, check_ok, recovered;
+	unsigned int uix;
+	double ns;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "p:vc:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			if (!parse_ull(optarg, &pages) || !pages || pages > MAX_PAGES)
+				die("--pages wants 1..%lu", MAX_PAGES);
+			break;
+		case 'v':
+			virtok = true;
+			break;
+		case 'c':
+			if (!parse_ull(optarg, &check_every))
+				die("--check-every wants a number");
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc - 1)
+		usage();
+
+	trace_read(&t, argv[optind]);
+	pool_create(&p, pages);
+
+	/* Room for every possible fallback, so that the loop allocates nothing. */
+	if (virtok) {
+		for (i = 0; i < t.nr_slots; i++)
+			if (t.slots[i].pages > 1 && t.slots[i].pages <= SPAN_FRAMES)
+				gtotal += t.slots[i].pages;
+		gbuf = xcalloc(gtotal, sizeof(*gbuf));
+		for (i = 0, gtotal = 0; i < t.nr_slots; i++) {
+			if (t.slots[i].pages > 1 && t.slots[i].pages <= SPAN_FRAMES) {
+				t.slots[i].gather = gbuf + gtotal;
+				gtotal += t.slots[i].pages;
+			}
+		}
+	}
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < t.nr_ops; i++) {
+		struct slot *s = &t.slots[t.ops[i].slot];
+
+		if (t.ops[i].alloc) {
+			allocs++;
+			if (!buddy_alloc(&p.b, s->order, &s->pfn)) {
+				s->state = SLOT_BLOCK;
+			} else if (s->gather && p.b.free_frames >= s->pages &&
+				   !buddy_gather(&p.b, s->pages, s->gather)) {
+				s->state = SLOT_VIRT;
+				virtok_served++;
+			} else {
+				s->state = SLOT_FAILED;
+				failed++;
+			}
+		} else {
+			frees++;
+			refused += slot_release(&p.b, s);
+		}
+		if (check_every && !((i + 1) % check_every) && buddy_check(&p.b))
+			checks_failed++;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ns = (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
+
+	printf("trace: %s\n", argv[optind]);
+	printf("pages: %llu\n", pages);
+	printf("virtok: %s\n", virtok ? "yes" : "no");
+	printf("operations: %zu\n", t.nr_ops);
+	printf("allocations: %lu\n", allocs);
+	printf("allocations_failed: %lu\n", failed);
+	printf("allocations_virtok: %lu\n", virtok_served);
+	printf("frees: %lu\n", frees);
+	printf("ns_per_operation: %.1f\n", t.nr_ops ? ns / t.nr_ops : 0.0);
+	printf("largest_free_order: %d\n", buddy_largest_free_order(&p.b));
+	uix = unusable_free_index(&p.b, 3);
+	printf("unusable_index_order3: %u.%03u\n", uix / 1000, uix % 1000);
+	for (i = 0; i < t.nr_slots; i++)
+		live += t.slots[i].state == SLOT_BLOCK || t.slots[i].state == SLOT_VIRT;
+	printf("live_at_end: %lu\n", live);
+	printf("free_pages_at_end: %lu\n", p.b.free_frames);
+
+	check_ok = !buddy_check(&p.b) && !checks_failed;
+	printf("check: %s\n", check_ok ? "ok" : "FAILED");
+	for (i = 0; i < t.nr_slots; i++)
+		refused += slot_release(&p.b, &t.slots[i]);
+	recovered = pool_recovered(&p.b);
+	printf("recovered: %s\n", recovered ? "yes" : "NO");
+	if (refused)
+		printf("refused_frees: %lu\n", refused);
+
+	free(gbuf);
+	free(t.ops);
+	free(t.slots);
+	free(p.frames);
+	free(p.spans);
+	return check_ok && recovered && !refused ? 0 : 1;
+}

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Cases that run the other programs built in this directory, found next to
+ * the vbuddy_test binary:
+ *
+ *   fuzz_buddy_replay    the libFuzzer target built with gcc, over every
+ *                        file of corpus/: each must replay clean
+ *   vbuddy-replay-asan   vbuddy-replay under ASan and UBSan, over each
+ *                        trace of traces/ with and without --virtok; what
+ *                        it prints must show the expected relations
+ */
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vbuddy_test.h"
+
+/* The directory of the running binary, where the others are built. */
+static const char *here(void)
+{
+	static char dir[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	if (dir[0])
+		return dir;
+	n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+	if (n <= 0) {
+		snprintf(dir, sizeof(dir), ".");
+		return dir;
+	}
+	dir[n] = '\0';
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	return dir;
+}
+
+/*
+ * Runs @argv with stdout captured (stderr stays ours, where sanitizer
+ * reports go). Returns the output, NUL-terminated, and the wait status.
+ */
+static char *run_capture(char *const argv[], int *status)
+{
+	size_t len = 0, cap = 4096;
+	char *out = xcalloc(cap, 1);
+	int fd[2];
+	pid_t pid;
+	ssize_t n;
+
+	fflush(stdout);
+	fflush(stderr);
+	if (pipe(fd)) {
+		printf("Bail out! pipe\n");
+		exit(2);
+	}
+	pid = fork();
+	if (pid < 0) {
+		printf("Bail out! fork\n");
+		exit(2);
+	}
+	if (!pid) {
+		dup2(fd[1], STDOUT_FILENO);
+		close(fd[0]);
+		close(fd[1]);
+		execv(argv[0], argv);
+		fprintf(stderr, "cannot run %s\n", argv[0]);
+		_exit(127);
+	}
+	close(fd[1]);
+	for (;;) {
+		if (len + 1 == cap) {
+			char *nb = realloc(out, cap *= 2);
+
+			if (!nb) {
+				printf("Bail out! out of memory\n");
+				exit(2);
+			}
+			out = nb;
+		}
+		n = read(fd[0], out + len, cap - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	out[len] = '\0';
+	close(fd[0]);
+	while (waitpid(pid, status, 0) < 0)
+		if (errno != EINTR) {
+			printf("Bail out! waitpid\n");
+			exit(2);
+		}
+	return out;
+}
+
+static bool exited_ok(const char *what, int status)
+{
+	if (WIFEXITED(status) && !WEXITSTATUS(status))
+		return true;
+	if (WIFSIGNALED(status))
+		test_fail(__FILE__, __LINE__, "%s: killed by signal %d", what,
+			  WTERMSIG(status));
+	else
+		test_fail(__FILE__, __LINE__, "%s: exit status %d", what,
+			  WEXITSTATUS(status));
+	return false;
+}
+
+/* Echoes @out as TAP diagnostics (a leading "# " of a line dropped). */
+static void echo_diag(const char *out)
+{
+	const char *p = out;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		int len = nl ? (int)(nl - p) : (int)strlen(p);
+
+		if (!strncmp(p, "# ", 2) && len >= 2) {
+			p += 2;
+			len -= 2;
+		}
+		printf("#   %.*s\n", len, p);
+		p += len;
+		if (*p == '\n')
+			p++;
+	}
+}
+
+static void case_corpus(void)
+{
+	char prog[PATH_MAX + 32], dir[PATH_MAX + 32];
+	char *argv[] = { prog, dir, NULL };
+	char *out;
+	int status;
+
+	snprintf(prog, sizeof(prog), "%s/fuzz_buddy_replay", here());
+	snprintf(dir, sizeof(dir), "%s/corpus", here());
+	out = run_capture(argv, &status);
+	echo_diag(out);
+	if (exited_ok("fuzz_buddy_replay corpus/", status))
+		EXPECT(strstr(out, "replayed clean"));
+	free(out);
+}
+
+/* ---- traces ------------------------------------------------------------- */
+
+struct replay_out {
+	long operations, allocations, failed, virtok, frees, largest;
+	long live, free_pages;
+	unsigned int uix;	/* unusable index, in thousandths */
+	bool check_ok, recovered, parsed;
+};
+
+static bool field(const char *out, const char *name, char *val, size_t len)
+{
+	size_t nl = strlen(name);
+	const char *p = out;
+
+	while (p && *p) {
+		if (!strncmp(p, name, nl) && p[nl] == ':' && p[nl + 1] == ' ') {
+			const char *v = p + nl + 2, *e = strchr(v, '\n');
+			size_t n = e ? (size_t)(e - v) : strlen(v);
+
+			if (n >= len)
+				n = len - 1;
+			memcpy(val, v, n);
+			val[n] = '\0';
+			return true;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return false;
+}
+
+static bool field_long(const char *out, const char *name, long *v)
+{
+	char buf[64], *end;
+
+	if (!field(out, name, buf, sizeof(buf)))
+		return false;
+	*v = strtol(buf, &end, 10);
+	return end != buf && !*end;
+}
+
+static bool run_replay(const char *trace, bool virtok, struct replay_out *r)
+{
+	char prog[PATH_MAX + 32], path[PATH_MAX + 64], buf[64];
+	char *argv[6], *out;
+	unsigned int a, b;
+	int status, n = 0;
+	bool ok;
+
+	snprintf(prog, sizeof(prog), "%s/vbuddy-replay-asan", here());
+	snprintf(path, sizeof(path), "%s/traces/%s", here(), trace);
+	argv[n++] = prog;
+	argv[n++] = "--check-every=1000";
+	if (virtok)
+		argv[n++] = "--virtok";
+	argv[n++] = path;
+	argv[n] = NULL;
+
+	memset(r, 0, sizeof(*r));
+	out = run_capture(argv, &status);
+	ok = exited_ok(virtok ? "vbuddy-replay-asan --virtok" : "vbuddy-replay-asan",
+		       status);
+	r->parsed = field_long(out, "operations", &r->operations) &&
+		    field_long(out, "allocations", &r->allocations) &&
+		    field_long(out, "allocations_failed", &r->failed) &&
+		    field_long(out, "allocations_virtok", &r->virtok) &&
+		    field_long(out, "frees", &r->frees) &&
+		    field_long(out, "largest_free_order", &r->largest) &&
+		    field_long(out, "live_at_end", &r->live) &&
+		    field_long(out, "free_pages_at_end", &r->free_pages) &&
+		    field(out, "ns_per_operation", buf, sizeof(buf)) &&
+		    field(out, "unusable_index_order3", buf, sizeof(buf)) &&
+		    sscanf(buf, "%u.%3u", &a, &b) == 2;
+	if (r->parsed)
+		r->uix = a * 1000 + b;
+	r->check_ok = field(out, "check", buf, sizeof(buf)) && !strcmp(buf, "ok");
+	r->recovered = field(out, "recovered", buf, sizeof(buf)) && !strcmp(buf, "yes");
+	ok &= EXPECT(r->parsed);
+	ok &= EXPECT(r->check_ok);
+	ok &= EXPECT(r->recovered);
+	ok &= EXPECT(r->uix <= 1000);
+	ok &= EXPECT(r->largest >= -1 && r->largest <= VBUDDY_MAX_ORDER);
+	ok &= EXPECT(r->failed + r->virtok <= r->allocations);
+	if (!ok)
+		echo_diag(out);
+	free(out);
+	return ok;
+}
+
+static void show(const char *what, const struct replay_out *r)
+{
+	printf("#   %-10s %ld ops, %ld allocations: %ld failed, %ld by the fallback; largest free order %ld, unusable index(3) %u.%03u\n",
+	       what, r->operations, r->allocations, r->failed, r->virtok,
+	       r->largest, r->uix / 1000, r->uix % 1000);
+}
+
+/* Both modes replay the same trace: same operations, sane relations. */
+static bool replay_both(const char *trace, struct replay_out *plain,
+			struct replay_out *virt)
+{
+	bool ok = run_replay(trace, false, plain) & run_replay(trace, true, virt);
+
+	if (!ok)
+		return false;
+	show("plain:", plain);
+	show("--virtok:", virt);
+	ok &= EXPECT_EQ(plain->operations, virt->operations);
+	ok &= EXPECT_EQ(plain->allocations, virt->allocations);
+	ok &= EXPECT_EQ(plain->frees, virt->frees);
+	ok &= EXPECT_EQ(plain->virtok, 0);
+	return ok;
+}
+
+static void case_checkerboard(void)
+{
+	struct replay_out p, v;
+
+	if (!replay_both("checkerboard.trace", &p, &v))
+		return;
+	/* Every 4-page request fails without the fallback, ... */
+	EXPECT(p.failed > 0);
+	EXPECT_EQ(p.failed, p.allocations - 4096);
+	/* ... the fallback serves them from the scattered pages, ... */
+	EXPECT(v.virtok > 0);
+	EXPECT(v.failed < p.failed);
+	/* ... and a checkerboard has no free block above order 0. */
+	EXPECT_EQ(p.largest, 0);
+	EXPECT_EQ(p.uix, 1000);
+	EXPECT_EQ(p.free_pages, 2048);
+}
+
+static void case_mixed(void)
+{
+	struct replay_out p, v;
+
+	if (!replay_both("mixed.trace", &p, &v))
+		return;
+	EXPECT(p.operations >= 10000);
+	EXPECT(p.failed > 0);
+	EXPECT(v.virtok > 0);
+	EXPECT(v.failed < p.failed);
+}
+
+const struct test_case tool_cases[] = {
+	{ "fuzz corpus replays clean (fuzz_buddy_replay corpus/)", case_corpus },
+	{ "replay checkerboard.trace with and without --virtok", case_checkerboard },
+	{ "replay mixed.trace with and without --virtok", case_mixed },
+};
+
+const unsigned int nr_tool_cases = ARRAY_SIZE(tool_cases);
