@@ -24,7 +24,7 @@ FLAVOUR ?= debug
 KBUILD_ARGS := $(if $(W),W=$(W)) $(if $(C),C=$(C))
 
 .PHONY: all modules uml-modules uml-kernel kunit qemu-test stress bench demo lint check \
-	deps clean help
+	deps clean help docs dkms-install
 
 all: modules
 
@@ -33,11 +33,13 @@ help:
 	@echo '  make [modules] [KDIR=dir] [W=1]  build the modules (default KDIR: $(or $(KDIR),none found))'
 	@echo '  make deps                        install the Debian packages the rig needs'
 	@echo '  make kunit [FLAVOUR=debug]       KUnit suites in the cached UML kernel'
-	@echo '  make qemu-test                   smoke module + kselftest in the Debian 6.12 kernel under qemu'
+	@echo '  make qemu-test [KSERIES=6.1]     smoke module + kselftest in the Debian 6.12 (or 6.1) kernel under qemu'
 	@echo '  make stress [VBUDDY_STRESS_SECONDS=30]  vbuddy_stress.ko on 4 emulated CPUs'
 	@echo '  make bench [BENCH_ARGS="iterations=N run_test_mask=M"]  vbuddy vs the kernel, UML'
 	@echo '  make demo                        show what the modules print (demo=1), draw a pool (build/demo/*.png)'
 	@echo '  make lint                        checkpatch --strict, sparse, kernel-doc'
+	@echo '  make docs                        Sphinx HTML of Documentation/ in build/docs/html'
+	@echo '  make dkms-install [KVER=...]     /usr/src/vbuddy-<version>, dkms add/build/install'
 	@echo '  make check                       deps + userspace + kunit + qemu-test + lint'
 	@echo '  make uml-kernel / uml-modules    just build the UML kernel / modules for it'
 	@echo '  make clean                       remove build/ (the cache stays: $${VBUDDY_CACHE:-~/.cache/vbuddy})'
@@ -64,8 +66,17 @@ stress:
 bench:
 	@$(S)/bench.sh $(BENCH_ARGS)
 
+# Debian cloud kernel series for qemu-test: 6.12 or 6.1.
+KSERIES ?= 6.12
+
 qemu-test:
-	@$(S)/qemu-test.sh
+	@$(S)/qemu-test.sh $(KSERIES)
+
+docs:
+	@$(S)/docs.sh
+
+dkms-install:
+	@$(S)/dkms.sh install
 
 demo:
 	@$(S)/demo.sh

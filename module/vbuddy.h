@@ -19,11 +19,17 @@
 struct page;
 struct vbuddy_pool;
 
-/* The largest block is 2^VBUDDY_MAX_ORDER pages (4 MiB with 4 KiB pages). */
+/**
+ * define VBUDDY_MAX_ORDER - the largest block is 2^VBUDDY_MAX_ORDER pages
+ *
+ * 4 MiB with 4 KiB pages.
+ */
 #define VBUDDY_MAX_ORDER	10
 
-/*
- * GFP_VIRTOK: a multi-page vbuddy_*kmalloc() that finds no contiguous block
+/**
+ * define GFP_VIRTOK - allow a virtually contiguous fallback
+ *
+ * A multi-page vbuddy_*kmalloc() that finds no contiguous block
  * may be served by mapping scattered free pages of the pool into one
  * virtually contiguous range (a slot of the pool's window). Such memory is
  * not physically contiguous: never use it for DMA, nor virt_to_page() on it;
@@ -34,7 +40,9 @@ struct vbuddy_pool;
 #define GFP_VIRTOK	((__force gfp_t)0x80000000U)
 static_assert(!(GFP_VIRTOK & __GFP_BITS_MASK), "GFP_VIRTOK collides with a GFP bit");
 
-/* Longest pool name, with its NUL. */
+/**
+ * define VBUDDY_NAME_LEN - longest pool name, with its NUL
+ */
 #define VBUDDY_NAME_LEN		32
 
 struct vbuddy_pool *vbuddy_pool_create(const char *name, unsigned long nr_pages);

@@ -18,6 +18,7 @@
 #include <linux/workqueue.h>
 
 #include "vbuddy.h"
+#include "vbuddy_compat.h"
 #include "buddy.h"
 
 /* Events counted per pool, each with a stable name in vbuddy_event_names. */

@@ -18,6 +18,8 @@
 
 #include <linux/tracepoint.h>
 
+#include "vbuddy_compat.h"
+
 #define show_vbuddy_kind(kind)						\
 	__print_symbolic(kind,						\
 			 { 0, "pages" }, { 1, "kmalloc" },		\
@@ -31,7 +33,7 @@ DECLARE_EVENT_CLASS(vbuddy_block,
 				     __field(unsigned long, pfn)
 				     __field(unsigned int, order)
 				     __field(unsigned int, kind)),
-		    TP_fast_assign(__assign_str(pool);
+		    TP_fast_assign(vbuddy_assign_str(pool, pool);
 				   __entry->pfn = pfn;
 				   __entry->order = order;
 				   __entry->kind = kind;),
@@ -57,7 +59,7 @@ TRACE_EVENT(vbuddy_alloc_fail,
 	    TP_STRUCT__entry(__string(pool, pool)
 			     __field(unsigned int, order)
 			     __field(unsigned long, free_pages)),
-	    TP_fast_assign(__assign_str(pool);
+	    TP_fast_assign(vbuddy_assign_str(pool, pool);
 			   __entry->order = order;
 			   __entry->free_pages = free_pages;),
 	    TP_printk("pool=%s order=%u free_pages=%lu", __get_str(pool),
@@ -70,9 +72,9 @@ TRACE_EVENT(vbuddy_virt,
 	    TP_STRUCT__entry(__string(pool, pool)
 			     __field(unsigned long, pages)
 			     __string(result, result)),
-	    TP_fast_assign(__assign_str(pool);
+	    TP_fast_assign(vbuddy_assign_str(pool, pool);
 			   __entry->pages = pages;
-			   __assign_str(result);),
+			   vbuddy_assign_str(result, result);),
 	    TP_printk("pool=%s pages=%lu result=%s", __get_str(pool),
 		      __entry->pages, __get_str(result))
 );

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make check: every stage in turn (deps, userspace, kunit in the debug and
+# make check: every stage in turn (deps, userspace, fuzz, kunit in the debug and
 # KASAN flavours, qemu on 6.12 and 6.1, stress, bench smoke, docs, dkms, lint), each
 # writing build/results/<stage>.txt; a stage that breaks counts as a failure
 # and the others still run. Ends with scripts/summary.sh's single
@@ -38,6 +38,7 @@ deps_stage() {
 
 stage deps deps_stage
 stage userspace "$S/userspace.sh"
+stage fuzz "$S/fuzz.sh"
 stage kunit "$S/kunit.sh"
 stage kunit-kasan "$S/kunit.sh" kasan
 stage qemu "$S/qemu-test.sh" 6.12
@@ -49,4 +50,4 @@ stage dkms "$S/dkms.sh" check
 stage lint "$S/lint.sh"
 
 echo "(total: $(($(date +%s) - start)) s)"
-exec "$S/summary.sh" deps userspace kunit kunit-kasan qemu qemu61 stress bench-smoke docs dkms lint
+exec "$S/summary.sh" deps userspace fuzz kunit kunit-kasan qemu qemu61 stress bench-smoke docs dkms lint

@@ -21,22 +21,34 @@
 # compiler warnings, failed insmod/rmmod, missing smoke summary, missing or
 # inconsistent kselftest totals, skipped kselftests, kernel splat, timeout,
 # no clean power-off). Writes build/results/qemu.txt.
+#
+#   scripts/qemu-test.sh [SERIES]
+#
+# SERIES is the Debian cloud kernel to build for and boot: 6.12 (default;
+# result "qemu", logs in build/qemu/) or 6.1 (result "qemu61", logs in
+# build/qemu61/), both as scripts/deps.sh chose and installed them.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 S=$VBUDDY_ROOT/scripts
-dir=$VBUDDY_BUILD/qemu
+series=${1:-6.12}
+case "$series" in
+6.12) name=qemu ;;
+6.1) name=qemu61 ;;
+*) die "usage: $0 [6.12|6.1]" ;;
+esac
+dir=$VBUDDY_BUILD/$name
 mkdir -p "$dir"
-take_lock "$VBUDDY_BUILD/.qemu-test.lock"
-rm -f "$VBUDDY_BUILD/results/qemu.txt"
+take_lock "$VBUDDY_BUILD/.$name-test.lock"
+rm -f "$VBUDDY_BUILD/results/$name.txt"
 problems=()
 
-kver=$("$S/deps.sh" --kver)
+kver=$("$S/deps.sh" --kver="$series")
 blog=$dir/build.log
 if ! out=$("$S/build-modules.sh" --fresh --kver="$kver" 2>"$blog"); then
 	show_tail "$blog" 30
 	msg "FAIL: module build for $kver failed (log: $blog)"
-	write_result qemu 0 1 build failed
+	write_result "$name" 0 1 build failed
 	exit 1
 fi
 if grep -q 'warning:' "$blog"; then
@@ -139,7 +151,7 @@ kpassed=$((kok - kskip))
 
 passed=$((nok + kpassed))
 failed=$((nnotok + knotok + ${#problems[@]}))
-write_result qemu "$passed" "$failed"
+write_result "$name" "$passed" "$failed"
 
 echo "qemu-test: kernel $kver, $nrounds rounds, smoke checks: $nok ok, $nnotok not ok;" \
 	"kselftest: $kpassed ok, $knotok not ok$([ "$kskip" = 0 ] || echo ", $kskip skipped")"
