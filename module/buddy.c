@@ -144,6 +144,25 @@ static u32 block_head(const struct buddy *b, const struct buddy_span *s,
 	return BUDDY_NIL;
 }
 
+/*
+ * The block that holds @pfn: its head's frame index, and its span in @sp;
+ * -ENOENT if @pfn is in no span, -EUCLEAN if no block holds it.
+ */
+static long find_block(const struct buddy *b, unsigned long pfn,
+		       const struct buddy_span **sp)
+{
+	const struct buddy_span *s = span_of_pfn(b, pfn);
+	u32 idx;
+
+	if (!s)
+		return -ENOENT;
+	idx = block_head(b, s, pfn);
+	if (idx == BUDDY_NIL)
+		return -EUCLEAN;
+	*sp = s;
+	return idx;
+}
+
 /**
  * buddy_init() - start an empty allocator
  * @b: the allocator
@@ -273,16 +292,13 @@ static int __buddy_free(struct buddy *b, unsigned long pfn, unsigned int order,
 {
 	const struct buddy_span *s;
 	struct buddy_frame *f;
-	u32 idx;
+	long idx;
 
 	if (order > VBUDDY_MAX_ORDER)
 		return -ERANGE;
-	s = span_of_pfn(b, pfn);
-	if (!s)
-		return -ENOENT;
-	idx = block_head(b, s, pfn);
-	if (idx == BUDDY_NIL)
-		return -EUCLEAN;
+	idx = find_block(b, pfn, &s);
+	if (idx < 0)
+		return idx;
 	f = &b->frames[idx];
 	if (f->state == BUDDY_FREE)
 		return -EALREADY;
@@ -405,15 +421,13 @@ int buddy_gather(struct buddy *b, unsigned long nr, unsigned long *pfns)
 int buddy_lookup(const struct buddy *b, unsigned long pfn,
 		 struct buddy_block *blk)
 {
-	const struct buddy_span *s = span_of_pfn(b, pfn);
+	const struct buddy_span *s;
 	const struct buddy_frame *f;
-	u32 idx;
+	long idx;
 
-	if (!s)
-		return -ENOENT;
-	idx = block_head(b, s, pfn);
-	if (idx == BUDDY_NIL)
-		return -EUCLEAN;
+	idx = find_block(b, pfn, &s);
+	if (idx < 0)
+		return idx;
 	f = &b->frames[idx];
 	blk->pfn = s->pfn + (idx - s->first);
 	blk->index = idx;
