@@ -23,7 +23,7 @@ FLAVOUR ?= debug
 # Extra kbuild arguments, e.g. make modules W=1 or C=1.
 KBUILD_ARGS := $(if $(W),W=$(W)) $(if $(C),C=$(C))
 
-.PHONY: all modules uml-modules uml-kernel kunit qemu-test stress bench demo lint check \
+.PHONY: all modules uml-modules uml-kernel kunit qemu-test stress bench bench-qemu demo lint check \
 	deps clean help docs dkms-install
 
 all: modules
@@ -36,6 +36,7 @@ help:
 	@echo '  make qemu-test [KSERIES=6.1]     smoke module + kselftest in the Debian 6.12 (or 6.1) kernel under qemu'
 	@echo '  make stress [VBUDDY_STRESS_SECONDS=30]  vbuddy_stress.ko on 4 emulated CPUs'
 	@echo '  make bench [BENCH_ARGS="iterations=N run_test_mask=M"]  vbuddy vs the kernel, UML'
+	@echo '  make bench-qemu                  the same, all CPUs at once, emulated (shape only)'
 	@echo '  make demo                        show what the modules print (demo=1), draw a pool (build/demo/*.png)'
 	@echo '  make lint                        checkpatch --strict, sparse, kernel-doc'
 	@echo '  make docs                        Sphinx HTML of Documentation/ in build/docs/html'
@@ -65,6 +66,9 @@ stress:
 
 bench:
 	@$(S)/bench.sh $(BENCH_ARGS)
+
+bench-qemu:
+	@$(S)/bench.sh --qemu $(BENCH_ARGS)
 
 # Debian cloud kernel series for qemu-test: 6.12 or 6.1.
 KSERIES ?= 6.12
