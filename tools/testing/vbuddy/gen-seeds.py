@@ -15,8 +15,9 @@ import os
 import struct
 import sys
 
+from splitmix import MASK, SplitMix64
+
 MAXO = 10
-MASK = (1 << 64) - 1
 
 # ---- layout ----------------------------------------------------------------
 
@@ -286,21 +287,6 @@ def seeds():
         n = 48 + r.below(160)
         s["random-%02d" % i] = bytes(r.below(256) for _ in range(n))
     return s
-
-
-class SplitMix64:
-    def __init__(self, seed):
-        self.s = seed & MASK
-
-    def next(self):
-        self.s = (self.s + 0x9E3779B97F4A7C15) & MASK
-        z = self.s
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-        return z ^ (z >> 31)
-
-    def below(self, n):
-        return self.next() % n
 
 
 def main():
