@@ -72,21 +72,9 @@ static struct vbuddy_pool *checkerboard_pool(struct kunit *test, struct page **h
 					     unsigned long *n)
 {
 	struct vbuddy_pool *pool = vbuddy_pool_create("kunit-fault", FT_PAGES);
-	struct page *page, **even;
-	unsigned long ne = 0;
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
-	even = kunit_kcalloc(test, FT_PAGES, sizeof(*even), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, even);
-	*n = 0;
-	while ((page = vbuddy_alloc_pages(pool, GFP_KERNEL | __GFP_NOWARN, 0))) {
-		if (page_to_pfn(page) % 2)
-			held[(*n)++] = page;
-		else
-			even[ne++] = page;
-	}
-	while (ne)
-		vbuddy_free_pages(pool, even[--ne], 0);
+	*n = vbuddy_pool_checkerboard(pool, held);
 	return pool;
 }
 

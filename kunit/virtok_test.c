@@ -67,20 +67,7 @@ static void virtok_test_exit(struct kunit *test)
  */
 static void checkerboard(struct kunit *test, struct vt_fixture *fx)
 {
-	struct page **all, *page;
-	unsigned long n = 0, i;
-
-	all = kunit_kcalloc(test, VT_POOL_PAGES, sizeof(*all), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, all);
-	while ((page = vbuddy_alloc_pages(fx->pool, GFP_KERNEL | __GFP_NOWARN, 0)))
-		all[n++] = page;
-	for (i = 0; i < n; i++) {
-		if (page_to_pfn(all[i]) % 2)
-			fx->held[fx->nr_held++] = all[i];
-		else
-			vbuddy_free_pages(fx->pool, all[i], 0);
-	}
-	kunit_kfree(test, all);
+	fx->nr_held += vbuddy_pool_checkerboard(fx->pool, fx->held + fx->nr_held);
 	KUNIT_ASSERT_GE(test, vbuddy_pool_free_pages(fx->pool), VT_POOL_PAGES / 2UL - 1);
 	KUNIT_ASSERT_NULL(test, vbuddy_alloc_pages(fx->pool, GFP_KERNEL | __GFP_NOWARN, 1));
 }

@@ -243,26 +243,6 @@ static const struct bench virt_cases[] = {
 	{ "virtok_order2", B_VIRT, 2 }, { "virtok_order4", B_VIRT, 4 },
 };
 
-static struct page **checkerboard(unsigned long *n)
-{
-	unsigned long nr = vbuddy_pool_free_pages(pool), i, k = 0;
-	struct page **all = kvcalloc(nr, sizeof(*all), GFP_KERNEL);
-
-	*n = 0;
-	if (!all)
-		return NULL;
-	for (i = 0; i < nr; i++)
-		all[i] = vbuddy_alloc_pages(pool, GFP_KERNEL, 0);
-	for (i = 0; i < nr; i++) {
-		if (all[i] && page_to_pfn(all[i]) % 2)
-			all[k++] = all[i];
-		else
-			vbuddy_free_pages(pool, all[i], 0);
-	}
-	*n = k;
-	return all;
-}
-
 /* Case 5: the parts of vbuddy_alloc_pages() + vbuddy_free_pages(), timed alone. */
 static void run_components(void)
 {
@@ -331,7 +311,8 @@ static int __init vbuddy_bench_init(void)
 		for (i = 0; i < ARRAY_SIZE(kmalloc_cases); i++)
 			run_case(&kmalloc_cases[i]);
 	if (run_test_mask & BIT(3)) {
-		held = checkerboard(&n);
+		held = kvcalloc(vbuddy_pool_free_pages(pool), sizeof(*held), GFP_KERNEL);
+		n = held ? vbuddy_pool_checkerboard(pool, held) : 0;
 		for (i = 0; held && i < ARRAY_SIZE(virt_cases); i++) {
 			run_case(&virt_cases[i]);
 			run_virt_kvmalloc(&virt_cases[i]);

@@ -191,7 +191,7 @@ static void *large_alloc(struct vbuddy_pool *pool, unsigned int order)
  */
 void *vbuddy_pool_kmalloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
 {
-	size_t zero;
+	bool virt = false;
 	void *p;
 
 	might_alloc(gfp & ~GFP_VIRTOK);
@@ -202,7 +202,6 @@ void *vbuddy_pool_kmalloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
 	}
 	if (unlikely(!size))
 		return ZERO_SIZE_PTR;
-	zero = bucket_size(size);
 	if (size <= VBUDDY_CLASS_MAX)
 		p = class_alloc(pool, size_class(size));
 	else if (size <= PAGE_SIZE << VBUDDY_MAX_ORDER)
@@ -212,7 +211,7 @@ void *vbuddy_pool_kmalloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
 	if (!p && gfp & GFP_VIRTOK && size > PAGE_SIZE &&
 	    size <= PAGE_SIZE << VBUDDY_MAX_ORDER) {
 		p = vbuddy_virt_alloc(pool, size, gfp);
-		zero = PAGE_ALIGN(size);
+		virt = true;
 	}
 
 	if (unlikely(!p)) {
@@ -221,7 +220,7 @@ void *vbuddy_pool_kmalloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
 		return NULL;
 	}
 	if (gfp & __GFP_ZERO)
-		memset(p, 0, zero);
+		memset(p, 0, virt ? PAGE_ALIGN(size) : bucket_size(size));
 	return p;
 }
 EXPORT_SYMBOL_GPL(vbuddy_pool_kmalloc);

@@ -489,6 +489,39 @@ void vbuddy_pool_expect_reports(struct vbuddy_pool *pool, bool quiet)
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_expect_reports, VBUDDY_INTERNAL);
 
 /**
+ * vbuddy_pool_checkerboard() - fragment a pool: every other page free
+ * @pool: the pool
+ * @held: room for as many pages as the pool has free; the pages kept (those
+ *        of odd pfn) are stored here, for the caller to free
+ *
+ * Every free page is taken as an order-0 block and those of even pfn are
+ * given back: half the pages stay free and no two of them are buddies, so
+ * no block of order 1 or more is left. For tests, the demo and the benchmark.
+ *
+ * Context: Process context.
+ * Return: how many pages were kept in @held.
+ */
+unsigned long vbuddy_pool_checkerboard(struct vbuddy_pool *pool, struct page **held)
+{
+	struct page *page, *next;
+	unsigned long n = 0;
+	LIST_HEAD(even);
+
+	while ((page = vbuddy_alloc_pages(pool, GFP_KERNEL | __GFP_NOWARN, 0))) {
+		if (page_to_pfn(page) % 2)
+			held[n++] = page;
+		else
+			list_add(&page->lru, &even);	/* ours until freed */
+	}
+	list_for_each_entry_safe(page, next, &even, lru) {
+		list_del(&page->lru);
+		vbuddy_free_pages(pool, page, 0);
+	}
+	return n;
+}
+EXPORT_SYMBOL_NS_GPL(vbuddy_pool_checkerboard, VBUDDY_INTERNAL);
+
+/**
  * vbuddy_pool_check() - run the buddy core's invariant checker on a pool
  * @pool: the pool
  *

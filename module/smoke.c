@@ -250,31 +250,6 @@ static bool smoke_kmalloc(struct vbuddy_pool *pool)
 	return vbuddy_pool_check(pool) == 0;
 }
 
-/*
- * Checkerboard @pool: every free page taken, those of even pfn given back.
- * The odd ones are stored in @held (room for the pool's size); returns how
- * many.
- */
-static unsigned long checkerboard(struct vbuddy_pool *pool, struct page **held)
-{
-	unsigned long nr = vbuddy_pool_free_pages(pool), n = 0, i;
-	struct page **all;
-
-	all = kvcalloc(nr, sizeof(*all), GFP_KERNEL);
-	if (!all)
-		return 0;
-	for (i = 0; i < nr; i++)
-		all[i] = vbuddy_alloc_pages(pool, GFP_KERNEL, 0);
-	for (i = 0; i < nr; i++) {
-		if (page_to_pfn(all[i]) % 2)
-			held[n++] = all[i];
-		else
-			vbuddy_free_pages(pool, all[i], 0);
-	}
-	kvfree(all);
-	return n;
-}
-
 static void release(struct vbuddy_pool *pool, struct page **held, unsigned long n)
 {
 	while (n)
@@ -339,7 +314,7 @@ static bool smoke_virtok(void)
 		return false;
 	held = kvcalloc(512, sizeof(*held), GFP_KERNEL);
 	vbuddy_pool_nr_free(pool, fresh);
-	n = held ? checkerboard(pool, held) : 0;
+	n = held ? vbuddy_pool_checkerboard(pool, held) : 0;
 	ok &= CHECK(n == 256 && vbuddy_pool_free_pages(pool) == 256);
 	ok &= CHECK(!vbuddy_pool_kmalloc(pool, size, GFP_KERNEL | __GFP_NOWARN));
 	/* twice: the second range reuses pages, and maybe addresses, of the first */
@@ -471,7 +446,7 @@ static int demo_run(void)
 	pr_info("pool 'demo' of 256 pages; free blocks per order:\n");
 	pr_info("  %-30s%s\n", "order", head);
 	demo_table(pool, "fresh");
-	n = checkerboard(pool, held);
+	n = vbuddy_pool_checkerboard(pool, held);
 	demo_table(pool, "checkerboard (odd pfns held)");
 
 	p = vbuddy_pool_kmalloc(pool, size, GFP_KERNEL | __GFP_NOWARN);
@@ -534,7 +509,7 @@ static void bench_order(unsigned int order)
 		vbuddy_kfree(vbuddy_pool_kmalloc(pool, size, GFP_KERNEL));
 	contig = ktime_get_ns() - t0;
 
-	n = checkerboard(pool, held);
+	n = vbuddy_pool_checkerboard(pool, held);
 	t0 = ktime_get_ns();
 	for (i = 0; i < BENCH_ROUNDS; i++) {
 		vbuddy_kfree(vbuddy_pool_kmalloc(pool, size, GFP_KERNEL | GFP_VIRTOK));
@@ -579,7 +554,7 @@ static int leak_run(void)
 	held = kvcalloc(vbuddy_pool_nr_pages(pool), sizeof(*held), GFP_KERNEL);
 	if (!held)
 		return -ENOMEM;
-	n = checkerboard(pool, held);
+	n = vbuddy_pool_checkerboard(pool, held);
 	p = vbuddy_kmalloc(4 * PAGE_SIZE, GFP_KERNEL | GFP_VIRTOK);
 	release(pool, held, n);
 	kvfree(held);

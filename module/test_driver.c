@@ -119,29 +119,24 @@ static void release_pool(struct vbuddy_pool *pool)
 
 static int cmd_checkerboard(struct vbuddy_pool *pool)
 {
-	struct page *page, *next;
-	LIST_HEAD(even);
-	int held = 0, ret = 0;
+	struct page **held;
+	unsigned long n, i;
+	int ret = 0;
 
-	while ((page = vbuddy_alloc_pages(pool, GFP_KERNEL | __GFP_NOWARN, 0))) {
-		if (page_to_pfn(page) % 2 == 0) {
-			list_add(&page->lru, &even);
-			continue;
-		}
-		ret = hold(pool, page, 0, NULL);
-		if (ret < 0) {
-			vbuddy_free_pages(pool, page, 0);
-			break;
-		}
-		held++;
+	held = kvcalloc(vbuddy_pool_free_pages(pool) ?: 1, sizeof(*held), GFP_KERNEL);
+	if (!held)
+		return -ENOMEM;
+	n = vbuddy_pool_checkerboard(pool, held);
+	for (i = 0; i < n; i++) {
+		if (ret >= 0)
+			ret = hold(pool, held[i], 0, NULL);
+		if (ret < 0)
+			vbuddy_free_pages(pool, held[i], 0);
 	}
-	list_for_each_entry_safe(page, next, &even, lru) {
-		list_del(&page->lru);
-		vbuddy_free_pages(pool, page, 0);
-	}
+	kvfree(held);
 	if (ret < 0)
 		return ret;
-	snprintf(tdrv_result, sizeof(tdrv_result), "held %d", held);
+	snprintf(tdrv_result, sizeof(tdrv_result), "held %lu", n);
 	return 0;
 }
 

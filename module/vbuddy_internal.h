@@ -250,6 +250,7 @@ void vbuddy_report(struct vbuddy_pool *pool, const char *fmt, ...);
 /* For tests, debugfs and the smoke client; exported to VBUDDY_INTERNAL. */
 void vbuddy_pool_expect_reports(struct vbuddy_pool *pool, bool quiet);
 void vbuddy_pool_drain(struct vbuddy_pool *pool);
+unsigned long vbuddy_pool_checkerboard(struct vbuddy_pool *pool, struct page **held);
 int vbuddy_pool_check(struct vbuddy_pool *pool);
 unsigned long vbuddy_pool_free_pages(struct vbuddy_pool *pool);
 unsigned long vbuddy_pool_nr_pages(struct vbuddy_pool *pool);
