@@ -163,6 +163,8 @@ static void pool_test_exhaust_recover(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, vbuddy_alloc_pages(pool, GFP_KERNEL | __GFP_NOWARN, 1));
 	for (i = 1; i < n; i += 2)
 		vbuddy_free_pages(pool, pages[i], 0);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), (unsigned long)TEST_POOL_PAGES);
+	vbuddy_pool_drain(pool);			/* the per-CPU caches too */
 	vbuddy_pool_nr_free(pool, after);
 	KUNIT_EXPECT_EQ(test, memcmp(before, after, sizeof(before)), 0);
 	KUNIT_EXPECT_EQ(test, after[VBUDDY_MAX_ORDER], TEST_POOL_PAGES >> VBUDDY_MAX_ORDER);
@@ -224,6 +226,7 @@ static void pool_test_bad_input(struct kunit *test)
 		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, other);
 		victim = other;
 	}
+	vbuddy_pool_drain(victim);
 	vbuddy_pool_nr_free(victim, before);
 	r = vbuddy_pool_event(victim, VBUDDY_EV_BAD_INPUT);
 
@@ -285,7 +288,11 @@ static enum hrtimer_restart atomic_timer_fn(struct hrtimer *timer)
 	unsigned int order;
 
 	ctx->in_hardirq = in_hardirq();
-	for (order = 0; order <= VBUDDY_MAX_ORDER; order++) {
+	/*
+	 * 2047 of the pool's 2048 pages: largest first, they fit whatever the
+	 * per-CPU lists take in batches, as a failing request drains them.
+	 */
+	for (order = VBUDDY_MAX_ORDER + 1; order-- > 0;) {
 		pages[order] = vbuddy_alloc_pages(ctx->pool, GFP_ATOMIC, order);
 		ctx->served += !!pages[order];
 	}

@@ -287,29 +287,44 @@ int buddy_alloc(struct buddy *b, unsigned int order, unsigned long *pfn)
 	return 0;
 }
 
-static int __buddy_free(struct buddy *b, unsigned long pfn, unsigned int order,
-			int tag)
+/*
+ * May the block at @pfn be freed as @order (and, if @tag >= 0, as a block
+ * of that tag)? Its head's frame index, and its span in @sp, or -errno.
+ */
+static long free_check(const struct buddy *b, unsigned long pfn, unsigned int order,
+		       int tag, const struct buddy_span **sp)
 {
-	const struct buddy_span *s;
-	struct buddy_frame *f;
+	const struct buddy_frame *f;
 	long idx;
 
 	if (order > VBUDDY_MAX_ORDER)
 		return -ERANGE;
-	idx = find_block(b, pfn, &s);
+	idx = find_block(b, pfn, sp);
 	if (idx < 0)
 		return idx;
 	f = &b->frames[idx];
 	if (f->state == BUDDY_FREE)
 		return -EALREADY;
-	if (idx != pfn_to_index(s, pfn))
+	if (idx != pfn_to_index(*sp, pfn))
 		return -EFAULT;
 	if (f->order != order)
 		return -EINVAL;
 	if (tag >= 0 && f->tag != tag)
 		return -EPERM;
+	return idx;
+}
 
-	f->state = BUDDY_TAIL;
+static int __buddy_free(struct buddy *b, unsigned long pfn, unsigned int order,
+			int tag)
+{
+	const struct buddy_span *s;
+	long idx;
+
+	idx = free_check(b, pfn, order, tag, &s);
+	if (idx < 0)
+		return idx;
+
+	b->frames[idx].state = BUDDY_TAIL;
 	while (order < VBUDDY_MAX_ORDER) {
 		unsigned long buddy = pfn ^ order_pages(order);
 		struct buddy_frame *bf;
@@ -356,6 +371,48 @@ int buddy_free_tagged(struct buddy *b, unsigned long pfn, unsigned int order,
 		      u8 tag)
 {
 	return __buddy_free(b, pfn, order, tag);
+}
+
+/**
+ * buddy_free_check() - what buddy_free_tagged() would say, changing nothing
+ * @b: the allocator
+ * @pfn: first frame of the block
+ * @order: order it was allocated with
+ * @tag: the tag the block must carry, or -1 for any
+ *
+ * For a caller that keeps allocated blocks of its own (a cache) and wants
+ * to tell why a free of one is wrong.
+ *
+ * Return: 0 if the free would succeed, else its error, as buddy_free_tagged().
+ */
+int buddy_free_check(const struct buddy *b, unsigned long pfn, unsigned int order,
+		     int tag)
+{
+	const struct buddy_span *s;
+	long idx = free_check(b, pfn, order, tag, &s);
+
+	return idx < 0 ? idx : 0;
+}
+
+/**
+ * buddy_index() - the frame index of a frame number
+ * @b: the allocator
+ * @pfn: any frame
+ * @index: where its index (0..nr_frames-1, stable for the allocator) goes
+ *
+ * Reads only the spans, which never change once added: unlike the other
+ * calls, it needs no serialisation against them once the spans are in.
+ *
+ * Return: 0; -ENOENT if @pfn is in no span.
+ */
+int buddy_index(const struct buddy *b, unsigned long pfn, u32 *index)
+{
+	const struct buddy_span *s = span_of_pfn(b, pfn);
+
+	if (!s)
+		return -ENOENT;
+	*index = pfn_to_index(s, pfn);
+	return 0;
 }
 
 /**

@@ -109,6 +109,9 @@ int buddy_alloc(struct buddy *b, unsigned int order, unsigned long *pfn);
 int buddy_free(struct buddy *b, unsigned long pfn, unsigned int order);
 int buddy_free_tagged(struct buddy *b, unsigned long pfn, unsigned int order,
 		      u8 tag);
+int buddy_free_check(const struct buddy *b, unsigned long pfn, unsigned int order,
+		     int tag);
+int buddy_index(const struct buddy *b, unsigned long pfn, u32 *index);
 int buddy_gather(struct buddy *b, unsigned long nr, unsigned long *pfns);
 int buddy_lookup(const struct buddy *b, unsigned long pfn,
 		 struct buddy_block *blk);

@@ -20,24 +20,32 @@
  * pool is created and removed with it, of read-only files:
  *
  * buddyinfo
- *   free blocks per order, in the format of /proc/buddyinfo, the pool's
- *   name standing for the zone.
+ *   free blocks per order on the pool's free lists, in the format of
+ *   /proc/buddyinfo, the pool's name standing for the zone; like the
+ *   kernel's, it leaves out the free blocks of the per-CPU lists.
  * extfrag
  *   ``# unusable_index`` and ``# extfrag_index``, each followed by a line
  *   per order as /sys/kernel/debug/extfrag/{unusable_index,extfrag_index}
  *   prints it, computed with the formulas of mm/vmstat.c over the pool's
  *   free blocks, so the numbers compare with the kernel's own.
  * stats
- *   every counter, one ``name value`` per line: nr_pages, free_pages,
- *   alloc_order<N> and alloc_fail_order<N> (contiguous allocations served
- *   and refused, per order), the events (free, bad_input, virt_served,
- *   virt_pages_mapped, virt_freed, virt_refused_{no_pages,no_slot,atomic,
- *   too_big,map_failed}), slots_in_use, slots_peak, and per size class
- *   class<size>_objects and class<size>_pages.
+ *   every counter, one ``name value`` per line: nr_pages, free_pages (on
+ *   the free lists, as buddyinfo), cached_pages (free too: on the per-CPU
+ *   lists and in the size classes' empty pages), alloc_order<N> and
+ *   alloc_fail_order<N> (contiguous allocations served and refused, per
+ *   order), the events (free, bad_input, virt_served, virt_pages_mapped,
+ *   virt_freed, virt_refused_{no_pages,no_slot,atomic,too_big,map_failed},
+ *   pcp_refill, pcp_drain, reclaim), slots_in_use, slots_peak, and per size
+ *   class class<size>_objects and class<size>_pages.
  * pagemap
- *   one character per page in pfn order, 64 a line: ``.`` free, ``P``
- *   vbuddy_alloc_pages(), ``L`` a kmalloc of whole pages, ``C`` a page of
- *   small objects, ``V`` a page of a GFP_VIRTOK range.
+ *   one character per page in pfn order, 64 a line: ``.`` free, ``,`` free
+ *   on a per-CPU list, ``P`` vbuddy_alloc_pages(), ``L`` a kmalloc of whole
+ *   pages, ``C`` a page of small objects, ``V`` a page of a GFP_VIRTOK
+ *   range.
+ * pcp
+ *   the per-CPU caches: a line ``order<N> high <h> low <l> batch <b>`` per
+ *   order 0..3, in blocks (``-`` for an order that bypasses the caches),
+ *   then ``cpu<N>`` and the blocks on each of that CPU's lists.
  * window
  *   ``slots <total> in_use <n> peak <p>``, then a line per slot in use.
  * check
@@ -147,16 +155,18 @@ static int stats_show(struct seq_file *m, void *v)
 	struct vbuddy_pool *pool = m->private;
 	struct vbuddy_class classes[VBUDDY_NR_CLASSES];
 	struct vbuddy_stats st;
-	unsigned long flags, free_pages;
+	unsigned long flags, free_pages, cached;
 	unsigned int i;
 
+	vbuddy_pool_get_stats(pool, &st);
+	cached = vbuddy_pool_cached_pages(pool);
 	spin_lock_irqsave(&pool->lock, flags);
-	st = pool->stats;
 	free_pages = pool->buddy.free_frames;
 	memcpy(classes, pool->classes, sizeof(classes));
 	spin_unlock_irqrestore(&pool->lock, flags);
 
-	seq_printf(m, "nr_pages %lu\nfree_pages %lu\n", pool->nr_pages, free_pages);
+	seq_printf(m, "nr_pages %lu\nfree_pages %lu\ncached_pages %lu\n", pool->nr_pages,
+		   free_pages, cached);
 	for (i = 0; i <= VBUDDY_MAX_ORDER; i++)
 		seq_printf(m, "alloc_order%u %lu\n", i, st.alloc[i]);
 	for (i = 0; i <= VBUDDY_MAX_ORDER; i++)
@@ -172,7 +182,7 @@ static int stats_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
 
-static char block_char(const struct buddy_block *blk)
+static char block_char(const struct vbuddy_pool *pool, const struct buddy_block *blk)
 {
 	static const char tag_char[] = {
 		[VBUDDY_TAG_PAGES] = 'P', [VBUDDY_TAG_LARGE] = 'L',
@@ -181,6 +191,9 @@ static char block_char(const struct buddy_block *blk)
 
 	if (blk->state == BUDDY_FREE)
 		return '.';
+	if (blk->order < VBUDDY_PCP_ORDERS &&
+	    READ_ONCE(pool->owner[blk->index]) == VBUDDY_OWN_CACHED)
+		return ',';
 	return blk->tag < ARRAY_SIZE(tag_char) ? tag_char[blk->tag] : '?';
 }
 
@@ -203,7 +216,7 @@ static int pagemap_show(struct seq_file *m, void *v)
 			if (buddy_lookup(&pool->buddy, span->pfn + j, &blk))
 				break;
 			len = (1U << blk.order) - (span->pfn + j - blk.pfn);
-			memset(map + n, block_char(&blk), len);
+			memset(map + n, block_char(pool, &blk), len);
 			n += len;
 		}
 	}
@@ -250,6 +263,36 @@ static int window_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(window);
 
+static int pcp_show(struct seq_file *m, void *v)
+{
+	struct vbuddy_pool *pool = m->private;
+	unsigned int count[VBUDDY_PCP_ORDERS];
+	unsigned int cpu, order;
+	unsigned long flags;
+
+	for (order = 0; order < VBUDDY_PCP_ORDERS; order++) {
+		if (vbuddy_pcp_serves(pool, order))
+			seq_printf(m, "order%u high %u low %u batch %u\n", order,
+				   pool->pcp_high[order], pool->pcp_low[order],
+				   pool->pcp_batch[order]);
+		else
+			seq_printf(m, "order%u high - low - batch -\n", order);
+	}
+	for_each_possible_cpu(cpu) {
+		struct vbuddy_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
+
+		spin_lock_irqsave(&pcp->lock, flags);
+		memcpy(count, pcp->count, sizeof(count));
+		spin_unlock_irqrestore(&pcp->lock, flags);
+		seq_printf(m, "cpu%u", cpu);
+		for (order = 0; order < VBUDDY_PCP_ORDERS; order++)
+			seq_printf(m, " %u", count[order]);
+		seq_putc(m, '\n');
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pcp);
+
 static int check_show(struct seq_file *m, void *v)
 {
 	seq_puts(m, vbuddy_pool_check(m->private) ? "corrupt\n" : "ok\n");
@@ -274,6 +317,7 @@ void vbuddy_debugfs_pool_add(struct vbuddy_pool *pool)
 	debugfs_create_file("stats", 0400, dir, pool, &stats_fops);
 	debugfs_create_file("pagemap", 0400, dir, pool, &pagemap_fops);
 	debugfs_create_file("window", 0400, dir, pool, &window_fops);
+	debugfs_create_file("pcp", 0400, dir, pool, &pcp_fops);
 	debugfs_create_file("check", 0400, dir, pool, &check_fops);
 }
 

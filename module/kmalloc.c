@@ -28,9 +28,13 @@
  * object on a list (quick fit: one list per size). An object is found with
  * a bitmap search in its page; freeing it clears its bit, so a double free
  * costs one bit test, and the objects themselves hold no allocator data
- * that a use after free could corrupt. A page whose last object is freed
- * goes straight back to the buddy allocator, so small objects cannot pin
- * the pool.
+ * that a use after free could corrupt. Each class keeps one page without
+ * objects, so that a class whose use goes up and down by one object does
+ * not split and merge a block every time; a page whose last object is
+ * freed while the class keeps one already goes straight back to the buddy
+ * allocator, so small objects cannot pin the pool. The kept pages count as
+ * free, and a request that the pool cannot serve otherwise takes them back
+ * (vbuddy_pool_reclaim()).
  *
  * Larger requests get a whole block of 2^order pages, up to
  * 2^VBUDDY_MAX_ORDER. Every object is aligned to at least
@@ -77,8 +81,10 @@ void vbuddy_kmalloc_init_pool(struct vbuddy_pool *pool)
 {
 	unsigned int i;
 
-	for (i = 0; i < VBUDDY_NR_CLASSES; i++)
+	for (i = 0; i < VBUDDY_NR_CLASSES; i++) {
 		pool->classes[i].partial = BUDDY_NIL;
+		pool->classes[i].empty = BUDDY_NIL;
+	}
 }
 
 static void partial_add(struct vbuddy_pool *pool, struct vbuddy_class *c, u32 idx)
@@ -132,6 +138,62 @@ static u32 class_grow(struct vbuddy_pool *pool, unsigned int class)
 	return blk.index;
 }
 
+/* Give the class's empty page back to the buddy allocator: 1 or 0 pages. */
+static unsigned long class_shrink(struct vbuddy_pool *pool, struct vbuddy_class *c)
+{
+	u32 idx = c->empty;
+	unsigned long pfn;
+
+	lockdep_assert_held(&pool->lock);
+	if (idx == BUDDY_NIL)
+		return 0;
+	pfn = page_to_pfn(virt_to_page(pool->cpages[idx].addr));
+	c->empty = BUDDY_NIL;
+	partial_del(pool, c, idx);
+	c->pages--;
+	buddy_free(&pool->buddy, pfn, 0);
+	trace_vbuddy_free(pool->name, pfn, 0, VBUDDY_TAG_CLASS);
+	return 1;
+}
+
+/**
+ * vbuddy_kmalloc_drain() - give the size classes' empty pages back
+ * @pool: the pool
+ *
+ * Context: Any context.
+ * Return: the pages given back.
+ */
+unsigned long vbuddy_kmalloc_drain(struct vbuddy_pool *pool)
+{
+	unsigned long flags, pages = 0;
+	unsigned int i;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	for (i = 0; i < VBUDDY_NR_CLASSES; i++)
+		pages += class_shrink(pool, &pool->classes[i]);
+	spin_unlock_irqrestore(&pool->lock, flags);
+	return pages;
+}
+
+/**
+ * vbuddy_kmalloc_empty_pages() - how many empty pages the size classes keep
+ * @pool: the pool
+ *
+ * Context: Any context.
+ * Return: a snapshot; these pages count as free.
+ */
+unsigned long vbuddy_kmalloc_empty_pages(struct vbuddy_pool *pool)
+{
+	unsigned long flags, pages = 0;
+	unsigned int i;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	for (i = 0; i < VBUDDY_NR_CLASSES; i++)
+		pages += pool->classes[i].empty != BUDDY_NIL;
+	spin_unlock_irqrestore(&pool->lock, flags);
+	return pages;
+}
+
 static void *class_alloc(struct vbuddy_pool *pool, unsigned int class)
 {
 	struct vbuddy_class *c = &pool->classes[class];
@@ -146,6 +208,8 @@ static void *class_alloc(struct vbuddy_pool *pool, unsigned int class)
 		idx = class_grow(pool, class);
 	if (idx != BUDDY_NIL) {
 		cp = &pool->cpages[idx];
+		if (idx == c->empty)
+			c->empty = BUDDY_NIL;
 		obj = find_first_zero_bit(cp->map, class_objects(class));
 		__set_bit(obj, cp->map);
 		if (++cp->inuse == class_objects(class))
@@ -177,6 +241,16 @@ static void *large_alloc(struct vbuddy_pool *pool, unsigned int order)
 	return ret ? NULL : page_address(pfn_to_page(pfn));
 }
 
+/* An object of @size from its class, or from the pool's blocks. */
+static void *contig_alloc(struct vbuddy_pool *pool, size_t size)
+{
+	if (size <= VBUDDY_CLASS_MAX)
+		return class_alloc(pool, size_class(size));
+	if (size <= PAGE_SIZE << VBUDDY_MAX_ORDER)
+		return large_alloc(pool, get_order(size));
+	return NULL;
+}
+
 /**
  * vbuddy_pool_kmalloc() - allocate memory from a pool, as kmalloc() does
  * @pool: the pool
@@ -202,12 +276,9 @@ void *vbuddy_pool_kmalloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
 	}
 	if (unlikely(!size))
 		return ZERO_SIZE_PTR;
-	if (size <= VBUDDY_CLASS_MAX)
-		p = class_alloc(pool, size_class(size));
-	else if (size <= PAGE_SIZE << VBUDDY_MAX_ORDER)
-		p = large_alloc(pool, get_order(size));
-	else
-		p = NULL;
+	p = contig_alloc(pool, size);
+	if (!p && size <= PAGE_SIZE << VBUDDY_MAX_ORDER && vbuddy_pool_reclaim(pool))
+		p = contig_alloc(pool, size);
 	if (!p && gfp & GFP_VIRTOK && size > PAGE_SIZE &&
 	    size <= PAGE_SIZE << VBUDDY_MAX_ORDER) {
 		p = vbuddy_virt_alloc(pool, size, gfp);
@@ -366,10 +437,8 @@ static void obj_release(struct vbuddy_pool *pool, struct vbuddy_obj *o)
 	if (cp->inuse-- == class_objects(cp->class))
 		partial_add(pool, c, o->blk.index);
 	if (!cp->inuse) {
-		partial_del(pool, c, o->blk.index);
-		c->pages--;
-		buddy_free(&pool->buddy, o->blk.pfn, 0);
-		trace_vbuddy_free(pool->name, o->blk.pfn, 0, VBUDDY_TAG_CLASS);
+		class_shrink(pool, c);		/* the page kept before this one */
+		c->empty = o->blk.index;
 	}
 }
 

@@ -6,12 +6,15 @@
  *
  *   vbuddy_pools_lock (mutex)        the list of pools; create, destroy, unload
  *     pool->virt_lock (mutex)        GFP_VIRTOK fallbacks and their unmapper
- *       pool->lock (spinlock, irqsave)   the buddy allocator, size classes,
+ *       pcp->lock (spinlock, irqsave)    one CPU's cache of free blocks of
+ *                                        orders 0..3 (module/pcp.c); one
+ *                                        at a time, never two
+ *         pool->lock (spinlock, irqsave) the buddy allocator, size classes,
  *                                        window slots and stats of the pool
  *
- * pool->lock is only held around work that neither sleeps nor allocates,
- * so every allocation and free works from any context; only a GFP_VIRTOK
- * fallback sleeps (in vmap()), and only for callers that may.
+ * Both spinlocks are only held around work that neither sleeps nor
+ * allocates, so every allocation and free works from any context; only a
+ * GFP_VIRTOK fallback sleeps (in vmap()), and only for callers that may.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -62,6 +65,9 @@ const char *const vbuddy_event_names[] = {
 	[VBUDDY_EV_VIRT_ATOMIC]		= "virt_refused_atomic",
 	[VBUDDY_EV_VIRT_TOO_BIG]	= "virt_refused_too_big",
 	[VBUDDY_EV_VIRT_MAP_FAILED]	= "virt_refused_map_failed",
+	[VBUDDY_EV_PCP_REFILL]		= "pcp_refill",
+	[VBUDDY_EV_PCP_DRAIN]		= "pcp_drain",
+	[VBUDDY_EV_RECLAIM]		= "reclaim",
 };
 EXPORT_SYMBOL_NS_GPL(vbuddy_event_names, VBUDDY_INTERNAL);
 
@@ -226,6 +232,7 @@ EXPORT_SYMBOL_NS_GPL(vbuddy_pool_of_pfn, VBUDDY_INTERNAL);
 static void pool_free(struct vbuddy_pool *pool, bool unload)
 {
 	vbuddy_window_destroy(pool, unload);
+	vbuddy_pcp_destroy(pool);
 	if (pool->chunks)
 		pool_free_chunks(pool->chunks, pool->nr_chunks);
 	kvfree(pool->cpages);
@@ -310,6 +317,9 @@ struct vbuddy_pool *vbuddy_pool_create(const char *name, unsigned long nr_pages)
 	if (!pool->cpages)
 		goto fail;
 	vbuddy_kmalloc_init_pool(pool);
+	ret = vbuddy_pcp_init(pool);
+	if (ret)
+		goto fail;
 
 	mutex_lock(&vbuddy_pools_lock);
 	ret = pool_find(name) ? -EEXIST : pool_register(pool);
@@ -380,6 +390,53 @@ struct vbuddy_pool *vbuddy_default_pool(void)
 }
 EXPORT_SYMBOL_GPL(vbuddy_default_pool);
 
+/*
+ * A block of @order from this CPU's cache or the pool's free lists, in
+ * @page; false if neither has one.
+ */
+static bool pool_alloc_block(struct vbuddy_pool *pool, unsigned int order,
+			     struct page **page)
+{
+	unsigned long flags, pfn;
+	int ret;
+
+	if (vbuddy_pcp_serves(pool, order)) {
+		*page = vbuddy_pcp_alloc(pool, order);
+		return *page;
+	}
+	spin_lock_irqsave(&pool->lock, flags);
+	ret = buddy_alloc(&pool->buddy, order, &pfn);
+	if (!ret)
+		pool->stats.alloc[order]++;
+	spin_unlock_irqrestore(&pool->lock, flags);
+	*page = ret ? NULL : pfn_to_page(pfn);
+	return *page;
+}
+
+/**
+ * vbuddy_pool_reclaim() - give every cached free page back to the pool lists
+ * @pool: the pool
+ *
+ * What a request that the pool's free lists cannot serve does before it
+ * gives up: the per-CPU caches are drained and the size classes' empty
+ * pages released, so that they may merge into the block it needs.
+ *
+ * Context: Any context.
+ * Return: true if any page came back, so that trying again may help.
+ */
+bool vbuddy_pool_reclaim(struct vbuddy_pool *pool)
+{
+	unsigned long pages, flags;
+
+	pages = vbuddy_pcp_drain(pool) + vbuddy_kmalloc_drain(pool);
+	if (pages) {
+		spin_lock_irqsave(&pool->lock, flags);
+		pool->stats.events[VBUDDY_EV_RECLAIM]++;
+		spin_unlock_irqrestore(&pool->lock, flags);
+	}
+	return pages;
+}
+
 /**
  * vbuddy_alloc_pages() - allocate 2^@order physically contiguous pages
  * @pool: the pool
@@ -399,9 +456,8 @@ EXPORT_SYMBOL_GPL(vbuddy_default_pool);
 struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
 				unsigned int order)
 {
-	unsigned long flags, pfn, i;
+	unsigned long flags, i;
 	struct page *page;
-	int ret;
 
 	might_alloc(gfp & ~GFP_VIRTOK);
 	if (gfp & GFP_VIRTOK) {
@@ -415,26 +471,22 @@ struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
 		return NULL;
 	}
 
-	spin_lock_irqsave(&pool->lock, flags);
-	ret = vbuddy_should_fail(VBUDDY_FAIL_POOL) ? -ENOMEM :
-		buddy_alloc(&pool->buddy, order, &pfn);
-	if (ret) {
+	if (vbuddy_should_fail(VBUDDY_FAIL_POOL))
+		page = NULL;
+	else if (!pool_alloc_block(pool, order, &page) && vbuddy_pool_reclaim(pool))
+		pool_alloc_block(pool, order, &page);
+	if (!page) {
+		spin_lock_irqsave(&pool->lock, flags);
 		pool->stats.alloc_fail[order]++;
 		trace_vbuddy_alloc_fail(pool->name, order, pool->buddy.free_frames);
-	} else {
-		pool->stats.alloc[order]++;
-		trace_vbuddy_alloc(pool->name, pfn, order, VBUDDY_TAG_PAGES);
-	}
-	spin_unlock_irqrestore(&pool->lock, flags);
-
-	if (ret) {
+		spin_unlock_irqrestore(&pool->lock, flags);
 		if (!(gfp & __GFP_NOWARN))
 			pr_warn_ratelimited("pool %s: no free block of order %u\n",
 					    pool->name, order);
 		return NULL;
 	}
+	trace_vbuddy_alloc(pool->name, page_to_pfn(page), order, VBUDDY_TAG_PAGES);
 
-	page = pfn_to_page(pfn);
 	if (gfp & __GFP_ZERO)
 		for (i = 0; i < 1UL << order; i++)
 			clear_highpage(nth_page(page, i));
@@ -463,19 +515,42 @@ void vbuddy_free_pages(struct vbuddy_pool *pool, struct page *page,
 	if (!page)
 		return;
 	pfn = page_to_pfn(page);
-	spin_lock_irqsave(&pool->lock, flags);
-	ret = buddy_free_tagged(&pool->buddy, pfn, order, VBUDDY_TAG_PAGES);
-	if (!ret) {
-		pool->stats.events[VBUDDY_EV_FREE]++;
-		trace_vbuddy_free(pool->name, pfn, order, VBUDDY_TAG_PAGES);
+	if (vbuddy_pcp_serves(pool, order)) {
+		ret = vbuddy_pcp_free(pool, page, order);
+	} else {
+		spin_lock_irqsave(&pool->lock, flags);
+		ret = buddy_free_tagged(&pool->buddy, pfn, order, VBUDDY_TAG_PAGES);
+		if (!ret)
+			pool->stats.events[VBUDDY_EV_FREE]++;
+		spin_unlock_irqrestore(&pool->lock, flags);
 	}
-	spin_unlock_irqrestore(&pool->lock, flags);
 
-	if (ret)
+	if (!ret)
+		trace_vbuddy_free(pool->name, pfn, order, VBUDDY_TAG_PAGES);
+	else
 		vbuddy_report(pool, "free of pfn %#lx order %u refused: %s",
 			      pfn, order, buddy_strerror(ret));
 }
 EXPORT_SYMBOL_GPL(vbuddy_free_pages);
+
+/**
+ * vbuddy_pool_drain() - give back every free page a pool has parked
+ * @pool: the pool
+ *
+ * Waits until freed GFP_VIRTOK ranges are unmapped and back, then drains
+ * the per-CPU caches and the size classes' empty pages: afterwards every
+ * free page is on the pool's free lists, as buddyinfo shows them. Done
+ * before a pool is destroyed and at unload; for tests and the smoke client.
+ *
+ * Context: Process context; may sleep.
+ */
+void vbuddy_pool_drain(struct vbuddy_pool *pool)
+{
+	flush_work(&pool->unmap_work);
+	vbuddy_pcp_drain(pool);
+	vbuddy_kmalloc_drain(pool);
+}
+EXPORT_SYMBOL_NS_GPL(vbuddy_pool_drain, VBUDDY_INTERNAL);
 
 /**
  * vbuddy_pool_expect_reports() - mark reports on a pool as provoked by a test
@@ -496,7 +571,9 @@ EXPORT_SYMBOL_NS_GPL(vbuddy_pool_expect_reports, VBUDDY_INTERNAL);
  *
  * Every free page is taken as an order-0 block and those of even pfn are
  * given back: half the pages stay free and no two of them are buddies, so
- * no block of order 1 or more is left. For tests, the demo and the benchmark.
+ * no block of order 1 or more is left. The per-CPU caches are drained at
+ * the end, so every free page is on the pool's lists. For tests, the demo
+ * and the benchmark.
  *
  * Context: Process context.
  * Return: how many pages were kept in @held.
@@ -517,13 +594,17 @@ unsigned long vbuddy_pool_checkerboard(struct vbuddy_pool *pool, struct page **h
 		list_del(&page->lru);
 		vbuddy_free_pages(pool, page, 0);
 	}
+	vbuddy_pcp_drain(pool);		/* the free pages on the pool lists */
 	return n;
 }
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_checkerboard, VBUDDY_INTERNAL);
 
 /**
- * vbuddy_pool_check() - run the buddy core's invariant checker on a pool
+ * vbuddy_pool_check() - check a pool's invariants
  * @pool: the pool
+ *
+ * Runs the buddy core's checker, and checks that every block on a per-CPU
+ * list is an allocated block of its order marked as cached.
  *
  * Context: Any context; holds the pool lock for O(pages).
  * Return: 0, or -EUCLEAN (the violation is printed).
@@ -536,7 +617,7 @@ int vbuddy_pool_check(struct vbuddy_pool *pool)
 	spin_lock_irqsave(&pool->lock, flags);
 	ret = buddy_check(&pool->buddy);
 	spin_unlock_irqrestore(&pool->lock, flags);
-	return ret;
+	return ret ?: vbuddy_pcp_check(pool);
 }
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_check, VBUDDY_INTERNAL);
 
@@ -544,7 +625,8 @@ EXPORT_SYMBOL_NS_GPL(vbuddy_pool_check, VBUDDY_INTERNAL);
  * vbuddy_pool_free_pages() - how many pages of a pool are free
  * @pool: the pool
  *
- * Return: free pages, a snapshot.
+ * Return: free pages, a snapshot: those on the pool's free lists, and the
+ * cached ones (vbuddy_pool_cached_pages()); exact while the pool is idle.
  */
 unsigned long vbuddy_pool_free_pages(struct vbuddy_pool *pool)
 {
@@ -553,9 +635,22 @@ unsigned long vbuddy_pool_free_pages(struct vbuddy_pool *pool)
 	spin_lock_irqsave(&pool->lock, flags);
 	nr = pool->buddy.free_frames;
 	spin_unlock_irqrestore(&pool->lock, flags);
-	return nr;
+	return nr + vbuddy_pool_cached_pages(pool);
 }
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_free_pages, VBUDDY_INTERNAL);
+
+/**
+ * vbuddy_pool_cached_pages() - free pages of a pool held in caches
+ * @pool: the pool
+ *
+ * Return: a snapshot of the pages on the per-CPU lists and in the empty
+ * pages the size classes keep; vbuddy_pool_drain() gives them back.
+ */
+unsigned long vbuddy_pool_cached_pages(struct vbuddy_pool *pool)
+{
+	return vbuddy_pcp_pages(pool) + vbuddy_kmalloc_empty_pages(pool);
+}
+EXPORT_SYMBOL_NS_GPL(vbuddy_pool_cached_pages, VBUDDY_INTERNAL);
 
 /**
  * vbuddy_pool_event() - one event counter of a pool
@@ -566,12 +661,10 @@ EXPORT_SYMBOL_NS_GPL(vbuddy_pool_free_pages, VBUDDY_INTERNAL);
  */
 unsigned long vbuddy_pool_event(struct vbuddy_pool *pool, enum vbuddy_event ev)
 {
-	unsigned long flags, n;
+	struct vbuddy_stats st;
 
-	spin_lock_irqsave(&pool->lock, flags);
-	n = pool->stats.events[ev];
-	spin_unlock_irqrestore(&pool->lock, flags);
-	return n;
+	vbuddy_pool_get_stats(pool, &st);
+	return st.events[ev];
 }
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_event, VBUDDY_INTERNAL);
 
@@ -590,6 +683,10 @@ EXPORT_SYMBOL_NS_GPL(vbuddy_pool_nr_pages, VBUDDY_INTERNAL);
 /**
  * vbuddy_pool_nr_free() - free blocks per order, as /proc/buddyinfo shows
  * @pool: the pool
+ *
+ * Only the pool's free lists: as the kernel's buddyinfo leaves out its
+ * per-CPU lists, this leaves out vbuddy_pool_cached_pages(); call
+ * vbuddy_pool_drain() first to count them.
  * @nr_free: where the counts of orders 0..VBUDDY_MAX_ORDER are stored
  */
 void vbuddy_pool_nr_free(struct vbuddy_pool *pool,
@@ -632,6 +729,7 @@ void vbuddy_pool_get_stats(struct vbuddy_pool *pool, struct vbuddy_stats *stats)
 	spin_lock_irqsave(&pool->lock, flags);
 	*stats = pool->stats;
 	spin_unlock_irqrestore(&pool->lock, flags);
+	vbuddy_pcp_add_stats(pool, stats);
 }
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_get_stats, VBUDDY_INTERNAL);
 

@@ -138,6 +138,7 @@ static bool smoke_exhaust(struct vbuddy_pool *pool)
 	for (i = 1; i < n; i += 2)
 		vbuddy_free_pages(pool, pages[i], 0);
 	kvfree(pages);
+	vbuddy_pool_drain(pool);	/* the per-CPU lists hold some */
 	vbuddy_pool_nr_free(pool, after);
 	if (!CHECK(ok))
 		return false;
@@ -334,6 +335,7 @@ static bool smoke_virtok(void)
 	}
 	release(pool, held, n);
 	kvfree(held);
+	vbuddy_pool_drain(pool);
 	vbuddy_pool_nr_free(pool, now);
 	ok &= CHECK(!memcmp(fresh, now, sizeof(now)));
 	ok &= CHECK(vbuddy_pool_check(pool) == 0);

@@ -16,7 +16,10 @@
  *                                   even pfn given back
  *   release <pool>                  ok: all the driver holds there freed
  *
- * <pool> is a pool the driver created, or "default".
+ * <pool> is a pool the driver created, or "default". After every command
+ * the pools are drained (vbuddy_pool_drain()): the per-CPU caches hold
+ * nothing, and debugfs shows each pool's free pages on its free lists, as
+ * the kselftest and the pictures want them.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -241,6 +244,16 @@ static int run(char *cmd)
 	return -EINVAL;
 }
 
+static void drain_all(void)
+{
+	struct tdrv_pool *tp;
+
+	lockdep_assert_held(&tdrv_lock);
+	list_for_each_entry(tp, &tdrv_pools, node)
+		vbuddy_pool_drain(tp->pool);
+	vbuddy_pool_drain(vbuddy_default_pool());
+}
+
 static ssize_t control_write(struct file *file, const char __user *ubuf,
 			     size_t count, loff_t *ppos)
 {
@@ -254,6 +267,7 @@ static ssize_t control_write(struct file *file, const char __user *ubuf,
 	buf[count] = '\0';
 	mutex_lock(&tdrv_lock);
 	ret = run(strim(buf));
+	drain_all();
 	mutex_unlock(&tdrv_lock);
 	return ret ? ret : count;
 }

@@ -33,6 +33,9 @@ enum vbuddy_event {
 	VBUDDY_EV_VIRT_ATOMIC,	/* refused: the caller may not sleep */
 	VBUDDY_EV_VIRT_TOO_BIG,	/* refused: larger than a slot */
 	VBUDDY_EV_VIRT_MAP_FAILED, /* refused: vmap() failed */
+	VBUDDY_EV_PCP_REFILL,	/* per-CPU lists refilled from the pool */
+	VBUDDY_EV_PCP_DRAIN,	/* per-CPU lists drained into the pool */
+	VBUDDY_EV_RECLAIM,	/* failing requests that drained every cache */
 	VBUDDY_EV_NR,
 };
 
@@ -40,7 +43,8 @@ extern const char *const vbuddy_event_names[];
 
 /**
  * struct vbuddy_stats - what a pool counts
- * @alloc: contiguous allocations served, per order
+ * @alloc: contiguous allocations served, per order (with those served by
+ *         the per-CPU caches, which count them in &struct vbuddy_pcp)
  * @alloc_fail: contiguous allocations refused for lack of a block, per order
  * @events: the events of enum vbuddy_event
  * @slots_in_use: window slots holding a GFP_VIRTOK range now
@@ -125,16 +129,53 @@ struct vbuddy_class_page {
 /**
  * struct vbuddy_class - one size class of a pool
  * @partial: first page with a free object (frame index), or BUDDY_NIL
- * @pages: pages the class holds
+ * @empty: the one page without objects the class keeps (it is also on
+ *         @partial), or BUDDY_NIL; it counts as free
+ * @pages: pages the class holds, @empty included
  * @objects: objects allocated
  *
  * Guarded by the pool lock.
  */
 struct vbuddy_class {
 	u32 partial;
+	u32 empty;
 	unsigned long pages;
 	unsigned long objects;
 };
+
+/* Orders that the per-CPU caches serve: 0..VBUDDY_PCP_ORDERS-1. */
+#define VBUDDY_PCP_ORDERS	4
+
+/**
+ * struct vbuddy_pcp - one CPU's cache of free blocks of a pool
+ * @lock: guards the rest; taken irqsave, before the pool lock, by the CPU
+ *        it belongs to (almost always) and by whoever drains every cache
+ * @count: blocks on each list
+ * @lists: free blocks of each order, linked through page->lru of their
+ *         first page, whose page->private holds the block's frame index;
+ *         the most recently freed first
+ * @alloc: allocations served, per order
+ * @frees: blocks freed into the cache
+ *
+ * The blocks are allocated in the buddy allocator (VBUDDY_TAG_PAGES) and
+ * marked VBUDDY_OWN_CACHED in the pool's @owner bytes: see module/pcp.c.
+ */
+struct vbuddy_pcp {
+	spinlock_t lock;		/* see above */
+	unsigned int count[VBUDDY_PCP_ORDERS];
+	struct list_head lists[VBUDDY_PCP_ORDERS];
+	unsigned long alloc[VBUDDY_PCP_ORDERS];
+	unsigned long frees;
+};
+
+/*
+ * The owner byte of the first frame of a block of a cached order: who has
+ * the block while the buddy allocator says it is allocated. Changed under
+ * the pool lock, or with cmpxchg() from HELD to CACHED by a free.
+ */
+#define VBUDDY_OWN_NONE		0x00		/* the buddy allocator's word holds */
+#define VBUDDY_OWN_HELD		0x40		/* a caller's, ORed with the order */
+#define VBUDDY_OWN_CACHED	0x80		/* on a per-CPU list */
 
 /**
  * struct vbuddy_chunk - pages the pool took from the kernel in one piece
@@ -150,6 +191,13 @@ struct vbuddy_chunk {
  * struct vbuddy_pool - a pool of pages with its own buddy allocator
  * @lock: guards @buddy, @stats, @classes and @cpages; taken with
  *        interrupts disabled, so the pool serves any context
+ * @pcp: the per-CPU caches, each guarded by its own lock
+ * @owner: a byte per frame, for the blocks of @pcp's orders: see
+ *         VBUDDY_OWN_NONE
+ * @pcp_high: per order, the blocks a per-CPU list may hold before it gives
+ *            some back; 0: that order bypasses the caches; fixed
+ * @pcp_low: per order, the blocks a list keeps when it gives back; fixed
+ * @pcp_batch: per order, the blocks an empty list is refilled with; fixed
  * @buddy: the allocator, over the page frame numbers of @chunks
  * @stats: counters
  * @classes: the size classes
@@ -175,6 +223,11 @@ struct vbuddy_chunk {
  */
 struct vbuddy_pool {
 	spinlock_t lock;		/* see above */
+	struct vbuddy_pcp __percpu *pcp;
+	u8 *owner;
+	u16 pcp_high[VBUDDY_PCP_ORDERS];
+	u16 pcp_low[VBUDDY_PCP_ORDERS];
+	u16 pcp_batch[VBUDDY_PCP_ORDERS];
 	struct buddy buddy;
 	struct vbuddy_stats stats;
 	struct vbuddy_class classes[VBUDDY_NR_CLASSES];
@@ -237,6 +290,23 @@ void vbuddy_debugfs_exit(void);
 void vbuddy_debugfs_pool_add(struct vbuddy_pool *pool);
 void vbuddy_debugfs_pool_remove(struct vbuddy_pool *pool);
 
+int vbuddy_pcp_init(struct vbuddy_pool *pool);
+void vbuddy_pcp_destroy(struct vbuddy_pool *pool);
+struct page *vbuddy_pcp_alloc(struct vbuddy_pool *pool, unsigned int order);
+int vbuddy_pcp_free(struct vbuddy_pool *pool, struct page *page, unsigned int order);
+unsigned long vbuddy_pcp_drain(struct vbuddy_pool *pool);
+unsigned long vbuddy_pcp_pages(struct vbuddy_pool *pool);
+void vbuddy_pcp_add_stats(struct vbuddy_pool *pool, struct vbuddy_stats *stats);
+int vbuddy_pcp_check(struct vbuddy_pool *pool);
+bool vbuddy_pool_reclaim(struct vbuddy_pool *pool);
+unsigned long vbuddy_kmalloc_drain(struct vbuddy_pool *pool);
+unsigned long vbuddy_kmalloc_empty_pages(struct vbuddy_pool *pool);
+
+static inline bool vbuddy_pcp_serves(struct vbuddy_pool *pool, unsigned int order)
+{
+	return order < VBUDDY_PCP_ORDERS && pool->pcp_high[order];
+}
+
 int vbuddy_window_init(struct vbuddy_pool *pool);
 void vbuddy_window_destroy(struct vbuddy_pool *pool, bool unload);
 void *vbuddy_virt_alloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp);
@@ -253,6 +323,7 @@ void vbuddy_pool_drain(struct vbuddy_pool *pool);
 unsigned long vbuddy_pool_checkerboard(struct vbuddy_pool *pool, struct page **held);
 int vbuddy_pool_check(struct vbuddy_pool *pool);
 unsigned long vbuddy_pool_free_pages(struct vbuddy_pool *pool);
+unsigned long vbuddy_pool_cached_pages(struct vbuddy_pool *pool);
 unsigned long vbuddy_pool_nr_pages(struct vbuddy_pool *pool);
 void vbuddy_pool_nr_free(struct vbuddy_pool *pool,
 			 unsigned long nr_free[VBUDDY_NR_ORDERS]);

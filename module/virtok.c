@@ -52,7 +52,8 @@
  * GFP_NOIO. vunmap() may sleep too, and vbuddy_kfree() works in any
  * context, so a freed range is unmapped by a work item, and its pages
  * return to the pool then; a fallback that finds too few pages or no slot
- * waits for pending unmaps once before it gives up. A refused fallback
+ * waits for pending unmaps, and drains the per-CPU caches, once before it
+ * gives up. A refused fallback
  * leaves the pool exactly as it was.
  */
 
@@ -160,18 +161,6 @@ void vbuddy_window_destroy(struct vbuddy_pool *pool, bool unload)
 	mutex_destroy(&pool->virt_lock);
 }
 
-/**
- * vbuddy_pool_drain() - wait until freed GFP_VIRTOK ranges are back
- * @pool: the pool
- *
- * Context: Process context; may sleep.
- */
-void vbuddy_pool_drain(struct vbuddy_pool *pool)
-{
-	flush_work(&pool->unmap_work);
-}
-EXPORT_SYMBOL_NS_GPL(vbuddy_pool_drain, VBUDDY_INTERNAL);
-
 /* Take @nr pages and a slot, or say why not; under the pool lock. */
 static struct vbuddy_slot *virt_take(struct vbuddy_pool *pool, unsigned long nr,
 				     enum vbuddy_event *why)
@@ -277,8 +266,10 @@ again:
 	spin_unlock_irqrestore(&pool->lock, flags);
 	if (!slot) {
 		mutex_unlock(&pool->virt_lock);
-		if (pending && !drained) {
+		if (!drained && (pending || (why == VBUDDY_EV_VIRT_NO_PAGES &&
+					     vbuddy_pool_cached_pages(pool)))) {
 			flush_work(&pool->unmap_work);
+			vbuddy_pool_reclaim(pool);
 			drained = true;
 			goto again;
 		}

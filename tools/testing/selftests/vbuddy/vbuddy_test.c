@@ -44,10 +44,11 @@ struct snap {
 
 /* The lines of a stats file besides alloc_order<n> and alloc_fail_order<n>. */
 static const char * const stat_names[] = {
-	"nr_pages", "free_pages", "free", "bad_input", "virt_served",
-	"virt_pages_mapped", "virt_freed", "virt_refused_no_pages",
+	"nr_pages", "free_pages", "cached_pages", "free", "bad_input",
+	"virt_served", "virt_pages_mapped", "virt_freed", "virt_refused_no_pages",
 	"virt_refused_no_slot", "virt_refused_atomic", "virt_refused_too_big",
-	"virt_refused_map_failed", "slots_in_use", "slots_peak",
+	"virt_refused_map_failed", "pcp_refill", "pcp_drain", "reclaim",
+	"slots_in_use", "slots_peak",
 };
 
 /* Read a whole file into @buf, NUL-terminated: its length or -errno. */
@@ -325,10 +326,41 @@ static int window_slots(const char *text, unsigned int pages)
 }
 
 /*
+ * The pcp file: four "order<N> high <h> low <l> batch <b>" lines (or "-"
+ * for an order that bypasses the caches), then "cpu<N>" lines whose lists
+ * are all empty.
+ */
+static void assert_pcp_drained(struct __test_metadata *_metadata)
+{
+	char text[TEXT_SIZE], hi[8], lo[8], batch[8];
+	unsigned int order, cpus = 0, cpu, c[4];
+	char *line, *save;
+	int n;
+
+	ASSERT_LT(0, read_pool("pcp", text, sizeof(text)));
+	line = strtok_r(text, "\n", &save);
+	for (order = 0; order < 4; order++) {
+		ASSERT_NE(NULL, line);
+		n = sscanf(line, "order%u high %7s low %7s batch %7s", &cpu, hi, lo, batch);
+		ASSERT_EQ(4, n) TH_LOG("pcp: '%s'", line);
+		ASSERT_EQ(order, cpu);
+		line = strtok_r(NULL, "\n", &save);
+	}
+	for (; line; line = strtok_r(NULL, "\n", &save), cpus++) {
+		n = sscanf(line, "cpu%u %u %u %u %u", &cpu, &c[0], &c[1], &c[2], &c[3]);
+		ASSERT_EQ(5, n) TH_LOG("pcp: '%s'", line);
+		ASSERT_EQ(0, c[0] + c[1] + c[2] + c[3]) TH_LOG("not drained: '%s'", line);
+	}
+	ASSERT_LT(0, cpus);
+}
+
+/*
  * Read every file of the pool and check that they agree: buddyinfo in its
  * exact format, extfrag exactly as mm/vmstat.c computes it from buddyinfo,
  * a pagemap of nr_pages pages with as many '.' as free pages, free_pages
  * in stats equal to the pages of buddyinfo, and the checker saying "ok".
+ * The test driver drains the pool after every command, so no page is on a
+ * per-CPU list (',' in the pagemap), and the pcp file says so.
  */
 static void take_snap(struct __test_metadata *_metadata, struct snap *s)
 {
@@ -365,12 +397,15 @@ static void take_snap(struct __test_metadata *_metadata, struct snap *s)
 	free_pages = stat_value(s->stats, "free_pages");
 	ASSERT_EQ(POOL_PAGES, nr_pages);
 	ASSERT_EQ(s->free_pages, free_pages);
+	ASSERT_EQ(0, stat_value(s->stats, "cached_pages"));
 
 	ASSERT_LT(0, read_pool("pagemap", text, sizeof(text)));
 	ASSERT_EQ(nr_pages, parse_pagemap(text, s->map, sizeof(s->map)))
 		TH_LOG("pagemap: %.200s", text);
 	s->nr_map = nr_pages;
 	ASSERT_EQ(s->free_pages, count_char(s->map, '.'));
+	ASSERT_EQ(0, count_char(s->map, ','));
+	assert_pcp_drained(_metadata);
 
 	ASSERT_LT(0, read_pool("window", s->window, sizeof(s->window)));
 	n = sscanf(s->window, "slots %u in_use %u peak %u", &slots, &in_use,

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite vbuddy_pcp: the per-CPU caches in front of the pool lock.
+ *
+ * The tests that count what one CPU's lists hold run with migration
+ * disabled, so that every call uses the same CPU's lists.
+ */
+
+#include <kunit/test.h>
+#include <linux/err.h>
+#include <linux/mm.h>
+#include <linux/percpu.h>
+#include <linux/preempt.h>
+#include <linux/slab.h>
+
+#include "../module/vbuddy_internal.h"
+
+MODULE_IMPORT_NS(VBUDDY_INTERNAL);
+
+#define PCP_POOL_PAGES	4096
+
+static int pcp_test_init(struct kunit *test)
+{
+	struct vbuddy_pool *pool = vbuddy_pool_create("kunit-pcp", PCP_POOL_PAGES);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	test->priv = pool;
+	if (!vbuddy_pcp_serves(pool, 0))
+		kunit_skip(test, "pcp_high=0 or too many CPUs: the caches are off");
+	return 0;
+}
+
+static void pcp_test_exit(struct kunit *test)
+{
+	struct vbuddy_pool *pool = test->priv;
+
+	if (IS_ERR_OR_NULL(pool))	/* init failed */
+		return;
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), PCP_POOL_PAGES);
+	vbuddy_pool_destroy(pool);
+}
+
+/* Blocks on this CPU's list of @order; call with migration disabled. */
+static unsigned int here(struct vbuddy_pool *pool, unsigned int order)
+{
+	return raw_cpu_ptr(pool->pcp)->count[order];
+}
+
+/* A freed block stays on the CPU's list, free but not on the pool's lists. */
+static void pcp_test_free_is_cached(struct kunit *test)
+{
+	unsigned long fresh[VBUDDY_NR_ORDERS], now[VBUDDY_NR_ORDERS];
+	struct vbuddy_pool *pool = test->priv;
+	unsigned int order;
+	struct page *page;
+
+	vbuddy_pool_nr_free(pool, fresh);
+	migrate_disable();
+	for (order = 0; order < VBUDDY_PCP_ORDERS; order++) {
+		if (!vbuddy_pcp_serves(pool, order))
+			continue;
+		page = vbuddy_alloc_pages(pool, GFP_KERNEL, order);
+		KUNIT_ASSERT_NOT_NULL(test, page);
+		/* An empty list is refilled with a batch; one block went out. */
+		KUNIT_EXPECT_EQ(test, here(pool, order), pool->pcp_batch[order] - 1U);
+		vbuddy_free_pages(pool, page, order);
+		KUNIT_EXPECT_EQ(test, here(pool, order), (unsigned int)pool->pcp_batch[order]);
+		/* The most recently freed block is the next one handed out. */
+		KUNIT_EXPECT_PTR_EQ(test, vbuddy_alloc_pages(pool, GFP_KERNEL, order), page);
+		vbuddy_free_pages(pool, page, order);
+	}
+	migrate_enable();
+
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), PCP_POOL_PAGES);
+	KUNIT_EXPECT_GT(test, vbuddy_pool_cached_pages(pool), 0UL);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
+	vbuddy_pool_nr_free(pool, now);
+	KUNIT_EXPECT_NE(test, memcmp(fresh, now, sizeof(now)), 0);
+
+	vbuddy_pool_drain(pool);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_cached_pages(pool), 0UL);
+	vbuddy_pool_nr_free(pool, now);
+	KUNIT_EXPECT_EQ(test, memcmp(fresh, now, sizeof(now)), 0);
+}
+
+/* A list never holds more than its high mark; beyond it, it keeps low. */
+static void pcp_test_marks(struct kunit *test)
+{
+	struct vbuddy_pool *pool = test->priv;
+	unsigned long drains;
+	unsigned int order, i, n;
+	struct page **held;
+
+	migrate_disable();
+	for (order = 0; order < VBUDDY_PCP_ORDERS; order++) {
+		if (!vbuddy_pcp_serves(pool, order))
+			continue;
+		n = pool->pcp_high[order] + pool->pcp_batch[order] + 1;
+		held = kcalloc(n, sizeof(*held), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, held);
+		for (i = 0; i < n; i++) {
+			held[i] = vbuddy_alloc_pages(pool, GFP_KERNEL, order);
+			KUNIT_ASSERT_NOT_NULL(test, held[i]);
+		}
+		drains = vbuddy_pool_event(pool, VBUDDY_EV_PCP_DRAIN);
+		for (i = 0; i < n; i++) {
+			vbuddy_free_pages(pool, held[i], order);
+			KUNIT_EXPECT_LE(test, here(pool, order),
+					(unsigned int)pool->pcp_high[order]);
+		}
+		KUNIT_EXPECT_GE(test, here(pool, order), (unsigned int)pool->pcp_low[order]);
+		KUNIT_EXPECT_GT(test, vbuddy_pool_event(pool, VBUDDY_EV_PCP_DRAIN), drains);
+		kfree(held);
+	}
+	migrate_enable();
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
+}
+
+enum pcp_bad { PCP_DOUBLE, PCP_WRONG_ORDER, PCP_NOT_HEAD, PCP_AFTER_DRAIN };
+
+struct pcp_bad_case {
+	const char *name;
+	enum pcp_bad kind;
+};
+
+static const struct pcp_bad_case pcp_bad_cases[] = {
+	{ "double free, the block on a list", PCP_DOUBLE },
+	{ "wrong order", PCP_WRONG_ORDER },
+	{ "a page inside the block", PCP_NOT_HEAD },
+	{ "double free, the block drained back", PCP_AFTER_DRAIN },
+};
+
+static void pcp_bad_desc(const struct pcp_bad_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(pcp_bad, pcp_bad_cases, pcp_bad_desc);
+
+/*
+ * Bad frees of blocks the caches serve are refused and reported, without
+ * the pool lock, and nothing changes: neither the lists nor the pool.
+ */
+static void pcp_test_bad_free(struct kunit *test)
+{
+	const struct pcp_bad_case *c = test->param_value;
+	struct vbuddy_pool *pool = test->priv;
+	unsigned int order = VBUDDY_PCP_ORDERS - 1, count;
+	unsigned long r, free_pages;
+	struct page *page;
+
+	if (!vbuddy_pcp_serves(pool, order))
+		kunit_skip(test, "order %u bypasses the caches", order);
+	page = vbuddy_alloc_pages(pool, GFP_KERNEL, order);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	if (c->kind == PCP_DOUBLE || c->kind == PCP_AFTER_DRAIN)
+		vbuddy_free_pages(pool, page, order);
+	if (c->kind == PCP_AFTER_DRAIN)
+		vbuddy_pool_drain(pool);
+
+	migrate_disable();
+	count = here(pool, order);
+	free_pages = vbuddy_pool_free_pages(pool);
+	r = vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT);
+	vbuddy_pool_expect_reports(pool, true);
+	switch (c->kind) {
+	case PCP_DOUBLE:
+	case PCP_AFTER_DRAIN:
+		vbuddy_free_pages(pool, page, order);
+		break;
+	case PCP_WRONG_ORDER:
+		vbuddy_free_pages(pool, page, order - 1);
+		break;
+	case PCP_NOT_HEAD:
+		vbuddy_free_pages(pool, nth_page(page, 1), order);
+		break;
+	}
+	vbuddy_pool_expect_reports(pool, false);
+	KUNIT_EXPECT_EQ(test, here(pool, order), count);
+	migrate_enable();
+
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT), r + 1);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), free_pages);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
+	if (c->kind == PCP_WRONG_ORDER || c->kind == PCP_NOT_HEAD)
+		vbuddy_free_pages(pool, page, order);
+}
+
+/* A contiguous request the pool's lists cannot serve drains every cache. */
+static void pcp_test_reclaim_contig(struct kunit *test)
+{
+	struct vbuddy_pool *pool = test->priv;
+	unsigned long n = 0, i, reclaims;
+	struct page **held;
+
+	held = kunit_kcalloc(test, PCP_POOL_PAGES, sizeof(*held), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, held);
+	while (n < PCP_POOL_PAGES &&
+	       (held[n] = vbuddy_alloc_pages(pool, GFP_KERNEL | __GFP_NOWARN, 0)))
+		n++;
+	KUNIT_EXPECT_EQ(test, n, (unsigned long)PCP_POOL_PAGES);
+	for (i = 0; i < n; i++)
+		vbuddy_free_pages(pool, held[i], 0);
+	KUNIT_EXPECT_GT(test, vbuddy_pool_cached_pages(pool), 0UL);
+
+	/* The last of the largest blocks needs pages that the lists hold. */
+	reclaims = vbuddy_pool_event(pool, VBUDDY_EV_RECLAIM);
+	for (i = 0; i < PCP_POOL_PAGES >> VBUDDY_MAX_ORDER; i++) {
+		held[i] = vbuddy_alloc_pages(pool, GFP_KERNEL, VBUDDY_MAX_ORDER);
+		KUNIT_EXPECT_NOT_NULL(test, held[i]);
+	}
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_RECLAIM), reclaims + 1);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), 0UL);
+	for (i = 0; i < PCP_POOL_PAGES >> VBUDDY_MAX_ORDER; i++)
+		vbuddy_free_pages(pool, held[i], VBUDDY_MAX_ORDER);
+}
+
+/* A GFP_VIRTOK request counts the cached pages as free, and gets them. */
+static void pcp_test_reclaim_virtok(struct kunit *test)
+{
+	struct vbuddy_pool *pool = test->priv;
+	unsigned long n, extra = 0, i, buddy_free, reclaims;
+	struct page **held;
+	size_t size;
+	void *p;
+
+	held = kunit_kcalloc(test, PCP_POOL_PAGES, sizeof(*held), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, held);
+	n = vbuddy_pool_checkerboard(pool, held);
+	KUNIT_ASSERT_GT(test, vbuddy_pool_free_pages(pool), (unsigned long)VBUDDY_SLOT_PAGES);
+
+	/* Keep all but a slot's worth, then free a few of them into a list. */
+	while (vbuddy_pool_free_pages(pool) > VBUDDY_SLOT_PAGES - 64)
+		held[n + extra++] = vbuddy_alloc_pages(pool, GFP_KERNEL, 0);
+	for (i = 0; i < 32; i++)
+		vbuddy_free_pages(pool, held[n + --extra], 0);
+	buddy_free = vbuddy_pool_free_pages(pool) - vbuddy_pool_cached_pages(pool);
+	KUNIT_ASSERT_GT(test, vbuddy_pool_cached_pages(pool), 0UL);
+
+	reclaims = vbuddy_pool_event(pool, VBUDDY_EV_RECLAIM);
+	size = (buddy_free + 1) * PAGE_SIZE;
+	p = vbuddy_pool_kmalloc(pool, size, GFP_KERNEL | GFP_VIRTOK);
+	KUNIT_EXPECT_NOT_NULL(test, p);
+	KUNIT_EXPECT_TRUE(test, vbuddy_is_virtual(p));
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_RECLAIM), reclaims + 1);
+	vbuddy_kfree(p);
+
+	vbuddy_pool_drain(pool);
+	for (i = 0; i < n + extra; i++)
+		vbuddy_free_pages(pool, held[i], 0);
+}
+
+/* Destroying a pool whose lists hold blocks drains them: no report, no leak. */
+static void pcp_test_destroy(struct kunit *test)
+{
+	struct vbuddy_pool *pool;
+	struct page *page;
+	unsigned int order;
+
+	pool = vbuddy_pool_create("kunit-pcp-destroy", PCP_POOL_PAGES);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	for (order = 0; order < VBUDDY_PCP_ORDERS; order++) {
+		page = vbuddy_alloc_pages(pool, GFP_KERNEL, order);
+		vbuddy_free_pages(pool, page, order);
+	}
+	KUNIT_EXPECT_GT(test, vbuddy_pool_cached_pages(pool), 0UL);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT), 0UL);
+	vbuddy_pool_destroy(pool);
+	/* The name is free again: the pool is gone. */
+	pool = vbuddy_pool_create("kunit-pcp-destroy", 16);
+	KUNIT_EXPECT_NOT_ERR_OR_NULL(test, pool);
+	vbuddy_pool_destroy(pool);
+}
+
+static struct kunit_case pcp_test_cases[] = {
+	KUNIT_CASE(pcp_test_free_is_cached),
+	KUNIT_CASE(pcp_test_marks),
+	KUNIT_CASE_PARAM(pcp_test_bad_free, pcp_bad_gen_params),
+	KUNIT_CASE(pcp_test_reclaim_contig),
+	KUNIT_CASE(pcp_test_reclaim_virtok),
+	KUNIT_CASE(pcp_test_destroy),
+	{}
+};
+
+static struct kunit_suite pcp_test_suite = {
+	.name = "vbuddy_pcp",
+	.init = pcp_test_init,
+	.exit = pcp_test_exit,
+	.test_cases = pcp_test_cases,
+};
+
+kunit_test_suite(pcp_test_suite);
