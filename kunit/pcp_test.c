@@ -273,6 +273,45 @@ static void pcp_test_destroy(struct kunit *test)
 	vbuddy_pool_destroy(pool);
 }
 
+/* Freed objects go on this CPU's list of their class, and come back first. */
+static void pcp_test_objects(struct kunit *test)
+{
+	struct vbuddy_pool *pool = test->priv;
+	unsigned int class = 3, n;	/* kmalloc-64 */
+	struct vbuddy_class c;
+	void *p, *q;
+
+	if (!pool->mag_max)
+		kunit_skip(test, "pcp_objects=0: no per-CPU object lists");
+	migrate_disable();
+	p = vbuddy_pool_kmalloc(pool, 64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	n = raw_cpu_ptr(pool->pcp)->mags[class].n;
+	KUNIT_EXPECT_EQ(test, n, pool->mag_batch - 1U);	/* refilled, one out */
+	vbuddy_kfree(p);
+	KUNIT_EXPECT_EQ(test, raw_cpu_ptr(pool->pcp)->mags[class].n, n + 1);
+	q = vbuddy_pool_kmalloc(pool, 64, GFP_KERNEL);
+	KUNIT_EXPECT_PTR_EQ(test, q, p);
+	vbuddy_pool_get_class(pool, class, &c);
+	KUNIT_EXPECT_EQ(test, c.objects, 1UL);
+	KUNIT_EXPECT_EQ(test, c.pages, 1UL);
+
+	/* A double free is refused on the lock-free path too. */
+	vbuddy_kfree(q);
+	vbuddy_pool_expect_reports(pool, true);
+	vbuddy_kfree(q);
+	vbuddy_pool_expect_reports(pool, false);
+	KUNIT_EXPECT_EQ(test, raw_cpu_ptr(pool->pcp)->mags[class].n, n + 1);
+	migrate_enable();
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT), 1UL);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
+
+	vbuddy_pool_drain(pool);
+	vbuddy_pool_get_class(pool, class, &c);
+	KUNIT_EXPECT_EQ(test, c.objects, 0UL);
+	KUNIT_EXPECT_EQ(test, c.pages, 0UL);
+}
+
 static struct kunit_case pcp_test_cases[] = {
 	KUNIT_CASE(pcp_test_free_is_cached),
 	KUNIT_CASE(pcp_test_marks),
@@ -280,6 +319,7 @@ static struct kunit_case pcp_test_cases[] = {
 	KUNIT_CASE(pcp_test_reclaim_contig),
 	KUNIT_CASE(pcp_test_reclaim_virtok),
 	KUNIT_CASE(pcp_test_destroy),
+	KUNIT_CASE(pcp_test_objects),
 	{}
 };
 

@@ -26,9 +26,17 @@
  * 256, 512, 1024 and 2048 bytes. Each class owns order-0 pages of the pool
  * carved into objects of its size, and keeps the pages that have a free
  * object on a list (quick fit: one list per size). An object is found with
- * a bitmap search in its page; freeing it clears its bit, so a double free
- * costs one bit test, and the objects themselves hold no allocator data
- * that a use after free could corrupt. Each class keeps one page without
+ * a bitmap search in its page, and a second bitmap says which objects
+ * callers hold: a free clears its bit atomically, so a double free costs
+ * one bit test, also without a lock, and the objects themselves hold no
+ * allocator data that a use after free could corrupt.
+ *
+ * In front of the pages, each CPU keeps a list of up to ``pcp_objects``
+ * free objects per class (see module/pcp.c), as SLUB keeps a per-CPU slab:
+ * vbuddy_kmalloc() takes the last one freed, and vbuddy_kfree() finds the
+ * object's pool, page and class from its address alone and puts it on the
+ * list, both under the CPU's list lock only; the pool lock is taken to move
+ * half a list from or to the pages. Each class keeps one page without
  * objects, so that a class whose use goes up and down by one object does
  * not split and merge a block every time; a page whose last object is
  * freed while the class keeps one already goes straight back to the buddy
@@ -46,6 +54,18 @@ const unsigned short vbuddy_class_size[VBUDDY_NR_CLASSES] = {
 	8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048,
 };
 
+/*
+ * 2^32 / size, rounded up: (off * class_recip) >> 32 is off / size for
+ * every offset in a page, without a division (off * error < 2^32 / size).
+ */
+static const u32 class_recip[VBUDDY_NR_CLASSES] = {
+#define RECIP(size)	((u32)(((1ULL << 32) - 1) / (size) + 1))
+	RECIP(8), RECIP(16), RECIP(32), RECIP(64), RECIP(96), RECIP(128),
+	RECIP(192), RECIP(256), RECIP(512), RECIP(1024), RECIP(2048),
+#undef RECIP
+};
+
+static_assert(PAGE_SIZE <= 1UL << 20);	/* keeps the error above in bounds */
 static_assert(VBUDDY_CLASS_MIN >= ARCH_KMALLOC_MINALIGN);
 static_assert(PAGE_SIZE / VBUDDY_CLASS_MIN <= U16_MAX);
 
@@ -133,6 +153,7 @@ static u32 class_grow(struct vbuddy_pool *pool, unsigned int class)
 	cp->inuse = 0;
 	cp->class = class;
 	bitmap_zero(cp->map, class_objects(class));
+	bitmap_zero(cp->held, class_objects(class));
 	partial_add(pool, &pool->classes[class], blk.index);
 	pool->classes[class].pages++;
 	return blk.index;
@@ -156,9 +177,76 @@ static unsigned long class_shrink(struct vbuddy_pool *pool, struct vbuddy_class 
 	return 1;
 }
 
+/* Take up to @n objects of @class out of its pages; how many were taken. */
+static unsigned int class_take(struct vbuddy_pool *pool, unsigned int class,
+			       struct vbuddy_objref *refs, unsigned int n)
+{
+	struct vbuddy_class *c = &pool->classes[class];
+	struct vbuddy_class_page *cp;
+	unsigned int i;
+	u32 idx;
+
+	lockdep_assert_held(&pool->lock);
+	for (i = 0; i < n; i++) {
+		idx = c->partial;
+		if (idx == BUDDY_NIL)
+			idx = class_grow(pool, class);
+		if (idx == BUDDY_NIL)
+			break;
+		cp = &pool->cpages[idx];
+		if (idx == c->empty)
+			c->empty = BUDDY_NIL;
+		refs[i].idx = idx;
+		refs[i].obj = find_first_zero_bit(cp->map, class_objects(class));
+		__set_bit(refs[i].obj, cp->map);
+		if (++cp->inuse == class_objects(class))
+			partial_del(pool, c, idx);
+		c->objects++;
+	}
+	return i;
+}
+
+/* Put a free object back into its page; the pages given back (0 or 1). */
+static unsigned long class_put(struct vbuddy_pool *pool, const struct vbuddy_objref *ref)
+{
+	struct vbuddy_class_page *cp = &pool->cpages[ref->idx];
+	struct vbuddy_class *c = &pool->classes[cp->class];
+	unsigned long pages = 0;
+
+	lockdep_assert_held(&pool->lock);
+	__clear_bit(ref->obj, cp->map);
+	c->objects--;
+	if (cp->inuse-- == class_objects(cp->class))
+		partial_add(pool, c, ref->idx);
+	if (!cp->inuse) {
+		pages = class_shrink(pool, c);	/* the page kept before this one */
+		c->empty = ref->idx;
+	}
+	return pages;
+}
+
+/* Give the oldest @n objects of a per-CPU list back to their pages. */
+static unsigned long mag_flush(struct vbuddy_pool *pool, struct vbuddy_mag *m,
+			       unsigned int n)
+{
+	unsigned long pages = 0;
+	unsigned int i;
+
+	lockdep_assert_held(&pool->lock);
+	n = min(n, m->n);
+	for (i = 0; i < n; i++)
+		pages += class_put(pool, &m->objs[i]);
+	m->n -= n;
+	memmove(m->objs, m->objs + n, m->n * sizeof(*m->objs));
+	return pages;
+}
+
 /**
- * vbuddy_kmalloc_drain() - give the size classes' empty pages back
+ * vbuddy_kmalloc_drain() - give the size classes' cached memory back
  * @pool: the pool
+ *
+ * Every CPU's free objects go back to their pages, and the empty pages the
+ * classes keep go back to the pool's free lists.
  *
  * Context: Any context.
  * Return: the pages given back.
@@ -166,8 +254,18 @@ static unsigned long class_shrink(struct vbuddy_pool *pool, struct vbuddy_class 
 unsigned long vbuddy_kmalloc_drain(struct vbuddy_pool *pool)
 {
 	unsigned long flags, pages = 0;
-	unsigned int i;
+	unsigned int cpu, i;
 
+	for_each_possible_cpu(cpu) {
+		struct vbuddy_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
+
+		spin_lock_irqsave(&pcp->lock, flags);
+		spin_lock(&pool->lock);
+		for (i = 0; i < VBUDDY_NR_CLASSES; i++)
+			pages += mag_flush(pool, &pcp->mags[i], VBUDDY_MAG_MAX);
+		spin_unlock(&pool->lock);
+		spin_unlock_irqrestore(&pcp->lock, flags);
+	}
 	spin_lock_irqsave(&pool->lock, flags);
 	for (i = 0; i < VBUDDY_NR_CLASSES; i++)
 		pages += class_shrink(pool, &pool->classes[i]);
@@ -194,31 +292,92 @@ unsigned long vbuddy_kmalloc_empty_pages(struct vbuddy_pool *pool)
 	return pages;
 }
 
+/* An object of @class: from this CPU's list, refilled if empty, or the pages. */
 static void *class_alloc(struct vbuddy_pool *pool, unsigned int class)
 {
-	struct vbuddy_class *c = &pool->classes[class];
 	struct vbuddy_class_page *cp;
-	unsigned long flags, obj;
-	void *p = NULL;
-	u32 idx;
+	struct vbuddy_objref ref;
+	struct vbuddy_pcp *pcp;
+	struct vbuddy_mag *m;
+	unsigned long flags;
+	bool got;
 
-	spin_lock_irqsave(&pool->lock, flags);
-	idx = c->partial;
-	if (idx == BUDDY_NIL)
-		idx = class_grow(pool, class);
-	if (idx != BUDDY_NIL) {
-		cp = &pool->cpages[idx];
-		if (idx == c->empty)
-			c->empty = BUDDY_NIL;
-		obj = find_first_zero_bit(cp->map, class_objects(class));
-		__set_bit(obj, cp->map);
-		if (++cp->inuse == class_objects(class))
-			partial_del(pool, c, idx);
-		c->objects++;
-		p = cp->addr + obj * vbuddy_class_size[class];
+	if (pool->mag_max) {
+		pcp = raw_cpu_ptr(pool->pcp);
+		spin_lock_irqsave(&pcp->lock, flags);
+		m = &pcp->mags[class];
+		if (unlikely(!m->n)) {
+			spin_lock(&pool->lock);
+			m->n = class_take(pool, class, m->objs, pool->mag_batch);
+			spin_unlock(&pool->lock);
+		}
+		got = m->n;
+		if (likely(got))
+			ref = m->objs[--m->n];
+		spin_unlock_irqrestore(&pcp->lock, flags);
+	} else {
+		spin_lock_irqsave(&pool->lock, flags);
+		got = class_take(pool, class, &ref, 1);
+		spin_unlock_irqrestore(&pool->lock, flags);
 	}
-	spin_unlock_irqrestore(&pool->lock, flags);
-	return p;
+	if (unlikely(!got))
+		return NULL;
+	cp = &pool->cpages[ref.idx];
+	WARN_ON_ONCE(test_and_set_bit(ref.obj, cp->held));
+	return cp->addr + ref.obj * vbuddy_class_size[class];
+}
+
+/*
+ * Free @p, if it is an object of a size class that a caller holds, onto
+ * this CPU's list of its class, without the pool lock. False for anything
+ * else (whole pages, GFP_VIRTOK ranges, bad pointers): the locked path
+ * then frees or reports it.
+ */
+static bool class_free_fast(const void *p)
+{
+	const struct buddy_frame *f;
+	struct vbuddy_class_page *cp;
+	struct vbuddy_pool *pool;
+	struct vbuddy_objref ref;
+	struct vbuddy_pcp *pcp;
+	struct vbuddy_mag *m;
+	unsigned long flags, pfn, off;
+	unsigned int class, size;
+
+	if (is_vmalloc_addr(p) || !virt_addr_valid(p))
+		return false;
+	pfn = PHYS_PFN(__pa(p));
+	pool = vbuddy_pool_of_pfn_index(pfn, &ref.idx);
+	if (!pool || !pool->mag_max)
+		return false;
+	/* Stable while the caller holds an object of the page; else the slow path. */
+	f = &pool->buddy.frames[ref.idx];
+	if (READ_ONCE(f->state) != BUDDY_USED || READ_ONCE(f->tag) != VBUDDY_TAG_CLASS)
+		return false;
+	cp = &pool->cpages[ref.idx];
+	class = READ_ONCE(cp->class);
+	if (class >= VBUDDY_NR_CLASSES)
+		return false;
+	size = vbuddy_class_size[class];
+	off = offset_in_page(p);
+	ref.obj = ((u64)off * class_recip[class]) >> 32;	/* off / size */
+	if (off != ref.obj * size || ref.obj >= class_objects(class) ||
+	    !test_and_clear_bit(ref.obj, cp->held))
+		return false;
+
+	pcp = raw_cpu_ptr(pool->pcp);
+	spin_lock_irqsave(&pcp->lock, flags);
+	m = &pcp->mags[class];
+	if (unlikely(m->n == pool->mag_max)) {
+		spin_lock(&pool->lock);
+		mag_flush(pool, m, pool->mag_batch);
+		spin_unlock(&pool->lock);
+	}
+	m->objs[m->n++] = ref;
+	pcp->frees++;
+	spin_unlock_irqrestore(&pcp->lock, flags);
+	trace_vbuddy_free(pool->name, pfn, 0, VBUDDY_TAG_CLASS);
+	return true;
 }
 
 static void *large_alloc(struct vbuddy_pool *pool, unsigned int order)
@@ -401,7 +560,7 @@ static const char *obj_resolve(struct vbuddy_pool *pool, const void *p,
 		o->obj = off / o->size;
 		if (off % o->size || o->obj >= class_objects(cp->class))
 			return "pointer into the middle of an object";
-		if (!test_bit(o->obj, cp->map))
+		if (!test_bit(o->obj, cp->held))
 			return "double free, or never allocated";
 		return NULL;
 	case VBUDDY_TAG_VIRT:
@@ -415,8 +574,7 @@ static const char *obj_resolve(struct vbuddy_pool *pool, const void *p,
 
 static void obj_release(struct vbuddy_pool *pool, struct vbuddy_obj *o)
 {
-	struct vbuddy_class_page *cp;
-	struct vbuddy_class *c;
+	struct vbuddy_objref ref;
 
 	lockdep_assert_held(&pool->lock);
 	pool->stats.events[VBUDDY_EV_FREE]++;
@@ -430,16 +588,10 @@ static void obj_release(struct vbuddy_pool *pool, struct vbuddy_obj *o)
 		return;
 	}
 
-	cp = &pool->cpages[o->blk.index];
-	c = &pool->classes[cp->class];
-	__clear_bit(o->obj, cp->map);
-	c->objects--;
-	if (cp->inuse-- == class_objects(cp->class))
-		partial_add(pool, c, o->blk.index);
-	if (!cp->inuse) {
-		class_shrink(pool, c);		/* the page kept before this one */
-		c->empty = o->blk.index;
-	}
+	ref.idx = o->blk.index;
+	ref.obj = o->obj;
+	clear_bit(ref.obj, pool->cpages[ref.idx].held);
+	class_put(pool, &ref);
 }
 
 /*
@@ -502,6 +654,8 @@ static size_t obj_op(const void *p, bool release, const char *op)
 void vbuddy_kfree(const void *p)
 {
 	if (unlikely(ZERO_OR_NULL_PTR(p)))
+		return;
+	if (likely(class_free_fast(p)))
 		return;
 	obj_op(p, true, "kfree");
 }

@@ -46,6 +46,11 @@
  * wrong order or a page that is no block's head is still refused and
  * reported, without the pool lock, and the pool stays intact.
  *
+ * The size classes have per-CPU lists too, of up to ``pcp_objects`` free
+ * objects each, refilled from and given back to the class pages half a
+ * list at a time (see module/kmalloc.c). They share the lock of the CPU's
+ * page lists, and are drained with them.
+ *
  * Context: the lists' locks are spinlocks taken with interrupts disabled,
  * so the caches serve any context, as the pool does. The lock of the list
  * in use is always taken, also by its own CPU: a task may migrate between
@@ -61,6 +66,10 @@ MODULE_PARM_DESC(pcp_high, "pages a per-CPU list holds before it gives blocks ba
 static unsigned int pcp_low = 16;
 module_param(pcp_low, uint, 0444);
 MODULE_PARM_DESC(pcp_low, "pages an empty per-CPU list is refilled with, and a full one keeps (default 16)");
+
+static unsigned int pcp_objects = VBUDDY_MAG_MAX;
+module_param(pcp_objects, uint, 0444);
+MODULE_PARM_DESC(pcp_objects, "free objects a per-CPU list of a size class holds (default and most 32; 0 disables these lists)");
 
 #define OWN_HELD(order)	(VBUDDY_OWN_HELD | (order))
 
@@ -95,6 +104,8 @@ int vbuddy_pcp_init(struct vbuddy_pool *pool)
 		pool->pcp_low[order] = low >> order;
 		pool->pcp_batch[order] = max(low >> order, 1U);
 	}
+	pool->mag_max = high ? min(pcp_objects, VBUDDY_MAG_MAX) : 0;
+	pool->mag_batch = max(pool->mag_max / 2U, 1U);
 	return 0;
 }
 
@@ -316,12 +327,12 @@ void vbuddy_pcp_add_stats(struct vbuddy_pool *pool, struct vbuddy_stats *stats)
 	}
 }
 
-/* Is every block on @pcp's lists one the pool has handed to the cache? */
+/* Is every block and object on @pcp's lists one the pool handed to it? */
 static int pcp_check_one(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 			 unsigned int cpu)
 {
+	unsigned int order, class, n;
 	struct buddy_block blk;
-	unsigned int order, n;
 	struct page *page;
 
 	lockdep_assert_held(&pcp->lock);
@@ -346,6 +357,25 @@ static int pcp_check_one(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 			pr_err("pool %s: cpu %u order %u: count %u, list of %u\n",
 			       pool->name, cpu, order, pcp->count[order], n);
 			return -EUCLEAN;
+		}
+	}
+	for (class = 0; class < VBUDDY_NR_CLASSES; class++) {
+		const struct vbuddy_mag *m = &pcp->mags[class];
+
+		for (n = 0; n < m->n; n++) {
+			const struct vbuddy_objref *ref = &m->objs[n];
+			const struct vbuddy_class_page *cp = &pool->cpages[ref->idx];
+
+			if (ref->idx >= pool->buddy.nr_frames ||
+			    pool->buddy.frames[ref->idx].state != BUDDY_USED ||
+			    pool->buddy.frames[ref->idx].tag != VBUDDY_TAG_CLASS ||
+			    cp->class != class || !test_bit(ref->obj, cp->map) ||
+			    test_bit(ref->obj, cp->held)) {
+				pr_err("pool %s: cpu %u class %u: object %u of frame %u not free\n",
+				       pool->name, cpu, vbuddy_class_size[class], ref->obj,
+				       ref->idx);
+				return -EUCLEAN;
+			}
 		}
 	}
 	return 0;

@@ -219,15 +219,40 @@ static int pool_register(struct vbuddy_pool *pool)
  * vbuddy_pool_of_pfn() - the pool that owns a page frame
  * @pfn: any pfn
  *
+ * The default pool, which lives as long as the module, is asked first
+ * (a binary search over its pieces); the maple tree of all pools after.
+ *
  * Context: Any context. The pool is valid as long as the caller's
  * allocation in it is, which is all vbuddy_kfree() needs.
  * Return: the pool, or NULL if no pool owns @pfn.
  */
 struct vbuddy_pool *vbuddy_pool_of_pfn(unsigned long pfn)
 {
-	return mtree_load(&vbuddy_pfns, pfn);
+	u32 idx;
+
+	return vbuddy_pool_of_pfn_index(pfn, &idx);
 }
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_of_pfn, VBUDDY_INTERNAL);
+
+/**
+ * vbuddy_pool_of_pfn_index() - vbuddy_pool_of_pfn(), and the frame's index
+ * @pfn: any pfn
+ * @idx: where the frame index of @pfn in the pool's buddy core is stored
+ *
+ * Context: Any context, as vbuddy_pool_of_pfn().
+ * Return: the pool, or NULL if no pool owns @pfn (@idx is then unset).
+ */
+struct vbuddy_pool *vbuddy_pool_of_pfn_index(unsigned long pfn, u32 *idx)
+{
+	struct vbuddy_pool *pool = READ_ONCE(default_pool);
+
+	if (likely(pool) && !buddy_index(&pool->buddy, pfn, idx))
+		return pool;
+	pool = mtree_load(&vbuddy_pfns, pfn);
+	if (pool && buddy_index(&pool->buddy, pfn, idx))
+		pool = NULL;
+	return pool;
+}
 
 static void pool_free(struct vbuddy_pool *pool, bool unload)
 {
@@ -704,16 +729,25 @@ EXPORT_SYMBOL_NS_GPL(vbuddy_pool_nr_free, VBUDDY_INTERNAL);
  * vbuddy_pool_get_class() - a snapshot of one size class of a pool
  * @pool: the pool
  * @class: 0..VBUDDY_NR_CLASSES-1
- * @info: where it is copied
+ * @info: where it is copied; its @objects counts the objects callers hold
  */
 void vbuddy_pool_get_class(struct vbuddy_pool *pool, unsigned int class,
 			   struct vbuddy_class *info)
 {
 	unsigned long flags;
+	unsigned int cpu;
 
 	spin_lock_irqsave(&pool->lock, flags);
 	*info = pool->classes[class];
 	spin_unlock_irqrestore(&pool->lock, flags);
+	/* Objects on the per-CPU lists are free. */
+	for_each_possible_cpu(cpu) {
+		struct vbuddy_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
+
+		spin_lock_irqsave(&pcp->lock, flags);
+		info->objects -= pcp->mags[class].n;
+		spin_unlock_irqrestore(&pcp->lock, flags);
+	}
 }
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_get_class, VBUDDY_INTERNAL);
 
@@ -745,7 +779,7 @@ static int __init vbuddy_init(void)
 		       pool_pages, pool);
 		return PTR_ERR(pool);
 	}
-	default_pool = pool;
+	WRITE_ONCE(default_pool, pool);
 	pr_info("default pool: %lu pages in %u pieces\n", pool->nr_pages,
 		pool->nr_chunks);
 	return 0;
@@ -774,6 +808,8 @@ static void __exit vbuddy_exit(void)
 		list_del(&pool->node);
 		vbuddy_debugfs_pool_remove(pool);
 		pool_unregister(pool);
+		if (pool == default_pool)
+			WRITE_ONCE(default_pool, NULL);
 		pool_free(pool, true);
 	}
 	mutex_unlock(&vbuddy_pools_lock);

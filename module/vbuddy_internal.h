@@ -108,13 +108,17 @@ extern const unsigned short vbuddy_class_size[VBUDDY_NR_CLASSES];
  * @inuse: objects allocated
  * @class: index into vbuddy_class_size
  * @slot: for a VBUDDY_TAG_VIRT page, the window slot that maps it
- * @map: bit set for each allocated object; a free needs only its own bit,
- *       so a double free is found in O(1), and the pages hold no free list
- *       that a use after free could corrupt
+ * @map: bit set for each object taken out of the page, to a caller or to
+ *       a per-CPU object list; the pages hold no free list that a use after
+ *       free could corrupt
+ * @held: bit set for each object a caller holds; changed with atomic bit
+ *        operations, also without the pool lock: a free clears its bit
+ *        with test_and_clear_bit(), so a double free is found in O(1) and
+ *        of two racing frees one fails
  *
  * One per frame of the pool, indexed by the frame index of the buddy core;
  * meaningful while the frame is a VBUDDY_TAG_CLASS block. Guarded by the
- * pool lock.
+ * pool lock, but for @held.
  */
 struct vbuddy_class_page {
 	void *addr;
@@ -124,6 +128,7 @@ struct vbuddy_class_page {
 	u8 class;
 	u16 slot;
 	unsigned long map[VBUDDY_CLASS_MAP_LONGS];
+	unsigned long held[VBUDDY_CLASS_MAP_LONGS];
 };
 
 /**
@@ -132,7 +137,8 @@ struct vbuddy_class_page {
  * @empty: the one page without objects the class keeps (it is also on
  *         @partial), or BUDDY_NIL; it counts as free
  * @pages: pages the class holds, @empty included
- * @objects: objects allocated
+ * @objects: objects taken out of the pages (held by callers, or on a
+ *           per-CPU object list)
  *
  * Guarded by the pool lock.
  */
@@ -146,6 +152,30 @@ struct vbuddy_class {
 /* Orders that the per-CPU caches serve: 0..VBUDDY_PCP_ORDERS-1. */
 #define VBUDDY_PCP_ORDERS	4
 
+/* The most objects a per-CPU object list can hold. */
+#define VBUDDY_MAG_MAX		32
+
+/**
+ * struct vbuddy_objref - an object of a size class
+ * @idx: frame index of its page
+ * @obj: its index in the page
+ */
+struct vbuddy_objref {
+	u32 idx;
+	u32 obj;
+};
+
+/**
+ * struct vbuddy_mag - one CPU's free objects of one size class
+ * @n: objects on the list, the last one the most recently freed
+ * @objs: the objects: taken out of their pages (their @map bits set), held
+ *        by no caller (their @held bits clear)
+ */
+struct vbuddy_mag {
+	unsigned int n;
+	struct vbuddy_objref objs[VBUDDY_MAG_MAX];
+};
+
 /**
  * struct vbuddy_pcp - one CPU's cache of free blocks of a pool
  * @lock: guards the rest; taken irqsave, before the pool lock, by the CPU
@@ -155,7 +185,8 @@ struct vbuddy_class {
  *         first page, whose page->private holds the block's frame index;
  *         the most recently freed first
  * @alloc: allocations served, per order
- * @frees: blocks freed into the cache
+ * @frees: blocks and objects freed into the cache
+ * @mags: free objects of each size class (module/kmalloc.c)
  *
  * The blocks are allocated in the buddy allocator (VBUDDY_TAG_PAGES) and
  * marked VBUDDY_OWN_CACHED in the pool's @owner bytes: see module/pcp.c.
@@ -166,6 +197,7 @@ struct vbuddy_pcp {
 	struct list_head lists[VBUDDY_PCP_ORDERS];
 	unsigned long alloc[VBUDDY_PCP_ORDERS];
 	unsigned long frees;
+	struct vbuddy_mag mags[VBUDDY_NR_CLASSES];
 };
 
 /*
@@ -198,6 +230,8 @@ struct vbuddy_chunk {
  *            some back; 0: that order bypasses the caches; fixed
  * @pcp_low: per order, the blocks a list keeps when it gives back; fixed
  * @pcp_batch: per order, the blocks an empty list is refilled with; fixed
+ * @mag_max: objects a per-CPU object list holds, 0 if there are none; fixed
+ * @mag_batch: objects a list is refilled with, or gives back; fixed
  * @buddy: the allocator, over the page frame numbers of @chunks
  * @stats: counters
  * @classes: the size classes
@@ -228,6 +262,8 @@ struct vbuddy_pool {
 	u16 pcp_high[VBUDDY_PCP_ORDERS];
 	u16 pcp_low[VBUDDY_PCP_ORDERS];
 	u16 pcp_batch[VBUDDY_PCP_ORDERS];
+	u16 mag_max;
+	u16 mag_batch;
 	struct buddy buddy;
 	struct vbuddy_stats stats;
 	struct vbuddy_class classes[VBUDDY_NR_CLASSES];
@@ -251,6 +287,7 @@ struct vbuddy_pool {
 };
 
 struct vbuddy_pool *vbuddy_pool_of_pfn(unsigned long pfn);
+struct vbuddy_pool *vbuddy_pool_of_pfn_index(unsigned long pfn, u32 *idx);
 void vbuddy_kmalloc_init_pool(struct vbuddy_pool *pool);
 
 /* Where an injected fault hits: see module/fault.c. */

@@ -1095,6 +1095,41 @@ static void test_lookup_and_tag(void)
 	tpool_free(p);
 }
 
+/* buddy_free_check() says what buddy_free_tagged() would, and changes nothing. */
+static void test_free_check_and_index(void)
+{
+	struct tpool *p = POOL({ 0, 64 }, { 100, 3 });
+	struct buddy saved;
+	unsigned long x;
+	u32 idx;
+
+	x = alloc_ok(p, 2);
+	EXPECT_OK(buddy_set_tag(&p->b, x, 7));
+	saved = p->b;
+	EXPECT_OK(buddy_free_check(&p->b, x, 2, 7));
+	EXPECT_OK(buddy_free_check(&p->b, x, 2, -1));
+	EXPECT_ERR(buddy_free_check(&p->b, x, 2, 6), -EPERM);
+	EXPECT_ERR(buddy_free_check(&p->b, x, 1, 7), -EINVAL);
+	EXPECT_ERR(buddy_free_check(&p->b, x + 1, 2, 7), -EFAULT);
+	EXPECT_ERR(buddy_free_check(&p->b, 4, 2, -1), -EALREADY);
+	EXPECT_ERR(buddy_free_check(&p->b, 64, 0, -1), -ENOENT);
+	EXPECT_ERR(buddy_free_check(&p->b, x, VBUDDY_MAX_ORDER + 1, -1), -ERANGE);
+	EXPECT_EQ(memcmp(&saved, &p->b, sizeof(saved)), 0);
+	EXPECT_OK(buddy_free_tagged(&p->b, x, 2, 7));
+
+	/* Frame indices run through the spans in order. */
+	EXPECT_OK(buddy_index(&p->b, 0, &idx));
+	EXPECT_EQ(idx, 0);
+	EXPECT_OK(buddy_index(&p->b, 63, &idx));
+	EXPECT_EQ(idx, 63);
+	EXPECT_OK(buddy_index(&p->b, 102, &idx));
+	EXPECT_EQ(idx, 66);
+	EXPECT_ERR(buddy_index(&p->b, 64, &idx), -ENOENT);
+	EXPECT_ERR(buddy_index(&p->b, 103, &idx), -ENOENT);
+	expect_recovered(&p->b);
+	tpool_free(p);
+}
+
 static void test_largest_free_order(void)
 {
 	struct tpool *p = tpool_new(1024 + 7, 2);
@@ -1448,6 +1483,7 @@ const struct test_case unit_cases[] = {
 	CASE(test_gather_errors),
 	CASE(test_gather_all_coalesce),
 	CASE(test_lookup_and_tag),
+	CASE(test_free_check_and_index),
 	CASE(test_largest_free_order),
 	CASE(test_check_unmerged),
 	CASE(test_check_counters),
