@@ -98,7 +98,11 @@ static bool smoke_every_order(struct vbuddy_pool *pool)
 	struct page *blocks[VBUDDY_NR_ORDERS];
 	unsigned int order;
 
-	for (order = 0; order <= VBUDDY_MAX_ORDER; order++) {
+	/*
+	 * 2047 of the pool's 2048 pages, largest first: they fit whatever
+	 * the per-CPU lists take in batches, as a failing request drains them.
+	 */
+	for (order = VBUDDY_NR_ORDERS; order-- > 0;) {
 		blocks[order] = vbuddy_alloc_pages(pool, GFP_KERNEL, order);
 		if (!CHECK(blocks[order]))
 			return false;
@@ -128,6 +132,7 @@ static bool smoke_exhaust(struct vbuddy_pool *pool)
 	pages = kvcalloc(SMOKE_POOL_PAGES + 1, sizeof(*pages), GFP_KERNEL);
 	if (!CHECK(pages))
 		return false;
+	vbuddy_pool_drain(pool);
 	vbuddy_pool_nr_free(pool, before);
 	while (n <= SMOKE_POOL_PAGES &&
 	       (pages[n] = vbuddy_alloc_pages(pool, GFP_KERNEL | __GFP_NOWARN, 0)))
@@ -191,7 +196,7 @@ static bool smoke_atomic(struct vbuddy_pool *pool)
 	bool ok = true;
 
 	local_irq_save(flags);
-	for (order = 0; order <= VBUDDY_MAX_ORDER; order++) {
+	for (order = VBUDDY_NR_ORDERS; order-- > 0;) {	/* largest first, as above */
 		pages[order] = vbuddy_alloc_pages(pool, GFP_ATOMIC, order);
 		ok &= !!pages[order];
 	}
@@ -246,6 +251,7 @@ static bool smoke_kmalloc(struct vbuddy_pool *pool)
 	vbuddy_pool_expect_reports(pool, false);
 	if (!CHECK(vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT) == r + 1))
 		return false;
+	vbuddy_pool_drain(pool);	/* free objects on per-CPU lists hold pages */
 	if (!CHECK(vbuddy_pool_free_pages(pool) == SMOKE_POOL_PAGES))
 		return false;
 	return vbuddy_pool_check(pool) == 0;
