@@ -38,7 +38,8 @@ static void pcp_test_exit(struct kunit *test)
 		return;
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), PCP_POOL_PAGES);
-	vbuddy_pool_destroy(pool);
+	/* even when a failed case left blocks out, not to fail the next */
+	vbuddy_pool_teardown(pool);
 }
 
 /* Blocks on this CPU's list of @order; call with migration disabled. */
@@ -191,11 +192,13 @@ static void pcp_test_bad_free(struct kunit *test)
 static void pcp_test_reclaim_contig(struct kunit *test)
 {
 	struct vbuddy_pool *pool = test->priv;
-	unsigned long n = 0, i, reclaims;
+	unsigned long fresh[VBUDDY_NR_ORDERS], n = 0, i, reclaims;
 	struct page **held;
+	unsigned int order;
 
 	held = kunit_kcalloc(test, PCP_POOL_PAGES, sizeof(*held), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, held);
+	vbuddy_pool_nr_free(pool, fresh);
 	while (n < PCP_POOL_PAGES &&
 	       (held[n] = vbuddy_alloc_pages(pool, GFP_KERNEL | __GFP_NOWARN, 0)))
 		n++;
@@ -204,16 +207,24 @@ static void pcp_test_reclaim_contig(struct kunit *test)
 		vbuddy_free_pages(pool, held[i], 0);
 	KUNIT_EXPECT_GT(test, vbuddy_pool_cached_pages(pool), 0UL);
 
-	/* The last of the largest blocks needs pages that the lists hold. */
+	/*
+	 * Every block the pool was made of (4 of order 10 when the kernel gave
+	 * whole pieces), largest first: the last needs pages the lists hold.
+	 */
 	reclaims = vbuddy_pool_event(pool, VBUDDY_EV_RECLAIM);
-	for (i = 0; i < PCP_POOL_PAGES >> VBUDDY_MAX_ORDER; i++) {
-		held[i] = vbuddy_alloc_pages(pool, GFP_KERNEL, VBUDDY_MAX_ORDER);
-		KUNIT_EXPECT_NOT_NULL(test, held[i]);
-	}
+	n = 0;
+	for (order = VBUDDY_NR_ORDERS; order-- > 0;)
+		for (i = 0; i < fresh[order]; i++) {
+			held[n] = vbuddy_alloc_pages(pool, GFP_KERNEL, order);
+			KUNIT_EXPECT_NOT_NULL_MSG(test, held[n], "order %u", order);
+			n++;
+		}
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_RECLAIM), reclaims + 1);
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), 0UL);
-	for (i = 0; i < PCP_POOL_PAGES >> VBUDDY_MAX_ORDER; i++)
-		vbuddy_free_pages(pool, held[i], VBUDDY_MAX_ORDER);
+	n = 0;
+	for (order = VBUDDY_NR_ORDERS; order-- > 0;)
+		for (i = 0; i < fresh[order]; i++)
+			vbuddy_free_pages(pool, held[n++], order);
 }
 
 /* A GFP_VIRTOK request counts the cached pages as free, and gets them. */

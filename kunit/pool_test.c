@@ -35,7 +35,8 @@ static void pool_test_exit(struct kunit *test)
 		return;
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), TEST_POOL_PAGES);
-	vbuddy_pool_destroy(pool);
+	/* even when a failed case left blocks out, not to fail the next */
+	vbuddy_pool_teardown(pool);
 }
 
 struct create_case {
@@ -88,6 +89,21 @@ static void order_desc(const unsigned int *order, char *desc)
 
 KUNIT_ARRAY_PARAM(pool_orders, all_orders, order_desc);
 
+/*
+ * Free blocks of @order or more. Pieces of the largest order are what the
+ * kernel nearly always gives a pool, but cannot be promised: a case that
+ * needs one skips, saying so, when the kernel gave none.
+ */
+static unsigned long fresh_blocks(struct vbuddy_pool *pool, unsigned int order)
+{
+	unsigned long nr_free[VBUDDY_NR_ORDERS], n = 0;
+
+	vbuddy_pool_nr_free(pool, nr_free);
+	for (; order < VBUDDY_NR_ORDERS; order++)
+		n += nr_free[order];
+	return n;
+}
+
 static void pool_test_every_order(struct kunit *test)
 {
 	const unsigned int order = *(const unsigned int *)test->param_value;
@@ -96,6 +112,8 @@ static void pool_test_every_order(struct kunit *test)
 	struct page *page;
 	unsigned long i;
 
+	if (!fresh_blocks(pool, order))
+		kunit_skip(test, "the kernel gave the pool no piece of order %u or more", order);
 	page = vbuddy_alloc_pages(pool, GFP_KERNEL, order);
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(page_to_pfn(page), 1UL << order));
@@ -167,7 +185,6 @@ static void pool_test_exhaust_recover(struct kunit *test)
 	vbuddy_pool_drain(pool);			/* the per-CPU caches too */
 	vbuddy_pool_nr_free(pool, after);
 	KUNIT_EXPECT_EQ(test, memcmp(before, after, sizeof(before)), 0);
-	KUNIT_EXPECT_EQ(test, after[VBUDDY_MAX_ORDER], TEST_POOL_PAGES >> VBUDDY_MAX_ORDER);
 }
 
 enum bad_kind {
@@ -309,6 +326,9 @@ static void pool_test_atomic(struct kunit *test)
 	unsigned long flags, left;
 	struct page *page;
 
+	if (!fresh_blocks(ctx.pool, VBUDDY_MAX_ORDER))
+		kunit_skip(test, "the kernel gave the pool no piece of order %u",
+			   VBUDDY_MAX_ORDER);
 	init_completion(&ctx.done);
 	hrtimer_init_on_stack(&ctx.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
 	ctx.timer.function = atomic_timer_fn;

@@ -254,9 +254,9 @@ struct vbuddy_pool *vbuddy_pool_of_pfn_index(unsigned long pfn, u32 *idx)
 	return pool;
 }
 
-static void pool_free(struct vbuddy_pool *pool, bool unload)
+static void pool_free(struct vbuddy_pool *pool, const char *when)
 {
-	vbuddy_window_destroy(pool, unload);
+	vbuddy_window_destroy(pool, when);
 	vbuddy_pcp_destroy(pool);
 	if (pool->chunks)
 		pool_free_chunks(pool->chunks, pool->nr_chunks);
@@ -358,7 +358,7 @@ struct vbuddy_pool *vbuddy_pool_create(const char *name, unsigned long nr_pages)
 	return pool;
 
 fail:
-	pool_free(pool, false);
+	pool_free(pool, NULL);
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_GPL(vbuddy_pool_create);
@@ -398,9 +398,59 @@ void vbuddy_pool_destroy(struct vbuddy_pool *pool)
 	pool_unregister(pool);
 	mutex_unlock(&vbuddy_pools_lock);
 	synchronize_rcu();	/* no vbuddy_pool_of_pfn() still sees it */
-	pool_free(pool, false);
+	pool_free(pool, NULL);
 }
 EXPORT_SYMBOL_GPL(vbuddy_pool_destroy);
+
+/*
+ * Drain @pool and unlink it, reporting (as @when) the pages still
+ * allocated: unload and vbuddy_pool_teardown() then free it whole.
+ */
+static void pool_unlink_all(struct vbuddy_pool *pool, const char *when)
+{
+	unsigned long free_pages;
+
+	lockdep_assert_held(&vbuddy_pools_lock);
+	vbuddy_pool_drain(pool);
+	free_pages = vbuddy_pool_free_pages(pool);
+	if (free_pages != pool->nr_pages)
+		pr_err("pool %s: %lu pages still allocated %s; freeing them\n",
+		       pool->name, pool->nr_pages - free_pages, when);
+	list_del(&pool->node);
+	vbuddy_debugfs_pool_remove(pool);
+	pool_unregister(pool);
+	if (pool == default_pool)
+		WRITE_ONCE(default_pool, NULL);
+}
+
+/**
+ * vbuddy_pool_teardown() - destroy a pool, whatever it still has allocated
+ * @pool: a pool from vbuddy_pool_create(), or NULL (nothing is done)
+ *
+ * As vbuddy_pool_destroy(), but blocks still allocated do not stop it: they
+ * are reported and go back to the kernel with the rest of the pool, and
+ * GFP_VIRTOK ranges still mapped are unmapped, as at unload. For test
+ * suites, so that a failed case does not leave its pool behind to fail the
+ * cases after it; nothing may use the pool's memory any more.
+ *
+ * Context: Process context; may sleep.
+ */
+void vbuddy_pool_teardown(struct vbuddy_pool *pool)
+{
+	might_sleep();
+	if (IS_ERR_OR_NULL(pool))
+		return;
+	if (pool == default_pool) {
+		vbuddy_report(pool, "teardown refused: the default pool belongs to the module");
+		return;
+	}
+	mutex_lock(&vbuddy_pools_lock);
+	pool_unlink_all(pool, "at teardown");
+	mutex_unlock(&vbuddy_pools_lock);
+	synchronize_rcu();	/* no vbuddy_pool_of_pfn() still sees it */
+	pool_free(pool, "at teardown");
+}
+EXPORT_SYMBOL_NS_GPL(vbuddy_pool_teardown, VBUDDY_INTERNAL);
 
 /**
  * vbuddy_default_pool() - the pool the module creates at load time
@@ -794,23 +844,13 @@ module_init(vbuddy_init);
 static void __exit vbuddy_exit(void)
 {
 	struct vbuddy_pool *pool, *tmp;
-	unsigned long free_pages;
 
 	mutex_lock(&vbuddy_pools_lock);
 	list_for_each_entry_safe(pool, tmp, &vbuddy_pools, node) {
-		vbuddy_pool_drain(pool);
-		free_pages = vbuddy_pool_free_pages(pool);
 		if (pool != default_pool)
 			pr_err("pool %s: still exists at unload; destroying it\n", pool->name);
-		if (free_pages != pool->nr_pages)
-			pr_err("pool %s: %lu pages still allocated at unload; freeing them\n",
-			       pool->name, pool->nr_pages - free_pages);
-		list_del(&pool->node);
-		vbuddy_debugfs_pool_remove(pool);
-		pool_unregister(pool);
-		if (pool == default_pool)
-			WRITE_ONCE(default_pool, NULL);
-		pool_free(pool, true);
+		pool_unlink_all(pool, "at unload");
+		pool_free(pool, "at unload");
 	}
 	mutex_unlock(&vbuddy_pools_lock);
 	vbuddy_debugfs_exit();

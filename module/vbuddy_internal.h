@@ -345,7 +345,7 @@ static inline bool vbuddy_pcp_serves(struct vbuddy_pool *pool, unsigned int orde
 }
 
 int vbuddy_window_init(struct vbuddy_pool *pool);
-void vbuddy_window_destroy(struct vbuddy_pool *pool, bool unload);
+void vbuddy_window_destroy(struct vbuddy_pool *pool, const char *when);
 void *vbuddy_virt_alloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp);
 const char *vbuddy_virt_resolve(struct vbuddy_pool *pool, const void *p,
 				struct buddy_block *blk, size_t *size);
@@ -357,6 +357,7 @@ void vbuddy_report(struct vbuddy_pool *pool, const char *fmt, ...);
 /* For tests, debugfs and the smoke client; exported to VBUDDY_INTERNAL. */
 void vbuddy_pool_expect_reports(struct vbuddy_pool *pool, bool quiet);
 void vbuddy_pool_drain(struct vbuddy_pool *pool);
+void vbuddy_pool_teardown(struct vbuddy_pool *pool);
 unsigned long vbuddy_pool_checkerboard(struct vbuddy_pool *pool, struct page **held);
 int vbuddy_pool_check(struct vbuddy_pool *pool);
 unsigned long vbuddy_pool_free_pages(struct vbuddy_pool *pool);

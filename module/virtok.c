@@ -136,23 +136,25 @@ int vbuddy_window_init(struct vbuddy_pool *pool)
 /**
  * vbuddy_window_destroy() - free a pool's window
  * @pool: the pool, unreachable by now
- * @unload: the module is going away: ranges still mapped are reported and
- *          unmapped (their pages go back to the kernel with the pool's)
+ * @when: NULL when no range can be mapped any more; "at unload" or "at
+ *        teardown" (vbuddy_pool_teardown()) when some may be: those are
+ *        reported and unmapped, and their pages go back to the kernel with
+ *        the pool's
  *
  * Context: Process context; may sleep.
  */
-void vbuddy_window_destroy(struct vbuddy_pool *pool, bool unload)
+void vbuddy_window_destroy(struct vbuddy_pool *pool, const char *when)
 {
 	unsigned int i;
 
 	flush_work(&pool->unmap_work);
-	for (i = 0; unload && i < pool->nr_slots; i++) {
+	for (i = 0; when && i < pool->nr_slots; i++) {
 		struct vbuddy_slot *slot = &pool->slots[i];
 
 		if (slot->state != VBUDDY_SLOT_IN_USE)
 			continue;
-		pr_err("pool %s: GFP_VIRTOK range of %u pages still mapped at unload; unmapping it\n",
-		       pool->name, slot->nr_pages);
+		pr_err("pool %s: GFP_VIRTOK range of %u pages still mapped %s; unmapping it\n",
+		       pool->name, slot->nr_pages, when);
 		vunmap((void *)slot->addr);
 	}
 	kvfree(pool->gather_pages);
