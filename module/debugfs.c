@@ -263,12 +263,22 @@ static int window_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(window);
 
+static int pcp_show_cpu(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
+			unsigned int cpu, void *m)
+{
+	unsigned int order;
+
+	seq_printf(m, "cpu%u", cpu);
+	for (order = 0; order < VBUDDY_PCP_ORDERS; order++)
+		seq_printf(m, " %u", pcp->count[order]);
+	seq_putc(m, '\n');
+	return 0;
+}
+
 static int pcp_show(struct seq_file *m, void *v)
 {
 	struct vbuddy_pool *pool = m->private;
-	unsigned int count[VBUDDY_PCP_ORDERS];
-	unsigned int cpu, order;
-	unsigned long flags;
+	unsigned int order;
 
 	for (order = 0; order < VBUDDY_PCP_ORDERS; order++) {
 		if (vbuddy_pcp_serves(pool, order))
@@ -278,17 +288,7 @@ static int pcp_show(struct seq_file *m, void *v)
 		else
 			seq_printf(m, "order%u high - low - batch -\n", order);
 	}
-	for_each_possible_cpu(cpu) {
-		struct vbuddy_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
-
-		spin_lock_irqsave(&pcp->lock, flags);
-		memcpy(count, pcp->count, sizeof(count));
-		spin_unlock_irqrestore(&pcp->lock, flags);
-		seq_printf(m, "cpu%u", cpu);
-		for (order = 0; order < VBUDDY_PCP_ORDERS; order++)
-			seq_printf(m, " %u", count[order]);
-		seq_putc(m, '\n');
-	}
+	vbuddy_pcp_walk(pool, pcp_show_cpu, m);	/* seq_printf() does not sleep */
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(pcp);

@@ -241,6 +241,19 @@ static unsigned long mag_flush(struct vbuddy_pool *pool, struct vbuddy_mag *m,
 	return pages;
 }
 
+/* One CPU's free objects of every class back to their pages. */
+static int mags_flush_one(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
+			  unsigned int cpu, void *pages)
+{
+	unsigned int i;
+
+	spin_lock(&pool->lock);
+	for (i = 0; i < VBUDDY_NR_CLASSES; i++)
+		*(unsigned long *)pages += mag_flush(pool, &pcp->mags[i], VBUDDY_MAG_MAX);
+	spin_unlock(&pool->lock);
+	return 0;
+}
+
 /**
  * vbuddy_kmalloc_drain() - give the size classes' cached memory back
  * @pool: the pool
@@ -254,18 +267,9 @@ static unsigned long mag_flush(struct vbuddy_pool *pool, struct vbuddy_mag *m,
 unsigned long vbuddy_kmalloc_drain(struct vbuddy_pool *pool)
 {
 	unsigned long flags, pages = 0;
-	unsigned int cpu, i;
+	unsigned int i;
 
-	for_each_possible_cpu(cpu) {
-		struct vbuddy_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
-
-		spin_lock_irqsave(&pcp->lock, flags);
-		spin_lock(&pool->lock);
-		for (i = 0; i < VBUDDY_NR_CLASSES; i++)
-			pages += mag_flush(pool, &pcp->mags[i], VBUDDY_MAG_MAX);
-		spin_unlock(&pool->lock);
-		spin_unlock_irqrestore(&pcp->lock, flags);
-	}
+	vbuddy_pcp_walk(pool, mags_flush_one, &pages);
 	spin_lock_irqsave(&pool->lock, flags);
 	for (i = 0; i < VBUDDY_NR_CLASSES; i++)
 		pages += class_shrink(pool, &pool->classes[i]);

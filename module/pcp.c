@@ -257,6 +257,65 @@ int vbuddy_pcp_free(struct vbuddy_pool *pool, struct page *page, unsigned int or
 }
 
 /**
+ * vbuddy_pcp_walk() - visit every CPU's caches of a pool, each under its lock
+ * @pool: the pool
+ * @fn: called for each possible CPU with that CPU's &struct vbuddy_pcp and
+ *      its lock held (irqsave); it may take the pool lock inside, as the
+ *      lock order allows. A non-zero return ends the walk.
+ * @arg: passed to @fn
+ *
+ * The one place that reaches into other CPUs' caches. No IPI is needed:
+ * every path takes a list lock with interrupts off, whichever CPU it runs
+ * on, so a remote list is as safe to touch as the local one.
+ *
+ * Context: Any context.
+ * Return: 0 when @fn was called for every CPU, else what it returned.
+ */
+int vbuddy_pcp_walk(struct vbuddy_pool *pool,
+		    int (*fn)(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
+			      unsigned int cpu, void *arg),
+		    void *arg)
+{
+	unsigned long flags;
+	unsigned int cpu;
+	int ret = 0;
+
+	for_each_possible_cpu(cpu) {
+		struct vbuddy_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
+
+		spin_lock_irqsave(&pcp->lock, flags);
+		ret = fn(pool, pcp, cpu, arg);
+		spin_unlock_irqrestore(&pcp->lock, flags);
+		if (ret)
+			break;
+	}
+	return ret;
+}
+
+static int pcp_count_one(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
+			 unsigned int cpu, void *pages)
+{
+	unsigned int order;
+
+	lockdep_assert_held(&pcp->lock);
+	for (order = 0; order < VBUDDY_PCP_ORDERS; order++)
+		*(unsigned long *)pages += (unsigned long)pcp->count[order] << order;
+	return 0;
+}
+
+static int pcp_drain_one(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
+			 unsigned int cpu, void *pages)
+{
+	unsigned int order;
+
+	pcp_count_one(pool, pcp, cpu, pages);
+	for (order = 0; order < VBUDDY_PCP_ORDERS; order++)
+		if (pcp->count[order])
+			pcp_give_back(pool, pcp, order, 0);
+	return 0;
+}
+
+/**
  * vbuddy_pcp_drain() - give every CPU's cached blocks back to the pool
  * @pool: the pool
  *
@@ -265,21 +324,9 @@ int vbuddy_pcp_free(struct vbuddy_pool *pool, struct page *page, unsigned int or
  */
 unsigned long vbuddy_pcp_drain(struct vbuddy_pool *pool)
 {
-	unsigned long flags, pages = 0;
-	unsigned int cpu, order;
+	unsigned long pages = 0;
 
-	for_each_possible_cpu(cpu) {
-		struct vbuddy_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
-
-		spin_lock_irqsave(&pcp->lock, flags);
-		for (order = 0; order < VBUDDY_PCP_ORDERS; order++) {
-			if (!pcp->count[order])
-				continue;
-			pages += (unsigned long)pcp->count[order] << order;
-			pcp_give_back(pool, pcp, order, 0);
-		}
-		spin_unlock_irqrestore(&pcp->lock, flags);
-	}
+	vbuddy_pcp_walk(pool, pcp_drain_one, &pages);
 	return pages;
 }
 
@@ -292,18 +339,23 @@ unsigned long vbuddy_pcp_drain(struct vbuddy_pool *pool)
  */
 unsigned long vbuddy_pcp_pages(struct vbuddy_pool *pool)
 {
-	unsigned long flags, pages = 0;
-	unsigned int cpu, order;
+	unsigned long pages = 0;
 
-	for_each_possible_cpu(cpu) {
-		struct vbuddy_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
-
-		spin_lock_irqsave(&pcp->lock, flags);
-		for (order = 0; order < VBUDDY_PCP_ORDERS; order++)
-			pages += (unsigned long)pcp->count[order] << order;
-		spin_unlock_irqrestore(&pcp->lock, flags);
-	}
+	vbuddy_pcp_walk(pool, pcp_count_one, &pages);
 	return pages;
+}
+
+static int pcp_stats_one(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
+			 unsigned int cpu, void *arg)
+{
+	struct vbuddy_stats *stats = arg;
+	unsigned int order;
+
+	lockdep_assert_held(&pcp->lock);
+	for (order = 0; order < VBUDDY_PCP_ORDERS; order++)
+		stats->alloc[order] += pcp->alloc[order];
+	stats->events[VBUDDY_EV_FREE] += pcp->frees;
+	return 0;
 }
 
 /**
@@ -313,18 +365,7 @@ unsigned long vbuddy_pcp_pages(struct vbuddy_pool *pool)
  */
 void vbuddy_pcp_add_stats(struct vbuddy_pool *pool, struct vbuddy_stats *stats)
 {
-	unsigned int cpu, order;
-	unsigned long flags;
-
-	for_each_possible_cpu(cpu) {
-		struct vbuddy_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
-
-		spin_lock_irqsave(&pcp->lock, flags);
-		for (order = 0; order < VBUDDY_PCP_ORDERS; order++)
-			stats->alloc[order] += pcp->alloc[order];
-		stats->events[VBUDDY_EV_FREE] += pcp->frees;
-		spin_unlock_irqrestore(&pcp->lock, flags);
-	}
+	vbuddy_pcp_walk(pool, pcp_stats_one, stats);
 }
 
 /* Is every block and object on @pcp's lists one the pool handed to it? */
@@ -381,6 +422,18 @@ static int pcp_check_one(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 	return 0;
 }
 
+/* pcp_check_one() for one CPU, under the pool lock too. */
+static int pcp_check_locked(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
+			    unsigned int cpu, void *arg)
+{
+	int ret;
+
+	spin_lock(&pool->lock);
+	ret = pcp_check_one(pool, pcp, cpu);
+	spin_unlock(&pool->lock);
+	return ret;
+}
+
 /**
  * vbuddy_pcp_check() - check every CPU's lists against the buddy allocator
  * @pool: the pool
@@ -390,20 +443,5 @@ static int pcp_check_one(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
  */
 int vbuddy_pcp_check(struct vbuddy_pool *pool)
 {
-	unsigned long flags;
-	unsigned int cpu;
-	int ret = 0;
-
-	for_each_possible_cpu(cpu) {
-		struct vbuddy_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
-
-		spin_lock_irqsave(&pcp->lock, flags);
-		spin_lock(&pool->lock);
-		ret = pcp_check_one(pool, pcp, cpu);
-		spin_unlock(&pool->lock);
-		spin_unlock_irqrestore(&pcp->lock, flags);
-		if (ret)
-			break;
-	}
-	return ret;
+	return vbuddy_pcp_walk(pool, pcp_check_locked, NULL);
 }

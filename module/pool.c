@@ -775,6 +775,21 @@ void vbuddy_pool_nr_free(struct vbuddy_pool *pool,
 }
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_nr_free, VBUDDY_INTERNAL);
 
+struct class_objects {
+	unsigned int class;
+	unsigned long cached;
+};
+
+static int class_cached_objects(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
+				unsigned int cpu, void *arg)
+{
+	struct class_objects *co = arg;
+
+	lockdep_assert_held(&pcp->lock);
+	co->cached += pcp->mags[co->class].n;
+	return 0;
+}
+
 /**
  * vbuddy_pool_get_class() - a snapshot of one size class of a pool
  * @pool: the pool
@@ -784,20 +799,15 @@ EXPORT_SYMBOL_NS_GPL(vbuddy_pool_nr_free, VBUDDY_INTERNAL);
 void vbuddy_pool_get_class(struct vbuddy_pool *pool, unsigned int class,
 			   struct vbuddy_class *info)
 {
+	struct class_objects arg = { .class = class };
 	unsigned long flags;
-	unsigned int cpu;
 
 	spin_lock_irqsave(&pool->lock, flags);
 	*info = pool->classes[class];
 	spin_unlock_irqrestore(&pool->lock, flags);
 	/* Objects on the per-CPU lists are free. */
-	for_each_possible_cpu(cpu) {
-		struct vbuddy_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
-
-		spin_lock_irqsave(&pcp->lock, flags);
-		info->objects -= pcp->mags[class].n;
-		spin_unlock_irqrestore(&pcp->lock, flags);
-	}
+	vbuddy_pcp_walk(pool, class_cached_objects, &arg);
+	info->objects -= arg.cached;
 }
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_get_class, VBUDDY_INTERNAL);
 

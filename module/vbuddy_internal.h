@@ -335,6 +335,10 @@ unsigned long vbuddy_pcp_drain(struct vbuddy_pool *pool);
 unsigned long vbuddy_pcp_pages(struct vbuddy_pool *pool);
 void vbuddy_pcp_add_stats(struct vbuddy_pool *pool, struct vbuddy_stats *stats);
 int vbuddy_pcp_check(struct vbuddy_pool *pool);
+int vbuddy_pcp_walk(struct vbuddy_pool *pool,
+		    int (*fn)(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
+			      unsigned int cpu, void *arg),
+		    void *arg);
 bool vbuddy_pool_reclaim(struct vbuddy_pool *pool);
 unsigned long vbuddy_kmalloc_drain(struct vbuddy_pool *pool);
 unsigned long vbuddy_kmalloc_empty_pages(struct vbuddy_pool *pool);
