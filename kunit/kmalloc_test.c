@@ -283,6 +283,8 @@ enum km_bad {
 	KM_PAGES_API,
 	KM_KSIZE_BAD,
 	KM_KREALLOC_BAD,
+	KM_DOUBLE_HUGE,
+	KM_OBJECT_AS_PAGES,
 };
 
 struct km_bad_case {
@@ -300,6 +302,8 @@ static const struct km_bad_case km_bad_cases[] = {
 	{ "pages from vbuddy_alloc_pages", KM_PAGES_API },
 	{ "ksize of an interior pointer", KM_KSIZE_BAD },
 	{ "krealloc of a freed object", KM_KREALLOC_BAD },
+	{ "double free of an object above the cached orders", KM_DOUBLE_HUGE },
+	{ "vbuddy_free_pages of a kmalloc object", KM_OBJECT_AS_PAGES },
 };
 
 static void km_bad_desc(const struct km_bad_case *c, char *desc)
@@ -316,11 +320,12 @@ static void kmalloc_test_bad_input(struct kunit *test)
 	struct vbuddy_pool *pool = test->priv, *victim = pool;
 	unsigned long before[VBUDDY_NR_ORDERS], after[VBUDDY_NR_ORDERS];
 	struct vbuddy_class cb, ca;
-	u8 *small, *large, *other = NULL;
+	u8 *small, *large, *huge = NULL, *other = NULL;
 	struct page *page = NULL;
 	unsigned long r;
 
 	small = vbuddy_pool_kmalloc(pool, 96, GFP_KERNEL);
+	/* order 1: from this CPU's cache (VBUDDY_OWN_LARGE) */
 	large = vbuddy_pool_kmalloc(pool, 2 * PAGE_SIZE, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, small);
 	KUNIT_ASSERT_NOT_NULL(test, large);
@@ -331,6 +336,11 @@ static void kmalloc_test_bad_input(struct kunit *test)
 		break;
 	case KM_DOUBLE_LARGE:
 		vbuddy_kfree(large);
+		break;
+	case KM_DOUBLE_HUGE:	/* order 4: a block tagged VBUDDY_TAG_LARGE */
+		huge = vbuddy_pool_kmalloc(pool, 16 * PAGE_SIZE, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, huge);
+		vbuddy_kfree(huge);
 		break;
 	case KM_FOREIGN:
 		other = kmalloc(64, GFP_KERNEL);
@@ -355,6 +365,13 @@ static void kmalloc_test_bad_input(struct kunit *test)
 		break;
 	case KM_DOUBLE_LARGE:
 		vbuddy_kfree(large);
+		break;
+	case KM_DOUBLE_HUGE:
+		vbuddy_kfree(huge);
+		break;
+	case KM_OBJECT_AS_PAGES:
+		vbuddy_free_pages(pool, virt_to_page(large), 1);
+		KUNIT_EXPECT_EQ(test, vbuddy_ksize(large), 2 * PAGE_SIZE);
 		break;
 	case KM_INTERIOR_SMALL:
 		vbuddy_kfree(small + 8);

@@ -85,6 +85,40 @@ static void pcp_test_free_is_cached(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, memcmp(fresh, now, sizeof(now)), 0);
 }
 
+/*
+ * kmalloc of whole pages, up to the cached orders, is served by the same
+ * lists; the block is marked as a kmalloc object while out.
+ */
+static void pcp_test_large_objects(struct kunit *test)
+{
+	struct vbuddy_pool *pool = test->priv;
+	unsigned int order;
+	struct page *page;
+	u32 idx;
+	void *p;
+
+	migrate_disable();
+	for (order = 0; order < VBUDDY_PCP_ORDERS; order++) {
+		if (!vbuddy_pcp_serves(pool, order))
+			continue;
+		p = vbuddy_pool_kmalloc(pool, PAGE_SIZE << order, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		page = virt_to_page(p);
+		KUNIT_EXPECT_EQ(test, here(pool, order), pool->pcp_batch[order] - 1U);
+		KUNIT_ASSERT_EQ(test, buddy_index(&pool->buddy, page_to_pfn(page), &idx), 0);
+		KUNIT_EXPECT_EQ(test, pool->owner[idx],
+				(u8)(VBUDDY_OWN_HELD | VBUDDY_OWN_LARGE | order));
+		KUNIT_EXPECT_EQ(test, vbuddy_ksize(p), PAGE_SIZE << order);
+		vbuddy_kfree(p);
+		KUNIT_EXPECT_EQ(test, here(pool, order), (unsigned int)pool->pcp_batch[order]);
+		/* The same block again, now for vbuddy_alloc_pages(). */
+		KUNIT_EXPECT_PTR_EQ(test, vbuddy_alloc_pages(pool, GFP_KERNEL, order), page);
+		vbuddy_free_pages(pool, page, order);
+	}
+	migrate_enable();
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
+}
+
 /* A list never holds more than its high mark; beyond it, it keeps low. */
 static void pcp_test_marks(struct kunit *test)
 {
@@ -325,6 +359,7 @@ static void pcp_test_objects(struct kunit *test)
 
 static struct kunit_case pcp_test_cases[] = {
 	KUNIT_CASE(pcp_test_free_is_cached),
+	KUNIT_CASE(pcp_test_large_objects),
 	KUNIT_CASE(pcp_test_marks),
 	KUNIT_CASE_PARAM(pcp_test_bad_free, pcp_bad_gen_params),
 	KUNIT_CASE(pcp_test_reclaim_contig),

@@ -188,12 +188,15 @@ static char block_char(const struct vbuddy_pool *pool, const struct buddy_block 
 		[VBUDDY_TAG_PAGES] = 'P', [VBUDDY_TAG_LARGE] = 'L',
 		[VBUDDY_TAG_CLASS] = 'C', [VBUDDY_TAG_VIRT] = 'V',
 	};
+	u8 owner;
 
 	if (blk->state == BUDDY_FREE)
 		return '.';
-	if (blk->order < VBUDDY_PCP_ORDERS &&
-	    READ_ONCE(pool->owner[blk->index]) == VBUDDY_OWN_CACHED)
+	owner = blk->order < VBUDDY_PCP_ORDERS ? READ_ONCE(pool->owner[blk->index]) : 0;
+	if (owner == VBUDDY_OWN_CACHED)
 		return ',';
+	if (owner & VBUDDY_OWN_LARGE)	/* whole pages of a kmalloc, from a cache */
+		return 'L';
 	return blk->tag < ARRAY_SIZE(tag_char) ? tag_char[blk->tag] : '?';
 }
 

@@ -331,13 +331,25 @@ static void *class_alloc(struct vbuddy_pool *pool, unsigned int class)
 	return cp->addr + ref.obj * vbuddy_class_size[class];
 }
 
+/* Free @p, whole pages from this CPU's cache, back onto it. */
+static bool large_free_fast(struct vbuddy_pool *pool, const void *p,
+			    unsigned long pfn, u8 owner)
+{
+	unsigned int order = owner & VBUDDY_OWN_ORDER;
+
+	if (offset_in_page(p) || vbuddy_pcp_free(pool, pfn_to_page(pfn), order, true))
+		return false;
+	trace_vbuddy_free(pool->name, pfn, order, VBUDDY_TAG_LARGE);
+	return true;
+}
+
 /*
- * Free @p, if it is an object of a size class that a caller holds, onto
- * this CPU's list of its class, without the pool lock. False for anything
- * else (whole pages, GFP_VIRTOK ranges, bad pointers): the locked path
- * then frees or reports it.
+ * Free @p, if it is an object of a size class, or whole pages from a
+ * per-CPU cache, that a caller holds, onto this CPU's lists, without the
+ * pool lock. False for anything else (larger objects, GFP_VIRTOK ranges,
+ * bad pointers): the locked path then frees or reports it.
  */
-static bool class_free_fast(const void *p)
+static bool free_fast(const void *p)
 {
 	const struct buddy_frame *f;
 	struct vbuddy_class_page *cp;
@@ -347,12 +359,18 @@ static bool class_free_fast(const void *p)
 	struct vbuddy_mag *m;
 	unsigned long flags, pfn, off;
 	unsigned int class, size;
+	u8 owner;
 
 	if (is_vmalloc_addr(p) || !virt_addr_valid(p))
 		return false;
 	pfn = PHYS_PFN(__pa(p));
 	pool = vbuddy_pool_of_pfn_index(pfn, &ref.idx);
-	if (!pool || !pool->mag_max)
+	if (!pool)
+		return false;
+	owner = READ_ONCE(pool->owner[ref.idx]);
+	if (owner & VBUDDY_OWN_LARGE)
+		return large_free_fast(pool, p, pfn, owner);
+	if (!pool->mag_max)
 		return false;
 	/* Stable while the caller holds an object of the page; else the slow path. */
 	f = &pool->buddy.frames[ref.idx];
@@ -384,24 +402,25 @@ static bool class_free_fast(const void *p)
 	return true;
 }
 
+/*
+ * Whole pages, as a block of the pool: orders 0-3 come from this CPU's
+ * cache, marked VBUDDY_OWN_LARGE; larger ones are tagged VBUDDY_TAG_LARGE.
+ */
 static void *large_alloc(struct vbuddy_pool *pool, unsigned int order)
 {
-	unsigned long flags, pfn;
-	int ret;
+	unsigned long flags;
+	struct page *page;
 
-	spin_lock_irqsave(&pool->lock, flags);
-	ret = vbuddy_should_fail(VBUDDY_FAIL_POOL) ? -ENOMEM :
-		buddy_alloc(&pool->buddy, order, &pfn);
-	if (!ret) {
-		buddy_set_tag(&pool->buddy, pfn, VBUDDY_TAG_LARGE);
-		pool->stats.alloc[order]++;
-		trace_vbuddy_alloc(pool->name, pfn, order, VBUDDY_TAG_LARGE);
-	} else {
+	if (vbuddy_should_fail(VBUDDY_FAIL_POOL) ||
+	    !vbuddy_pool_alloc_block(pool, order, true, &page)) {
+		spin_lock_irqsave(&pool->lock, flags);
 		pool->stats.alloc_fail[order]++;
 		trace_vbuddy_alloc_fail(pool->name, order, pool->buddy.free_frames);
+		spin_unlock_irqrestore(&pool->lock, flags);
+		return NULL;
 	}
-	spin_unlock_irqrestore(&pool->lock, flags);
-	return ret ? NULL : page_address(pfn_to_page(pfn));
+	trace_vbuddy_alloc(pool->name, page_to_pfn(page), order, VBUDDY_TAG_LARGE);
+	return page_address(page);
 }
 
 /* An object of @size from its class, or from the pool's blocks. */
@@ -527,12 +546,14 @@ EXPORT_SYMBOL_GPL(vbuddy_kcalloc);
  * @blk: its buddy block
  * @size: its usable size
  * @obj: object index in its class page (class objects only)
+ * @cached: whole pages from a per-CPU cache (VBUDDY_OWN_LARGE)
  */
 struct vbuddy_obj {
 	struct vbuddy_pool *pool;
 	struct buddy_block blk;
 	size_t size;
 	unsigned int obj;
+	bool cached;
 };
 
 /*
@@ -544,8 +565,10 @@ static const char *obj_resolve(struct vbuddy_pool *pool, const void *p,
 {
 	struct vbuddy_class_page *cp;
 	unsigned long off;
+	u8 owner;
 
 	lockdep_assert_held(&pool->lock);
+	o->cached = false;
 	if (buddy_lookup(&pool->buddy, pfn, &o->blk))
 		return "not from this pool";
 	if (o->blk.state == BUDDY_FREE)
@@ -572,7 +595,16 @@ static const char *obj_resolve(struct vbuddy_pool *pool, const void *p,
 			return "page of a GFP_VIRTOK range, not its address";
 		return vbuddy_virt_resolve(pool, p, &o->blk, &o->size);
 	default:
-		return "pages from vbuddy_alloc_pages(): use vbuddy_free_pages()";
+		owner = READ_ONCE(pool->owner[o->blk.index]);
+		if (owner == VBUDDY_OWN_CACHED)		/* on a per-CPU list */
+			return "double free, or never allocated";
+		if (!(owner & VBUDDY_OWN_LARGE))
+			return "pages from vbuddy_alloc_pages(): use vbuddy_free_pages()";
+		if (p != page_address(pfn_to_page(o->blk.pfn)))
+			return "pointer into the middle of an object";
+		o->size = PAGE_SIZE << o->blk.order;
+		o->cached = true;
+		return NULL;
 	}
 }
 
@@ -635,9 +667,13 @@ static size_t obj_op(const void *p, bool release, const char *op)
 	}
 	spin_lock_irqsave(&pool->lock, flags);
 	why = obj_resolve(pool, p, pfn, &o);
-	if (!why && release)
+	if (!why && release && !o.cached)
 		obj_release(pool, &o);
 	spin_unlock_irqrestore(&pool->lock, flags);
+	/* Not under the pool lock: a list lock comes first. Lost a race: a double free. */
+	if (!why && release && o.cached &&
+	    vbuddy_pcp_free(pool, pfn_to_page(o.blk.pfn), o.blk.order, true))
+		why = "double free, or never allocated";
 	if (why) {
 		vbuddy_report(pool, "%s(%p) refused: %s", op, p, why);
 		return 0;
@@ -659,7 +695,7 @@ void vbuddy_kfree(const void *p)
 {
 	if (unlikely(ZERO_OR_NULL_PTR(p)))
 		return;
-	if (likely(class_free_fast(p)))
+	if (likely(free_fast(p)))
 		return;
 	obj_op(p, true, "kfree");
 }

@@ -71,7 +71,11 @@ static unsigned int pcp_objects = VBUDDY_MAG_MAX;
 module_param(pcp_objects, uint, 0444);
 MODULE_PARM_DESC(pcp_objects, "free objects a per-CPU list of a size class holds (default and most 32; 0 disables these lists)");
 
-#define OWN_HELD(order)	(VBUDDY_OWN_HELD | (order))
+/* The owner byte of a block handed out; @large: as a kmalloc object. */
+static inline u8 own_held(unsigned int order, bool large)
+{
+	return VBUDDY_OWN_HELD | (large ? VBUDDY_OWN_LARGE : 0) | order;
+}
 
 /**
  * vbuddy_pcp_init() - set up a pool's per-CPU caches
@@ -173,12 +177,13 @@ static void pcp_give_back(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
  * vbuddy_pcp_alloc() - a block of a cached order, from this CPU's list
  * @pool: the pool
  * @order: an order that vbuddy_pcp_serves()
+ * @large: for vbuddy_kmalloc(), which frees it with vbuddy_kfree()
  *
  * Context: Any context.
  * Return: the block's first page, or NULL if neither the list nor the
  * pool's free lists have a block of @order (other CPUs' lists may).
  */
-struct page *vbuddy_pcp_alloc(struct vbuddy_pool *pool, unsigned int order)
+struct page *vbuddy_pcp_alloc(struct vbuddy_pool *pool, unsigned int order, bool large)
 {
 	struct vbuddy_pcp *pcp = raw_cpu_ptr(pool->pcp);
 	unsigned long flags;
@@ -192,16 +197,16 @@ struct page *vbuddy_pcp_alloc(struct vbuddy_pool *pool, unsigned int order)
 		list_del(&page->lru);
 		pcp->count[order]--;
 		pcp->alloc[order]++;
-		WRITE_ONCE(pool->owner[page_private(page)], OWN_HELD(order));
+		WRITE_ONCE(pool->owner[page_private(page)], own_held(order, large));
 		set_page_private(page, 0);
 	}
 	spin_unlock_irqrestore(&pcp->lock, flags);
 	return page;
 }
 
-/* Why a free of @pfn as @order, whose owner byte was not HELD(@order), is wrong. */
+/* Why a free of @pfn as @order, whose owner byte was not @held, is wrong. */
 static int pcp_free_error(struct vbuddy_pool *pool, unsigned long pfn,
-			  unsigned int order, u32 idx)
+			  unsigned int order, u32 idx, u8 held)
 {
 	u8 owner = READ_ONCE(pool->owner[idx]);
 	unsigned long flags;
@@ -209,8 +214,8 @@ static int pcp_free_error(struct vbuddy_pool *pool, unsigned long pfn,
 
 	if (owner == VBUDDY_OWN_CACHED)
 		return -EALREADY;
-	if (owner & VBUDDY_OWN_HELD)
-		return -EINVAL;
+	if (owner & VBUDDY_OWN_HELD)	/* a kmalloc object, or another order */
+		return (owner ^ held) & VBUDDY_OWN_LARGE ? -EPERM : -EINVAL;
 	spin_lock_irqsave(&pool->lock, flags);
 	ret = buddy_free_check(&pool->buddy, pfn, order, VBUDDY_TAG_PAGES);
 	spin_unlock_irqrestore(&pool->lock, flags);
@@ -227,14 +232,18 @@ static int pcp_free_error(struct vbuddy_pool *pool, unsigned long pfn,
  * @pool: the pool
  * @page: the block's first page
  * @order: an order that vbuddy_pcp_serves()
+ * @large: as given to vbuddy_pcp_alloc()
  *
  * Context: Any context.
  * Return: 0, or (nothing changed) the buddy core's error for a page that is
- * not the head of a block of @order handed out by vbuddy_pcp_alloc().
+ * not the head of a block of @order handed out by vbuddy_pcp_alloc() with
+ * the same @large.
  */
-int vbuddy_pcp_free(struct vbuddy_pool *pool, struct page *page, unsigned int order)
+int vbuddy_pcp_free(struct vbuddy_pool *pool, struct page *page, unsigned int order,
+		    bool large)
 {
 	unsigned long pfn = page_to_pfn(page), flags;
+	u8 held = own_held(order, large);
 	struct vbuddy_pcp *pcp;
 	u32 idx;
 
@@ -242,10 +251,9 @@ int vbuddy_pcp_free(struct vbuddy_pool *pool, struct page *page, unsigned int or
 		return -ENOENT;
 	pcp = raw_cpu_ptr(pool->pcp);
 	spin_lock_irqsave(&pcp->lock, flags);
-	if (unlikely(cmpxchg(&pool->owner[idx], OWN_HELD(order), VBUDDY_OWN_CACHED) !=
-		     OWN_HELD(order))) {
+	if (unlikely(cmpxchg(&pool->owner[idx], held, VBUDDY_OWN_CACHED) != held)) {
 		spin_unlock_irqrestore(&pcp->lock, flags);
-		return pcp_free_error(pool, pfn, order, idx);
+		return pcp_free_error(pool, pfn, order, idx, held);
 	}
 	set_page_private(page, idx);
 	list_add(&page->lru, &pcp->lists[order]);

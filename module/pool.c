@@ -467,22 +467,26 @@ EXPORT_SYMBOL_GPL(vbuddy_default_pool);
 
 /*
  * A block of @order from this CPU's cache or the pool's free lists, in
- * @page; false if neither has one.
+ * @page; false if neither has one. @large: for a kmalloc object of whole
+ * pages (module/kmalloc.c), which vbuddy_free_pages() must refuse.
  */
-static bool pool_alloc_block(struct vbuddy_pool *pool, unsigned int order,
+bool vbuddy_pool_alloc_block(struct vbuddy_pool *pool, unsigned int order, bool large,
 			     struct page **page)
 {
 	unsigned long flags, pfn;
 	int ret;
 
 	if (vbuddy_pcp_serves(pool, order)) {
-		*page = vbuddy_pcp_alloc(pool, order);
+		*page = vbuddy_pcp_alloc(pool, order, large);
 		return *page;
 	}
 	spin_lock_irqsave(&pool->lock, flags);
 	ret = buddy_alloc(&pool->buddy, order, &pfn);
-	if (!ret)
+	if (!ret) {
+		if (large)
+			buddy_set_tag(&pool->buddy, pfn, VBUDDY_TAG_LARGE);
 		pool->stats.alloc[order]++;
+	}
 	spin_unlock_irqrestore(&pool->lock, flags);
 	*page = ret ? NULL : pfn_to_page(pfn);
 	return *page;
@@ -548,8 +552,9 @@ struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
 
 	if (vbuddy_should_fail(VBUDDY_FAIL_POOL))
 		page = NULL;
-	else if (!pool_alloc_block(pool, order, &page) && vbuddy_pool_reclaim(pool))
-		pool_alloc_block(pool, order, &page);
+	else if (!vbuddy_pool_alloc_block(pool, order, false, &page) &&
+		 vbuddy_pool_reclaim(pool))
+		vbuddy_pool_alloc_block(pool, order, false, &page);
 	if (!page) {
 		spin_lock_irqsave(&pool->lock, flags);
 		pool->stats.alloc_fail[order]++;
@@ -591,7 +596,7 @@ void vbuddy_free_pages(struct vbuddy_pool *pool, struct page *page,
 		return;
 	pfn = page_to_pfn(page);
 	if (vbuddy_pcp_serves(pool, order)) {
-		ret = vbuddy_pcp_free(pool, page, order);
+		ret = vbuddy_pcp_free(pool, page, order, false);
 	} else {
 		spin_lock_irqsave(&pool->lock, flags);
 		ret = buddy_free_tagged(&pool->buddy, pfn, order, VBUDDY_TAG_PAGES);

@@ -190,6 +190,8 @@ struct vbuddy_mag {
  *
  * The blocks are allocated in the buddy allocator (VBUDDY_TAG_PAGES) and
  * marked VBUDDY_OWN_CACHED in the pool's @owner bytes: see module/pcp.c.
+ * They keep that tag when handed out, to vbuddy_alloc_pages() or, marked
+ * VBUDDY_OWN_LARGE, as a kmalloc object of whole pages.
  */
 struct vbuddy_pcp {
 	spinlock_t lock;		/* see above */
@@ -208,6 +210,8 @@ struct vbuddy_pcp {
 #define VBUDDY_OWN_NONE		0x00		/* the buddy allocator's word holds */
 #define VBUDDY_OWN_HELD		0x40		/* a caller's, ORed with the order */
 #define VBUDDY_OWN_CACHED	0x80		/* on a per-CPU list */
+#define VBUDDY_OWN_LARGE	0x20		/* with HELD: a vbuddy_kmalloc() object */
+#define VBUDDY_OWN_ORDER	0x0f		/* with HELD: the order */
 
 /**
  * struct vbuddy_chunk - pages the pool took from the kernel in one piece
@@ -329,8 +333,9 @@ void vbuddy_debugfs_pool_remove(struct vbuddy_pool *pool);
 
 int vbuddy_pcp_init(struct vbuddy_pool *pool);
 void vbuddy_pcp_destroy(struct vbuddy_pool *pool);
-struct page *vbuddy_pcp_alloc(struct vbuddy_pool *pool, unsigned int order);
-int vbuddy_pcp_free(struct vbuddy_pool *pool, struct page *page, unsigned int order);
+struct page *vbuddy_pcp_alloc(struct vbuddy_pool *pool, unsigned int order, bool large);
+int vbuddy_pcp_free(struct vbuddy_pool *pool, struct page *page, unsigned int order,
+		    bool large);
 unsigned long vbuddy_pcp_drain(struct vbuddy_pool *pool);
 unsigned long vbuddy_pcp_pages(struct vbuddy_pool *pool);
 void vbuddy_pcp_add_stats(struct vbuddy_pool *pool, struct vbuddy_stats *stats);
@@ -362,6 +367,8 @@ void vbuddy_report(struct vbuddy_pool *pool, const char *fmt, ...);
 void vbuddy_pool_expect_reports(struct vbuddy_pool *pool, bool quiet);
 void vbuddy_pool_drain(struct vbuddy_pool *pool);
 void vbuddy_pool_teardown(struct vbuddy_pool *pool);
+bool vbuddy_pool_alloc_block(struct vbuddy_pool *pool, unsigned int order, bool large,
+			     struct page **page);
 unsigned long vbuddy_pool_checkerboard(struct vbuddy_pool *pool, struct page **held);
 int vbuddy_pool_check(struct vbuddy_pool *pool);
 unsigned long vbuddy_pool_free_pages(struct vbuddy_pool *pool);
