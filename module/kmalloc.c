@@ -45,7 +45,12 @@
  * (vbuddy_pool_reclaim()).
  *
  * Larger requests get a whole block of 2^order pages, up to
- * 2^VBUDDY_MAX_ORDER. Every object is aligned to at least
+ * 2^VBUDDY_MAX_ORDER. Blocks of the cached orders (0-3, up to 32 KiB with
+ * 4 KiB pages) come from and go back to the CPU's page lists as
+ * vbuddy_alloc_pages() blocks do, marked VBUDDY_OWN_LARGE in their owner
+ * byte while out, so that vbuddy_kfree() frees them without the pool lock
+ * and vbuddy_free_pages() refuses them; larger ones carry the buddy tag
+ * VBUDDY_TAG_LARGE. Every object is aligned to at least
  * ARCH_KMALLOC_MINALIGN, power-of-two sizes to their size, and blocks of a
  * page or more to a page, as kmalloc() promises.
  */

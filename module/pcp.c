@@ -41,7 +41,10 @@
  * To the buddy allocator, a cached block is an allocated one. Who has it
  * is kept in a byte per frame, the owner byte of the block's first frame:
  * VBUDDY_OWN_CACHED while on a list, VBUDDY_OWN_HELD plus the order once
- * handed out. A free changes HELD to CACHED with cmpxchg(), so that of two
+ * handed out, and VBUDDY_OWN_LARGE as well when handed out by
+ * vbuddy_kmalloc() (whole pages, module/kmalloc.c), so that each of
+ * vbuddy_free_pages() and vbuddy_kfree() takes back only its own blocks.
+ * A free changes HELD to CACHED with cmpxchg(), so that of two
  * frees of one block on two CPUs exactly one succeeds: a double free, a
  * wrong order or a page that is no block's head is still refused and
  * reported, without the pool lock, and the pool stays intact.
