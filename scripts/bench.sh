@@ -105,12 +105,12 @@ if [ -n "$smoke" ]; then
 	problems=()
 	[ "$rc" = 0 ] || problems+=("UML exited with status $rc")
 	grep -q 'vbuddy_bench: done' "$log" || problems+=("no 'vbuddy_bench: done'")
-	find_splats "$log" >/dev/null && problems+=("kernel splat in the log")
+	find_splats "$log" >/dev/null && problems+=("kernel splat in the log: $(first_splat "$log")")
 	n=$(grep -c 'vbuddy_bench: .* ratio=' "$log" || true)
 	if [ "${#problems[@]}" -gt 0 ]; then
 		for p in "${problems[@]}"; do echo "  problem: $p"; done
 		find_splats "$log" | sed 's/^/  /' || true
-		write_result bench-smoke 0 "${#problems[@]}"
+		write_result bench-smoke 0 "${#problems[@]}" "$(problems_note "${problems[@]}")"
 		fail "bench smoke (log: $log)"
 	fi
 	echo "bench-smoke: $n cases ran (one-iteration smoke; times not a measure)"

@@ -79,10 +79,12 @@ elif [ "$((passed + nfailed + crashed + skipped))" = 0 ]; then
 	problems+=("KUnit ran no tests")
 fi
 [ "$errors" = 0 ] || problems+=("kunit.py parse reported $errors errors")
-find_splats "$log" >/dev/null && problems+=("kernel splat in the log")
+find_splats "$log" >/dev/null && problems+=("kernel splat in the log: $(first_splat "$log")")
 
 failed=$((nfailed + crashed + ${#problems[@]}))
-write_result "$stage" "$passed" "$failed"
+cases=()
+[ $((nfailed + crashed)) = 0 ] || cases=("$((nfailed + crashed)) cases failed")
+write_result "$stage" "$passed" "$failed" "$(problems_note "${cases[@]}" "${problems[@]}")"
 
 echo "kunit ($flavour): ${summary:-no summary}"
 # One line per suite, from the suites' own "# name: pass:N fail:N ..." lines.

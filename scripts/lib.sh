@@ -56,6 +56,18 @@ find_splats() {
 	{ grep -n -E "$SPLAT_RE" "$1" || true; } | head -n 20
 }
 
+# The first splat line of a log, shortened, for a stage's one-line note.
+first_splat() {
+	{ grep -m1 -E "$SPLAT_RE" "$1" || true; } |
+		sed -e 's/^\[[ 0-9.]*\] //' -e "s|$VBUDDY_BUILD/[^/]*/||g" | cut -c1-100
+}
+
+# A stage's problems (an array's elements as arguments) as one note line.
+problems_note() {
+	local IFS=';'
+	echo "$*"
+}
+
 # Record a stage result for scripts/summary.sh: "passed failed [note]".
 write_result() {
 	local stage=$1 passed=$2 failed=$3

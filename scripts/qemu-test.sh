@@ -119,7 +119,7 @@ if grep -q 'GFP_VIRTOK range of [0-9]* pages still mapped at unload' "$log"; the
 else
 	problems+=("unload with a GFP_VIRTOK range left: no report")
 fi
-find_splats "$log" >/dev/null && problems+=("kernel splat in the log")
+find_splats "$log" >/dev/null && problems+=("kernel splat in the log: $(first_splat "$log")")
 
 # The kselftest round: its TAP lines, told apart by their prefix. Top-level
 # results start the line; a nested TAP would be indented.
@@ -151,7 +151,7 @@ kpassed=$((kok - kskip))
 
 passed=$((nok + kpassed))
 failed=$((nnotok + knotok + ${#problems[@]}))
-write_result "$name" "$passed" "$failed"
+write_result "$name" "$passed" "$failed" "$(problems_note "${problems[@]}")"
 
 echo "qemu-test: kernel $kver, $nrounds rounds, smoke checks: $nok ok, $nnotok not ok;" \
 	"kselftest: $kpassed ok, $knotok not ok$([ "$kskip" = 0 ] || echo ", $kskip skipped")"

@@ -43,10 +43,10 @@ grep -q 'VBUDDY-STRESS: done' "$log" || problems+=("init did not finish")
 grep -q 'VBUDDY-STRESS: FAILED' "$log" && problems+=("guest commands failed")
 grep -qE '^vbuddy_stress: [0-9]+ passed, [0-9]+ failed' "$dir/stress.txt" ||
 	problems+=("no 'vbuddy_stress: N passed, M failed' summary")
-find_splats "$log" >/dev/null && problems+=("kernel splat in the log")
+find_splats "$log" >/dev/null && problems+=("kernel splat in the log: $(first_splat "$log")")
 
 failed=$((nnotok + ${#problems[@]}))
-write_result stress "$nok" "$failed"
+write_result stress "$nok" "$failed" "$(problems_note "${problems[@]}")"
 grep -vE '^vbuddy_stress: (ok|not ok) ' "$dir/stress.txt" | sed 's/^/  /' || true
 echo "stress: $nok ok, $nnotok not ok"
 if [ "$failed" -gt 0 ]; then
