@@ -336,13 +336,14 @@ static void *class_alloc(struct vbuddy_pool *pool, unsigned int class)
 	return cp->addr + ref.obj * vbuddy_class_size[class];
 }
 
-/* Free @p, whole pages from this CPU's cache, back onto it. */
+/* Free @p, whole pages from this CPU's cache (frame @idx), back onto it. */
 static bool large_free_fast(struct vbuddy_pool *pool, const void *p,
-			    unsigned long pfn, u8 owner)
+			    unsigned long pfn, u32 idx, u8 owner)
 {
 	unsigned int order = owner & VBUDDY_OWN_ORDER;
 
-	if (offset_in_page(p) || vbuddy_pcp_free(pool, pfn_to_page(pfn), order, true))
+	if (offset_in_page(p) ||
+	    vbuddy_pcp_free_index(pool, pfn_to_page(pfn), idx, order, true))
 		return false;
 	trace_vbuddy_free(pool->name, pfn, order, VBUDDY_TAG_LARGE);
 	return true;
@@ -374,7 +375,7 @@ static bool free_fast(const void *p)
 		return false;
 	owner = READ_ONCE(pool->owner[ref.idx]);
 	if (owner & VBUDDY_OWN_LARGE)
-		return large_free_fast(pool, p, pfn, owner);
+		return large_free_fast(pool, p, pfn, ref.idx, owner);
 	if (!pool->mag_max)
 		return false;
 	/* Stable while the caller holds an object of the page; else the slow path. */
@@ -413,15 +414,11 @@ static bool free_fast(const void *p)
  */
 static void *large_alloc(struct vbuddy_pool *pool, unsigned int order)
 {
-	unsigned long flags;
 	struct page *page;
 
 	if (vbuddy_should_fail(VBUDDY_FAIL_POOL) ||
 	    !vbuddy_pool_alloc_block(pool, order, true, &page)) {
-		spin_lock_irqsave(&pool->lock, flags);
-		pool->stats.alloc_fail[order]++;
-		trace_vbuddy_alloc_fail(pool->name, order, pool->buddy.free_frames);
-		spin_unlock_irqrestore(&pool->lock, flags);
+		vbuddy_pool_alloc_failed(pool, order);
 		return NULL;
 	}
 	trace_vbuddy_alloc(pool->name, page_to_pfn(page), order, VBUDDY_TAG_LARGE);
@@ -677,7 +674,7 @@ static size_t obj_op(const void *p, bool release, const char *op)
 	spin_unlock_irqrestore(&pool->lock, flags);
 	/* Not under the pool lock: a list lock comes first. Lost a race: a double free. */
 	if (!why && release && o.cached &&
-	    vbuddy_pcp_free(pool, pfn_to_page(o.blk.pfn), o.blk.order, true))
+	    vbuddy_pcp_free_index(pool, pfn_to_page(o.blk.pfn), o.blk.index, o.blk.order, true))
 		why = "double free, or never allocated";
 	if (why) {
 		vbuddy_report(pool, "%s(%p) refused: %s", op, p, why);

@@ -245,13 +245,32 @@ static int pcp_free_error(struct vbuddy_pool *pool, unsigned long pfn,
 int vbuddy_pcp_free(struct vbuddy_pool *pool, struct page *page, unsigned int order,
 		    bool large)
 {
+	u32 idx;
+
+	if (buddy_index(&pool->buddy, page_to_pfn(page), &idx))
+		return -ENOENT;
+	return vbuddy_pcp_free_index(pool, page, idx, order, large);
+}
+
+/**
+ * vbuddy_pcp_free_index() - vbuddy_pcp_free() of a page whose frame index
+ *                           the caller has found already
+ * @pool: the pool
+ * @page: the block's first page
+ * @idx: the frame index of @page in @pool's buddy core
+ * @order: an order that vbuddy_pcp_serves()
+ * @large: as given to vbuddy_pcp_alloc()
+ *
+ * Context: Any context.
+ * Return: as vbuddy_pcp_free().
+ */
+int vbuddy_pcp_free_index(struct vbuddy_pool *pool, struct page *page, u32 idx,
+			  unsigned int order, bool large)
+{
 	unsigned long pfn = page_to_pfn(page), flags;
 	u8 held = own_held(order, large);
 	struct vbuddy_pcp *pcp;
-	u32 idx;
 
-	if (buddy_index(&pool->buddy, pfn, &idx))
-		return -ENOENT;
 	pcp = raw_cpu_ptr(pool->pcp);
 	spin_lock_irqsave(&pcp->lock, flags);
 	if (unlikely(cmpxchg(&pool->owner[idx], held, VBUDDY_OWN_CACHED) != held)) {

@@ -254,6 +254,11 @@ struct vbuddy_pool *vbuddy_pool_of_pfn_index(unsigned long pfn, u32 *idx)
 	return pool;
 }
 
+/*
+ * Give everything of an unreachable @pool back to the kernel. @when: NULL
+ * when nothing is allocated any more, else (for the report) "at unload" or
+ * "at teardown": see vbuddy_window_destroy().
+ */
 static void pool_free(struct vbuddy_pool *pool, const char *when)
 {
 	vbuddy_window_destroy(pool, when);
@@ -363,6 +368,44 @@ fail:
 }
 EXPORT_SYMBOL_GPL(vbuddy_pool_create);
 
+/* Whether @pool is the default pool, which only unload removes: then @op is refused. */
+static bool pool_is_default(struct vbuddy_pool *pool, const char *op)
+{
+	if (pool != default_pool)
+		return false;
+	vbuddy_report(pool, "%s refused: the default pool belongs to the module", op);
+	return true;
+}
+
+/*
+ * Unlink a drained @pool, reporting (as @when, if not NULL) the pages
+ * still allocated, which go back to the kernel with the rest of it.
+ */
+static void pool_unlink(struct vbuddy_pool *pool, const char *when)
+{
+	unsigned long free_pages = vbuddy_pool_free_pages(pool);
+
+	lockdep_assert_held(&vbuddy_pools_lock);
+	if (when && free_pages != pool->nr_pages)
+		pr_err("pool %s: %lu pages still allocated %s; freeing them\n",
+		       pool->name, pool->nr_pages - free_pages, when);
+	list_del(&pool->node);
+	vbuddy_debugfs_pool_remove(pool);
+	pool_unregister(pool);
+	if (pool == default_pool)
+		WRITE_ONCE(default_pool, NULL);
+}
+
+/* Unlink a drained @pool and free it; @when as for pool_free(). */
+static void pool_remove(struct vbuddy_pool *pool, const char *when)
+{
+	mutex_lock(&vbuddy_pools_lock);
+	pool_unlink(pool, when);
+	mutex_unlock(&vbuddy_pools_lock);
+	synchronize_rcu();	/* no vbuddy_pool_of_pfn() still sees it */
+	pool_free(pool, when);
+}
+
 /**
  * vbuddy_pool_destroy() - give a pool's pages back to the kernel
  * @pool: a pool from vbuddy_pool_create(), or NULL (nothing is done)
@@ -379,12 +422,8 @@ void vbuddy_pool_destroy(struct vbuddy_pool *pool)
 	unsigned long free_pages;
 
 	might_sleep();
-	if (IS_ERR_OR_NULL(pool))
+	if (IS_ERR_OR_NULL(pool) || pool_is_default(pool, "destroy"))
 		return;
-	if (pool == default_pool) {
-		vbuddy_report(pool, "destroy refused: the default pool belongs to the module");
-		return;
-	}
 	vbuddy_pool_drain(pool);
 	free_pages = vbuddy_pool_free_pages(pool);
 	if (free_pages != pool->nr_pages) {
@@ -392,36 +431,9 @@ void vbuddy_pool_destroy(struct vbuddy_pool *pool)
 			      pool->nr_pages - free_pages, pool->nr_pages);
 		return;
 	}
-	mutex_lock(&vbuddy_pools_lock);
-	list_del(&pool->node);
-	vbuddy_debugfs_pool_remove(pool);
-	pool_unregister(pool);
-	mutex_unlock(&vbuddy_pools_lock);
-	synchronize_rcu();	/* no vbuddy_pool_of_pfn() still sees it */
-	pool_free(pool, NULL);
+	pool_remove(pool, NULL);
 }
 EXPORT_SYMBOL_GPL(vbuddy_pool_destroy);
-
-/*
- * Drain @pool and unlink it, reporting (as @when) the pages still
- * allocated: unload and vbuddy_pool_teardown() then free it whole.
- */
-static void pool_unlink_all(struct vbuddy_pool *pool, const char *when)
-{
-	unsigned long free_pages;
-
-	lockdep_assert_held(&vbuddy_pools_lock);
-	vbuddy_pool_drain(pool);
-	free_pages = vbuddy_pool_free_pages(pool);
-	if (free_pages != pool->nr_pages)
-		pr_err("pool %s: %lu pages still allocated %s; freeing them\n",
-		       pool->name, pool->nr_pages - free_pages, when);
-	list_del(&pool->node);
-	vbuddy_debugfs_pool_remove(pool);
-	pool_unregister(pool);
-	if (pool == default_pool)
-		WRITE_ONCE(default_pool, NULL);
-}
 
 /**
  * vbuddy_pool_teardown() - destroy a pool, whatever it still has allocated
@@ -438,17 +450,10 @@ static void pool_unlink_all(struct vbuddy_pool *pool, const char *when)
 void vbuddy_pool_teardown(struct vbuddy_pool *pool)
 {
 	might_sleep();
-	if (IS_ERR_OR_NULL(pool))
+	if (IS_ERR_OR_NULL(pool) || pool_is_default(pool, "teardown"))
 		return;
-	if (pool == default_pool) {
-		vbuddy_report(pool, "teardown refused: the default pool belongs to the module");
-		return;
-	}
-	mutex_lock(&vbuddy_pools_lock);
-	pool_unlink_all(pool, "at teardown");
-	mutex_unlock(&vbuddy_pools_lock);
-	synchronize_rcu();	/* no vbuddy_pool_of_pfn() still sees it */
-	pool_free(pool, "at teardown");
+	vbuddy_pool_drain(pool);
+	pool_remove(pool, "at teardown");
 }
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_teardown, VBUDDY_INTERNAL);
 
@@ -490,6 +495,17 @@ bool vbuddy_pool_alloc_block(struct vbuddy_pool *pool, unsigned int order, bool 
 	spin_unlock_irqrestore(&pool->lock, flags);
 	*page = ret ? NULL : pfn_to_page(pfn);
 	return *page;
+}
+
+/* Count and trace a request for a block of @order that the pool refused. */
+void vbuddy_pool_alloc_failed(struct vbuddy_pool *pool, unsigned int order)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	pool->stats.alloc_fail[order]++;
+	trace_vbuddy_alloc_fail(pool->name, order, pool->buddy.free_frames);
+	spin_unlock_irqrestore(&pool->lock, flags);
 }
 
 /**
@@ -535,7 +551,7 @@ bool vbuddy_pool_reclaim(struct vbuddy_pool *pool)
 struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
 				unsigned int order)
 {
-	unsigned long flags, i;
+	unsigned long i;
 	struct page *page;
 
 	might_alloc(gfp & ~GFP_VIRTOK);
@@ -556,10 +572,7 @@ struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
 		 vbuddy_pool_reclaim(pool))
 		vbuddy_pool_alloc_block(pool, order, false, &page);
 	if (!page) {
-		spin_lock_irqsave(&pool->lock, flags);
-		pool->stats.alloc_fail[order]++;
-		trace_vbuddy_alloc_fail(pool->name, order, pool->buddy.free_frames);
-		spin_unlock_irqrestore(&pool->lock, flags);
+		vbuddy_pool_alloc_failed(pool, order);
 		if (!(gfp & __GFP_NOWARN))
 			pr_warn_ratelimited("pool %s: no free block of order %u\n",
 					    pool->name, order);
@@ -864,7 +877,8 @@ static void __exit vbuddy_exit(void)
 	list_for_each_entry_safe(pool, tmp, &vbuddy_pools, node) {
 		if (pool != default_pool)
 			pr_err("pool %s: still exists at unload; destroying it\n", pool->name);
-		pool_unlink_all(pool, "at unload");
+		vbuddy_pool_drain(pool);
+		pool_unlink(pool, "at unload");
 		pool_free(pool, "at unload");
 	}
 	mutex_unlock(&vbuddy_pools_lock);

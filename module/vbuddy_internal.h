@@ -336,6 +336,8 @@ void vbuddy_pcp_destroy(struct vbuddy_pool *pool);
 struct page *vbuddy_pcp_alloc(struct vbuddy_pool *pool, unsigned int order, bool large);
 int vbuddy_pcp_free(struct vbuddy_pool *pool, struct page *page, unsigned int order,
 		    bool large);
+int vbuddy_pcp_free_index(struct vbuddy_pool *pool, struct page *page, u32 idx,
+			  unsigned int order, bool large);
 unsigned long vbuddy_pcp_drain(struct vbuddy_pool *pool);
 unsigned long vbuddy_pcp_pages(struct vbuddy_pool *pool);
 void vbuddy_pcp_add_stats(struct vbuddy_pool *pool, struct vbuddy_stats *stats);
@@ -369,6 +371,7 @@ void vbuddy_pool_drain(struct vbuddy_pool *pool);
 void vbuddy_pool_teardown(struct vbuddy_pool *pool);
 bool vbuddy_pool_alloc_block(struct vbuddy_pool *pool, unsigned int order, bool large,
 			     struct page **page);
+void vbuddy_pool_alloc_failed(struct vbuddy_pool *pool, unsigned int order);
 unsigned long vbuddy_pool_checkerboard(struct vbuddy_pool *pool, struct page **held);
 int vbuddy_pool_check(struct vbuddy_pool *pool);
 unsigned long vbuddy_pool_free_pages(struct vbuddy_pool *pool);
