@@ -93,13 +93,7 @@ echo "kunit ($flavour): ${summary:-no summary}"
 if [ "$failed" -gt 0 ]; then
 	{ sed 's/\x1b\[[0-9;]*m//g' "$parsed" | grep -E '\[(FAILED|CRASHED)\]|ERROR' || true; } |
 		head -n 20 | sed 's/^/  /'
-	{ grep -E 'VBUDDY-UML: FAILED' "$log" || true; } | head -n 10 | sed 's/^/  /'
-	if find_splats "$log" >/dev/null; then
-		echo "  splats:"
-		find_splats "$log" | sed 's/^/    /'
-	fi
-	for p in "${problems[@]}"; do echo "  problem: $p"; done
-	show_tail "$log" 25
+	report_failure "$log" VBUDDY-UML "${problems[@]}"
 	echo "kunit ($flavour): FAIL ($passed passed, $failed failed; log: ${log#"$VBUDDY_ROOT"/}, parsed: ${parsed#"$VBUDDY_ROOT"/})"
 	exit 1
 fi

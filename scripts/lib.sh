@@ -62,6 +62,22 @@ first_splat() {
 		sed -e 's/^\[[ 0-9.]*\] //' -e "s|$VBUDDY_BUILD/[^/]*/||g" | cut -c1-100
 }
 
+# What a failed guest run left in LOG: the guest's FAILED lines (marked
+# with TAG, e.g. VBUDDY-UML), the splats, the PROBLEMS given as the
+# remaining arguments, and the log's last lines.
+#   report_failure LOG TAG [PROBLEM...]
+report_failure() {
+	local log=$1 tag=$2 p
+	shift 2
+	{ grep -E "$tag: FAILED" "$log" || true; } | head -n 10 | sed 's/^/  /'
+	if find_splats "$log" >/dev/null; then
+		echo "  splats:"
+		find_splats "$log" | sed 's/^/    /'
+	fi
+	for p in "$@"; do echo "  problem: $p"; done
+	show_tail "$log" 25
+}
+
 # A stage's problems (an array's elements as arguments) as one note line.
 problems_note() {
 	local IFS=';'

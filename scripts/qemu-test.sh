@@ -158,13 +158,7 @@ echo "qemu-test: kernel $kver, $nrounds rounds, smoke checks: $nok ok, $nnotok n
 if [ "$failed" -gt 0 ]; then
 	{ grep -E 'vbuddy_smoke: not ok' "$smoke" || true; } | head -n 20 | sed 's/^/  /'
 	{ grep -E '^not ok|^# .*(Expected|FAIL|SKIP)' "$ksft" || true; } | head -n 20 | sed 's/^/  kselftest: /'
-	{ grep -E 'VBUDDY-QEMU: FAILED' "$log" || true; } | head -n 10 | sed 's/^/  /'
-	if find_splats "$log" >/dev/null; then
-		echo "  splats:"
-		find_splats "$log" | sed 's/^/    /'
-	fi
-	for p in "${problems[@]}"; do echo "  problem: $p"; done
-	show_tail "$log" 25
+	report_failure "$log" VBUDDY-QEMU "${problems[@]}"
 	echo "qemu-test: FAIL ($passed passed, $failed failed; log: ${log#"$VBUDDY_ROOT"/})"
 	exit 1
 fi
