@@ -3,7 +3,7 @@
 # vbuddy: the developer's entry points. The modules themselves are described
 # by Kbuild; everything here calls a small script under scripts/.
 #
-#   make [modules] [KDIR=...]   build vbuddy.ko + vbuddy_smoke.ko out of tree
+#   make [modules] [KDIR=...]   build vbuddy.ko out of tree
 #   make check                  everything below, ends with "N passed, M failed"
 #
 # Builds go to build/ (gitignored); the unpacked kernel source and the UML
@@ -37,7 +37,7 @@ help:
 	@echo '  make stress [VBUDDY_STRESS_SECONDS=30]  vbuddy_stress.ko on 4 emulated CPUs'
 	@echo '  make bench [BENCH_ARGS="iterations=N run_test_mask=M"]  vbuddy vs the kernel, UML'
 	@echo '  make bench-qemu                  the same, all CPUs at once, emulated (shape only)'
-	@echo '  make demo                        show what the modules print (demo=1), draw a pool (build/demo/*.png)'
+	@echo '  make demo                        load vbuddy_demo.ko, show what it prints, draw a pool (build/demo/*.png)'
 	@echo '  make lint                        checkpatch --strict, sparse, kernel-doc'
 	@echo '  make docs                        Sphinx HTML of Documentation/ in build/docs/html'
 	@echo '  make dkms-install [KVER=...]     /usr/src/vbuddy-<version>, dkms add/build/install'
@@ -47,7 +47,7 @@ help:
 
 modules:
 	@test -n "$(KDIR)" || { echo "no kernel headers found: make deps, or pass KDIR=..." >&2; exit 1; }
-	@$(S)/build-modules.sh --kdir=$(KDIR) $(KBUILD_ARGS) >/dev/null
+	@$(S)/build-modules.sh --no-tests --kdir=$(KDIR) $(KBUILD_ARGS) >/dev/null
 
 deps:
 	@$(S)/deps.sh

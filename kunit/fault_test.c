@@ -11,7 +11,8 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 
-#include "../module/vbuddy_internal.h"
+#include "../module/fault.h"
+#include "../module/pool.h"
 
 MODULE_IMPORT_NS(VBUDDY_INTERNAL);
 

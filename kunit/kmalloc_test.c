@@ -10,7 +10,8 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 
-#include "../module/vbuddy_internal.h"
+#include "../module/classes.h"
+#include "../module/pool.h"
 
 MODULE_IMPORT_NS(VBUDDY_INTERNAL);
 
@@ -190,14 +191,14 @@ static void kmalloc_test_krealloc(struct kunit *test)
 	/* the pool that owns the object serves the move */
 	q = vbuddy_krealloc(p, 1000, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, q);
-	KUNIT_EXPECT_PTR_EQ(test, (void *)vbuddy_pool_of_pfn(page_to_pfn(virt_to_page(q))),
+	KUNIT_EXPECT_PTR_EQ(test, (void *)vbuddy_page_pool(virt_to_page(q)),
 			    (void *)pool);
 	/* 0 frees */
 	KUNIT_EXPECT_PTR_EQ(test, vbuddy_krealloc(q, 0, GFP_KERNEL), ZERO_SIZE_PTR);
 	/* NULL allocates from the default pool */
 	p = vbuddy_krealloc(NULL, 40, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	KUNIT_EXPECT_PTR_EQ(test, (void *)vbuddy_pool_of_pfn(page_to_pfn(virt_to_page(p))),
+	KUNIT_EXPECT_PTR_EQ(test, (void *)vbuddy_page_pool(virt_to_page(p)),
 			    (void *)vbuddy_default_pool());
 	vbuddy_kfree(p);
 }

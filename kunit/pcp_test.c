@@ -3,7 +3,10 @@
  * KUnit suite vbuddy_pcp: the per-CPU caches in front of the pool lock.
  *
  * The tests that count what one CPU's lists hold run with migration
- * disabled, so that every call uses the same CPU's lists.
+ * disabled (pinned to their CPU), so that every call uses the same CPU's
+ * lists. The pool is sized for the CPUs this kernel may have, so that every
+ * cached order has a list of its full size (pcp_high) on each: no case
+ * checks less on a host with many CPUs.
  */
 
 #include <kunit/test.h>
@@ -13,20 +16,33 @@
 #include <linux/preempt.h>
 #include <linux/slab.h>
 
-#include "../module/vbuddy_internal.h"
+#include "../module/classes.h"
+#include "../module/pcp.h"
+#include "../module/pool.h"
+#include "../module/window.h"
 
 MODULE_IMPORT_NS(VBUDDY_INTERNAL);
 
-#define PCP_POOL_PAGES	4096
+/*
+ * A pool's caches hold at most an eighth of it, shared by every CPU and
+ * cached order: 64 pages per list (pcp_high's default) need 2048 pages per
+ * possible CPU.
+ */
+#define PCP_POOL_PAGES	max(4096UL, 2048UL * num_possible_cpus())
 
 static int pcp_test_init(struct kunit *test)
 {
 	struct vbuddy_pool *pool = vbuddy_pool_create("kunit-pcp", PCP_POOL_PAGES);
+	unsigned int order;
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
 	test->priv = pool;
 	if (!vbuddy_pcp_serves(pool, 0))
-		kunit_skip(test, "pcp_high=0 or too many CPUs: the caches are off");
+		kunit_skip(test, "the pcp_high module parameter is 0: the caches are off");
+	for (order = 0; order < VBUDDY_PCP_ORDERS; order++)
+		KUNIT_ASSERT_TRUE_MSG(test, vbuddy_pcp_serves(pool, order),
+				      "order %u has no per-CPU list (pcp_high below %u?)",
+				      order, 1U << order);
 	return 0;
 }
 
@@ -45,7 +61,7 @@ static void pcp_test_exit(struct kunit *test)
 /* Blocks on this CPU's list of @order; call with migration disabled. */
 static unsigned int here(struct vbuddy_pool *pool, unsigned int order)
 {
-	return raw_cpu_ptr(pool->pcp)->count[order];
+	return raw_cpu_ptr(pool->pcp->cpu)->count[order];
 }
 
 /* A freed block stays on the CPU's list, free but not on the pool's lists. */
@@ -59,14 +75,12 @@ static void pcp_test_free_is_cached(struct kunit *test)
 	vbuddy_pool_nr_free(pool, fresh);
 	migrate_disable();
 	for (order = 0; order < VBUDDY_PCP_ORDERS; order++) {
-		if (!vbuddy_pcp_serves(pool, order))
-			continue;
 		page = vbuddy_alloc_pages(pool, GFP_KERNEL, order);
 		KUNIT_ASSERT_NOT_NULL(test, page);
 		/* An empty list is refilled with a batch; one block went out. */
-		KUNIT_EXPECT_EQ(test, here(pool, order), pool->pcp_batch[order] - 1U);
+		KUNIT_EXPECT_EQ(test, here(pool, order), pool->pcp->batch[order] - 1U);
 		vbuddy_free_pages(pool, page, order);
-		KUNIT_EXPECT_EQ(test, here(pool, order), (unsigned int)pool->pcp_batch[order]);
+		KUNIT_EXPECT_EQ(test, here(pool, order), (unsigned int)pool->pcp->batch[order]);
 		/* The most recently freed block is the next one handed out. */
 		KUNIT_EXPECT_PTR_EQ(test, vbuddy_alloc_pages(pool, GFP_KERNEL, order), page);
 		vbuddy_free_pages(pool, page, order);
@@ -99,18 +113,16 @@ static void pcp_test_large_objects(struct kunit *test)
 
 	migrate_disable();
 	for (order = 0; order < VBUDDY_PCP_ORDERS; order++) {
-		if (!vbuddy_pcp_serves(pool, order))
-			continue;
 		p = vbuddy_pool_kmalloc(pool, PAGE_SIZE << order, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, p);
 		page = virt_to_page(p);
-		KUNIT_EXPECT_EQ(test, here(pool, order), pool->pcp_batch[order] - 1U);
+		KUNIT_EXPECT_EQ(test, here(pool, order), pool->pcp->batch[order] - 1U);
 		KUNIT_ASSERT_EQ(test, buddy_index(&pool->buddy, page_to_pfn(page), &idx), 0);
-		KUNIT_EXPECT_EQ(test, pool->owner[idx],
+		KUNIT_EXPECT_EQ(test, pool->pcp->owner[idx],
 				(u8)(VBUDDY_OWN_HELD | VBUDDY_OWN_LARGE | order));
 		KUNIT_EXPECT_EQ(test, vbuddy_ksize(p), PAGE_SIZE << order);
 		vbuddy_kfree(p);
-		KUNIT_EXPECT_EQ(test, here(pool, order), (unsigned int)pool->pcp_batch[order]);
+		KUNIT_EXPECT_EQ(test, here(pool, order), (unsigned int)pool->pcp->batch[order]);
 		/* The same block again, now for vbuddy_alloc_pages(). */
 		KUNIT_EXPECT_PTR_EQ(test, vbuddy_alloc_pages(pool, GFP_KERNEL, order), page);
 		vbuddy_free_pages(pool, page, order);
@@ -129,9 +141,7 @@ static void pcp_test_marks(struct kunit *test)
 
 	migrate_disable();
 	for (order = 0; order < VBUDDY_PCP_ORDERS; order++) {
-		if (!vbuddy_pcp_serves(pool, order))
-			continue;
-		n = pool->pcp_high[order] + pool->pcp_batch[order] + 1;
+		n = pool->pcp->high[order] + pool->pcp->batch[order] + 1;
 		held = kcalloc(n, sizeof(*held), GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, held);
 		for (i = 0; i < n; i++) {
@@ -142,9 +152,9 @@ static void pcp_test_marks(struct kunit *test)
 		for (i = 0; i < n; i++) {
 			vbuddy_free_pages(pool, held[i], order);
 			KUNIT_EXPECT_LE(test, here(pool, order),
-					(unsigned int)pool->pcp_high[order]);
+					(unsigned int)pool->pcp->high[order]);
 		}
-		KUNIT_EXPECT_GE(test, here(pool, order), (unsigned int)pool->pcp_low[order]);
+		KUNIT_EXPECT_GE(test, here(pool, order), (unsigned int)pool->pcp->low[order]);
 		KUNIT_EXPECT_GT(test, vbuddy_pool_event(pool, VBUDDY_EV_PCP_DRAIN), drains);
 		kfree(held);
 	}
@@ -185,8 +195,6 @@ static void pcp_test_bad_free(struct kunit *test)
 	unsigned long r, free_pages;
 	struct page *page;
 
-	if (!vbuddy_pcp_serves(pool, order))
-		kunit_skip(test, "order %u bypasses the caches", order);
 	page = vbuddy_alloc_pages(pool, GFP_KERNEL, order);
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	if (c->kind == PCP_DOUBLE || c->kind == PCP_AFTER_DRAIN)
@@ -326,15 +334,15 @@ static void pcp_test_objects(struct kunit *test)
 	struct vbuddy_class c;
 	void *p, *q;
 
-	if (!pool->mag_max)
+	if (!pool->classes->objects_max)
 		kunit_skip(test, "pcp_objects=0: no per-CPU object lists");
 	migrate_disable();
 	p = vbuddy_pool_kmalloc(pool, 64, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	n = raw_cpu_ptr(pool->pcp)->mags[class].n;
-	KUNIT_EXPECT_EQ(test, n, pool->mag_batch - 1U);	/* refilled, one out */
+	n = raw_cpu_ptr(pool->classes->cpu)->n[class];
+	KUNIT_EXPECT_EQ(test, n, pool->classes->objects_batch - 1U);	/* refilled, one out */
 	vbuddy_kfree(p);
-	KUNIT_EXPECT_EQ(test, raw_cpu_ptr(pool->pcp)->mags[class].n, n + 1);
+	KUNIT_EXPECT_EQ(test, raw_cpu_ptr(pool->classes->cpu)->n[class], n + 1);
 	q = vbuddy_pool_kmalloc(pool, 64, GFP_KERNEL);
 	KUNIT_EXPECT_PTR_EQ(test, q, p);
 	vbuddy_pool_get_class(pool, class, &c);
@@ -346,7 +354,7 @@ static void pcp_test_objects(struct kunit *test)
 	vbuddy_pool_expect_reports(pool, true);
 	vbuddy_kfree(q);
 	vbuddy_pool_expect_reports(pool, false);
-	KUNIT_EXPECT_EQ(test, raw_cpu_ptr(pool->pcp)->mags[class].n, n + 1);
+	KUNIT_EXPECT_EQ(test, raw_cpu_ptr(pool->classes->cpu)->n[class], n + 1);
 	migrate_enable();
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT), 1UL);
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);

@@ -12,7 +12,7 @@
 #include <linux/random.h>
 #include <linux/slab.h>
 
-#include "../module/vbuddy_internal.h"
+#include "../module/pool.h"
 
 MODULE_IMPORT_NS(VBUDDY_INTERNAL);
 

@@ -11,7 +11,12 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
-#include "vbuddy_internal.h"
+#include "classes.h"
+#include "debugfs.h"
+#include "fault.h"
+#include "pcp.h"
+#include "pool.h"
+#include "window.h"
 
 /**
  * DOC: debugfs
@@ -162,7 +167,7 @@ static int stats_show(struct seq_file *m, void *v)
 	cached = vbuddy_pool_cached_pages(pool);
 	spin_lock_irqsave(&pool->lock, flags);
 	free_pages = pool->buddy.free_frames;
-	memcpy(classes, pool->classes, sizeof(classes));
+	memcpy(classes, pool->classes->class, sizeof(classes));
 	spin_unlock_irqrestore(&pool->lock, flags);
 
 	seq_printf(m, "nr_pages %lu\nfree_pages %lu\ncached_pages %lu\n", pool->nr_pages,
@@ -182,7 +187,7 @@ static int stats_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
 
-static char block_char(const struct vbuddy_pool *pool, const struct buddy_block *blk)
+static char block_char(struct vbuddy_pool *pool, const struct buddy_block *blk)
 {
 	static const char tag_char[] = {
 		[VBUDDY_TAG_PAGES] = 'P', [VBUDDY_TAG_LARGE] = 'L',
@@ -192,7 +197,8 @@ static char block_char(const struct vbuddy_pool *pool, const struct buddy_block 
 
 	if (blk->state == BUDDY_FREE)
 		return '.';
-	owner = blk->order < VBUDDY_PCP_ORDERS ? READ_ONCE(pool->owner[blk->index]) : 0;
+	/* Under the pool lock only: see the owner-byte protocol in pcp.c. */
+	owner = blk->order < VBUDDY_PCP_ORDERS ? vbuddy_pcp_owner(pool, blk->index) : 0;
 	if (owner == VBUDDY_OWN_CACHED)
 		return ',';
 	if (owner & VBUDDY_OWN_LARGE)	/* whole pages of a kmalloc, from a cache */
@@ -241,22 +247,22 @@ static int window_show(struct seq_file *m, void *v)
 		[VBUDDY_SLOT_IN_USE] = "in_use", [VBUDDY_SLOT_FREEING] = "freeing",
 	};
 	struct vbuddy_pool *pool = m->private;
+	struct vbuddy_window *w = pool->window;
+	unsigned long flags, in_use, peak;
 	struct vbuddy_slot *slots;
-	unsigned long flags;
-	struct vbuddy_stats st;
 	unsigned int i;
 
-	slots = kvmalloc_array(pool->nr_slots ?: 1, sizeof(*slots), GFP_KERNEL);
+	slots = kvmalloc_array(w->nr_slots ?: 1, sizeof(*slots), GFP_KERNEL);
 	if (!slots)
 		return -ENOMEM;
 	spin_lock_irqsave(&pool->lock, flags);
-	memcpy(slots, pool->slots, pool->nr_slots * sizeof(*slots));
-	st = pool->stats;
+	memcpy(slots, w->slots, w->nr_slots * sizeof(*slots));
+	in_use = w->in_use;
+	peak = w->peak;
 	spin_unlock_irqrestore(&pool->lock, flags);
 
-	seq_printf(m, "slots %u in_use %lu peak %lu\n", pool->nr_slots,
-		   st.slots_in_use, st.slots_peak);
-	for (i = 0; i < pool->nr_slots; i++)
+	seq_printf(m, "slots %u in_use %lu peak %lu\n", w->nr_slots, in_use, peak);
+	for (i = 0; i < w->nr_slots; i++)
 		if (slots[i].state != VBUDDY_SLOT_FREE)
 			seq_printf(m, "slot %u pages %u addr 0x%lx state %s\n", i,
 				   slots[i].nr_pages, slots[i].addr,
@@ -286,8 +292,8 @@ static int pcp_show(struct seq_file *m, void *v)
 	for (order = 0; order < VBUDDY_PCP_ORDERS; order++) {
 		if (vbuddy_pcp_serves(pool, order))
 			seq_printf(m, "order%u high %u low %u batch %u\n", order,
-				   pool->pcp_high[order], pool->pcp_low[order],
-				   pool->pcp_batch[order]);
+				   pool->pcp->high[order], pool->pcp->low[order],
+				   pool->pcp->batch[order]);
 		else
 			seq_printf(m, "order%u high - low - batch -\n", order);
 	}

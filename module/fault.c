@@ -6,8 +6,9 @@
 
 #include <linux/debugfs.h>
 #include <linux/fault-inject.h>
+#include <linux/module.h>
 
-#include "vbuddy_internal.h"
+#include "fault.h"
 
 /**
  * DOC: fault injection

@@ -1,18 +1,65 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Per-CPU caches of small blocks, in front of the pool lock.
+ * Per-CPU caches of small blocks, in front of the pool lock, and the page
+ * API (vbuddy_alloc_pages(), vbuddy_free_pages()) served through them.
+ *
+ * The owner-byte protocol
+ * =======================
+ *
+ * To the buddy allocator, a block of a cached order (0..VBUDDY_PCP_ORDERS-1)
+ * taken by the caches is allocated, whether it sits on a per-CPU list or a
+ * caller holds it. Who has it is kept in one byte per frame of the pool,
+ * pcp->owner[], the byte of the block's first frame:
+ *
+ *   NONE              the buddy allocator's word holds: the block is free on
+ *                     the pool's lists, or allocated without the caches (an
+ *                     order above them, a size class page, a GFP_VIRTOK page;
+ *                     its buddy tag says by whom)
+ *   CACHED            on one CPU's list
+ *   HELD | order      a caller of vbuddy_alloc_pages() holds it
+ *   HELD | LARGE | order   a caller of vbuddy_kmalloc() holds it (whole pages)
+ *
+ * Every transition, and what makes it safe:
+ *
+ *   NONE -> CACHED    pcp_refill(): under that CPU's pcp lock and the pool
+ *                     lock, in the same section as buddy_alloc() takes the
+ *                     block off the free lists.
+ *   CACHED -> HELD    vbuddy_pcp_get_block(): under the pcp lock of the list
+ *                     the block is on; a CACHED block is reachable only
+ *                     through that list, so nobody else can move it.
+ *   HELD -> CACHED    vbuddy_pcp_free_index(): cmpxchg() from the exact HELD
+ *                     value the free expects, under the freeing CPU's pcp
+ *                     lock (which guards the list it goes on). Of two frees
+ *                     of one block racing on two CPUs exactly one wins; the
+ *                     other, like a free of the wrong order or of a kmalloc
+ *                     object as pages, finds another value and is refused.
+ *   CACHED -> NONE    pcp_give_back(): under the pcp lock of the list and the
+ *                     pool lock, just before buddy_free_tagged().
+ *
+ * Nothing else writes an owner byte. Lockless reads, each with its reason:
+ * the free paths (vbuddy_pcp_free_index()'s error path, kmalloc.c's
+ * free_fast()) read a byte only to choose a path or explain a refusal: the
+ * cmpxchg() decides; kmalloc.c's resolve and debugfs's pagemap read it under
+ * the pool lock, where a CACHED <-> HELD change under a pcp lock may still
+ * race, which only a caller's own misuse (a free of a block being
+ * allocated) can observe. All of them use vbuddy_pcp_owner() (READ_ONCE())
+ * against the WRITE_ONCE()/cmpxchg() writers.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpumask.h>
+#include <linux/highmem.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/spinlock.h>
 
-#include "vbuddy_internal.h"
+#include "fault.h"
+#include "pcp.h"
+#include "pool.h"
+#include "vbuddy_trace.h"
 
 /**
  * DOC: per-CPU caches
@@ -33,26 +80,17 @@
  * Cached blocks are free: vbuddy_pool_free_pages() counts them, and a
  * request that the pool lists cannot serve (a contiguous block of any
  * order, a size class page, or a GFP_VIRTOK gather) first drains every
- * CPU's cache, and the empty size class pages, back into the pool and
- * tries again; so does vbuddy_pool_drain(), and a pool is drained before
- * it is destroyed or the module unloads. A CPU that goes offline keeps its
- * lists until such a drain: they stay reachable, nothing leaks.
+ * CPU's cache, and the other layers' cached pages, back into the pool and
+ * tries again (vbuddy_pool_reclaim()); so does vbuddy_pool_drain(), and a
+ * pool is drained before it is destroyed or the module unloads. A CPU that
+ * goes offline keeps its lists until such a drain: they stay reachable,
+ * nothing leaks.
  *
- * To the buddy allocator, a cached block is an allocated one. Who has it
- * is kept in a byte per frame, the owner byte of the block's first frame:
- * VBUDDY_OWN_CACHED while on a list, VBUDDY_OWN_HELD plus the order once
- * handed out, and VBUDDY_OWN_LARGE as well when handed out by
- * vbuddy_kmalloc() (whole pages, module/kmalloc.c), so that each of
- * vbuddy_free_pages() and vbuddy_kfree() takes back only its own blocks.
- * A free changes HELD to CACHED with cmpxchg(), so that of two
- * frees of one block on two CPUs exactly one succeeds: a double free, a
- * wrong order or a page that is no block's head is still refused and
+ * Who has a cached block is kept in an owner byte per frame (the protocol
+ * is written at the top of this file): vbuddy_free_pages() and
+ * vbuddy_kfree() each take back only their own blocks, and a double free,
+ * a wrong order or a page that is no block's head is still refused and
  * reported, without the pool lock, and the pool stays intact.
- *
- * The size classes have per-CPU lists too, of up to ``pcp_objects`` free
- * objects each, refilled from and given back to the class pages half a
- * list at a time (see module/kmalloc.c). They share the lock of the CPU's
- * page lists, and are drained with them.
  *
  * Context: the lists' locks are spinlocks taken with interrupts disabled,
  * so the caches serve any context, as the pool does. The lock of the list
@@ -62,17 +100,22 @@
  * context too.
  */
 
-static unsigned int pcp_high = 64;
-module_param(pcp_high, uint, 0444);
-MODULE_PARM_DESC(pcp_high, "pages a per-CPU list holds before it gives blocks back (default 64; 0 disables the caches)");
+/* The module parameters pcp_high and pcp_low (module/main.c), in pages. */
+static unsigned int pcp_high_pages = 64;
+static unsigned int pcp_low_pages = 16;
 
-static unsigned int pcp_low = 16;
-module_param(pcp_low, uint, 0444);
-MODULE_PARM_DESC(pcp_low, "pages an empty per-CPU list is refilled with, and a full one keeps (default 16)");
-
-static unsigned int pcp_objects = VBUDDY_MAG_MAX;
-module_param(pcp_objects, uint, 0444);
-MODULE_PARM_DESC(pcp_objects, "free objects a per-CPU list of a size class holds (default and most 32; 0 disables these lists)");
+/**
+ * vbuddy_pcp_setup() - the marks pools created from now on get
+ * @high: pages a list may hold before it gives blocks back; 0: no caches
+ * @low: pages an empty list is refilled with, and a full one keeps
+ *
+ * Context: Module init, before any pool exists.
+ */
+void vbuddy_pcp_setup(unsigned int high, unsigned int low)
+{
+	pcp_high_pages = high;
+	pcp_low_pages = low;
+}
 
 /* The owner byte of a block handed out; @large: as a kmalloc object. */
 static inline u8 own_held(unsigned int order, bool large)
@@ -81,56 +124,23 @@ static inline u8 own_held(unsigned int order, bool large)
 }
 
 /**
- * vbuddy_pcp_init() - set up a pool's per-CPU caches
- * @pool: the pool, its buddy allocator ready, not yet visible to anyone
+ * vbuddy_pcp_owner() - the owner byte of a frame
+ * @pool: the pool
+ * @idx: a frame index of the pool
  *
- * Context: Process context; may sleep.
- * Return: 0 or -ENOMEM.
+ * Context: Any context; a snapshot, read as the protocol above says.
+ * Return: the byte.
  */
-int vbuddy_pcp_init(struct vbuddy_pool *pool)
+u8 vbuddy_pcp_owner(struct vbuddy_pool *pool, u32 idx)
 {
-	unsigned long cap = pool->nr_pages / (8UL * num_possible_cpus() * VBUDDY_PCP_ORDERS);
-	unsigned int high = min_t(unsigned long, min(pcp_high, U16_MAX), cap);
-	unsigned int low = min(pcp_low, high);
-	unsigned int cpu, order;
-
-	pool->owner = vbuddy_kvcalloc(pool->nr_pages, sizeof(*pool->owner));
-	pool->pcp = vbuddy_should_fail(VBUDDY_FAIL_KERNEL) ? NULL :
-		alloc_percpu(struct vbuddy_pcp);
-	if (!pool->owner || !pool->pcp)
-		return -ENOMEM;
-	for_each_possible_cpu(cpu) {
-		struct vbuddy_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
-
-		spin_lock_init(&pcp->lock);
-		for (order = 0; order < VBUDDY_PCP_ORDERS; order++)
-			INIT_LIST_HEAD(&pcp->lists[order]);
-	}
-	for (order = 0; order < VBUDDY_PCP_ORDERS; order++) {
-		pool->pcp_high[order] = high >> order;
-		pool->pcp_low[order] = low >> order;
-		pool->pcp_batch[order] = max(low >> order, 1U);
-	}
-	pool->mag_max = high ? min(pcp_objects, VBUDDY_MAG_MAX) : 0;
-	pool->mag_batch = max(pool->mag_max / 2U, 1U);
-	return 0;
-}
-
-/**
- * vbuddy_pcp_destroy() - free a pool's per-CPU caches
- * @pool: the pool, unreachable by now; its pages go back to the kernel
- *        whether its lists hold them or not
- */
-void vbuddy_pcp_destroy(struct vbuddy_pool *pool)
-{
-	free_percpu(pool->pcp);
-	kvfree(pool->owner);
+	return READ_ONCE(pool->pcp->owner[idx]);
 }
 
 /* Refill @pcp's empty list of @order from the pool. */
 static void pcp_refill(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 		       unsigned int order)
 {
+	struct vbuddy_pcp_state *st = pool->pcp;
 	unsigned int n;
 	unsigned long pfn;
 	struct page *page;
@@ -138,11 +148,11 @@ static void pcp_refill(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 
 	lockdep_assert_held(&pcp->lock);
 	spin_lock(&pool->lock);
-	for (n = 0; n < pool->pcp_batch[order]; n++) {
+	for (n = 0; n < st->batch[order]; n++) {
 		if (buddy_alloc(&pool->buddy, order, &pfn))
 			break;
 		buddy_index(&pool->buddy, pfn, &idx);
-		pool->owner[idx] = VBUDDY_OWN_CACHED;
+		WRITE_ONCE(st->owner[idx], VBUDDY_OWN_CACHED);
 		page = pfn_to_page(pfn);
 		set_page_private(page, idx);
 		list_add_tail(&page->lru, &pcp->lists[order]);
@@ -168,7 +178,7 @@ static void pcp_give_back(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 		pcp->count[order]--;
 		idx = page_private(page);
 		set_page_private(page, 0);
-		WRITE_ONCE(pool->owner[idx], VBUDDY_OWN_NONE);
+		WRITE_ONCE(pool->pcp->owner[idx], VBUDDY_OWN_NONE);
 		WARN_ON_ONCE(buddy_free_tagged(&pool->buddy, page_to_pfn(page), order,
 					       VBUDDY_TAG_PAGES));
 	}
@@ -176,19 +186,10 @@ static void pcp_give_back(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 	spin_unlock(&pool->lock);
 }
 
-/**
- * vbuddy_pcp_alloc() - a block of a cached order, from this CPU's list
- * @pool: the pool
- * @order: an order that vbuddy_pcp_serves()
- * @large: for vbuddy_kmalloc(), which frees it with vbuddy_kfree()
- *
- * Context: Any context.
- * Return: the block's first page, or NULL if neither the list nor the
- * pool's free lists have a block of @order (other CPUs' lists may).
- */
-struct page *vbuddy_pcp_alloc(struct vbuddy_pool *pool, unsigned int order, bool large)
+/* A block of a cached order from this CPU's list, refilled if empty. */
+static struct page *pcp_alloc(struct vbuddy_pool *pool, unsigned int order, bool large)
 {
-	struct vbuddy_pcp *pcp = raw_cpu_ptr(pool->pcp);
+	struct vbuddy_pcp *pcp = raw_cpu_ptr(pool->pcp->cpu);
 	unsigned long flags;
 	struct page *page;
 
@@ -200,18 +201,50 @@ struct page *vbuddy_pcp_alloc(struct vbuddy_pool *pool, unsigned int order, bool
 		list_del(&page->lru);
 		pcp->count[order]--;
 		pcp->alloc[order]++;
-		WRITE_ONCE(pool->owner[page_private(page)], own_held(order, large));
+		WRITE_ONCE(pool->pcp->owner[page_private(page)], own_held(order, large));
 		set_page_private(page, 0);
 	}
 	spin_unlock_irqrestore(&pcp->lock, flags);
 	return page;
 }
 
+/**
+ * vbuddy_pcp_get_block() - a block from this CPU's cache or the pool's lists
+ * @pool: the pool
+ * @order: 0..VBUDDY_MAX_ORDER
+ * @large: for a kmalloc object of whole pages (module/kmalloc.c), which
+ *         vbuddy_free_pages() must refuse: marked VBUDDY_OWN_LARGE if it
+ *         comes from a cache, tagged VBUDDY_TAG_LARGE otherwise
+ *
+ * Counts the allocation; not a failure (the caller may reclaim and retry).
+ *
+ * Context: Any context.
+ * Return: the block's first page, or NULL if neither this CPU's list nor
+ * the pool's free lists have a block of @order (other caches may).
+ */
+struct page *vbuddy_pcp_get_block(struct vbuddy_pool *pool, unsigned int order, bool large)
+{
+	unsigned long flags, pfn;
+	int ret;
+
+	if (vbuddy_pcp_serves(pool, order))
+		return pcp_alloc(pool, order, large);
+	spin_lock_irqsave(&pool->lock, flags);
+	ret = buddy_alloc(&pool->buddy, order, &pfn);
+	if (!ret) {
+		if (large)
+			buddy_set_tag(&pool->buddy, pfn, VBUDDY_TAG_LARGE);
+		pool->stats.alloc[order]++;
+	}
+	spin_unlock_irqrestore(&pool->lock, flags);
+	return ret ? NULL : pfn_to_page(pfn);
+}
+
 /* Why a free of @pfn as @order, whose owner byte was not @held, is wrong. */
 static int pcp_free_error(struct vbuddy_pool *pool, unsigned long pfn,
 			  unsigned int order, u32 idx, u8 held)
 {
-	u8 owner = READ_ONCE(pool->owner[idx]);
+	u8 owner = vbuddy_pcp_owner(pool, idx);	/* explains a lost cmpxchg() */
 	unsigned long flags;
 	int ret;
 
@@ -231,63 +264,43 @@ static int pcp_free_error(struct vbuddy_pool *pool, unsigned long pfn,
 }
 
 /**
- * vbuddy_pcp_free() - put a block of a cached order on this CPU's list
- * @pool: the pool
- * @page: the block's first page
- * @order: an order that vbuddy_pcp_serves()
- * @large: as given to vbuddy_pcp_alloc()
- *
- * Context: Any context.
- * Return: 0, or (nothing changed) the buddy core's error for a page that is
- * not the head of a block of @order handed out by vbuddy_pcp_alloc() with
- * the same @large.
- */
-int vbuddy_pcp_free(struct vbuddy_pool *pool, struct page *page, unsigned int order,
-		    bool large)
-{
-	u32 idx;
-
-	if (buddy_index(&pool->buddy, page_to_pfn(page), &idx))
-		return -ENOENT;
-	return vbuddy_pcp_free_index(pool, page, idx, order, large);
-}
-
-/**
- * vbuddy_pcp_free_index() - vbuddy_pcp_free() of a page whose frame index
- *                           the caller has found already
+ * vbuddy_pcp_free_index() - put a block of a cached order on this CPU's list
  * @pool: the pool
  * @page: the block's first page
  * @idx: the frame index of @page in @pool's buddy core
  * @order: an order that vbuddy_pcp_serves()
- * @large: as given to vbuddy_pcp_alloc()
+ * @large: as given to vbuddy_pcp_get_block()
  *
  * Context: Any context.
- * Return: as vbuddy_pcp_free().
+ * Return: 0, or (nothing changed) the buddy core's error for a page that is
+ * not the head of a block of @order handed out by vbuddy_pcp_get_block()
+ * with the same @large.
  */
 int vbuddy_pcp_free_index(struct vbuddy_pool *pool, struct page *page, u32 idx,
 			  unsigned int order, bool large)
 {
+	struct vbuddy_pcp_state *st = pool->pcp;
 	unsigned long pfn = page_to_pfn(page), flags;
 	u8 held = own_held(order, large);
 	struct vbuddy_pcp *pcp;
 
-	pcp = raw_cpu_ptr(pool->pcp);
+	pcp = raw_cpu_ptr(st->cpu);
 	spin_lock_irqsave(&pcp->lock, flags);
-	if (unlikely(cmpxchg(&pool->owner[idx], held, VBUDDY_OWN_CACHED) != held)) {
+	if (unlikely(cmpxchg(&st->owner[idx], held, VBUDDY_OWN_CACHED) != held)) {
 		spin_unlock_irqrestore(&pcp->lock, flags);
 		return pcp_free_error(pool, pfn, order, idx, held);
 	}
 	set_page_private(page, idx);
 	list_add(&page->lru, &pcp->lists[order]);
 	pcp->frees++;
-	if (unlikely(++pcp->count[order] > pool->pcp_high[order]))
-		pcp_give_back(pool, pcp, order, pool->pcp_low[order]);
+	if (unlikely(++pcp->count[order] > st->high[order]))
+		pcp_give_back(pool, pcp, order, st->low[order]);
 	spin_unlock_irqrestore(&pcp->lock, flags);
 	return 0;
 }
 
 /**
- * vbuddy_pcp_walk() - visit every CPU's caches of a pool, each under its lock
+ * vbuddy_pcp_walk() - visit every CPU's cache of a pool, each under its lock
  * @pool: the pool
  * @fn: called for each possible CPU with that CPU's &struct vbuddy_pcp and
  *      its lock held (irqsave); it may take the pool lock inside, as the
@@ -311,7 +324,7 @@ int vbuddy_pcp_walk(struct vbuddy_pool *pool,
 	int ret = 0;
 
 	for_each_possible_cpu(cpu) {
-		struct vbuddy_pcp *pcp = per_cpu_ptr(pool->pcp, cpu);
+		struct vbuddy_pcp *pcp = per_cpu_ptr(pool->pcp->cpu, cpu);
 
 		spin_lock_irqsave(&pcp->lock, flags);
 		ret = fn(pool, pcp, cpu, arg);
@@ -345,14 +358,8 @@ static int pcp_drain_one(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 	return 0;
 }
 
-/**
- * vbuddy_pcp_drain() - give every CPU's cached blocks back to the pool
- * @pool: the pool
- *
- * Context: Any context; takes each CPU's list lock in turn.
- * Return: the pages given back.
- */
-unsigned long vbuddy_pcp_drain(struct vbuddy_pool *pool)
+/* Cache callback: every CPU's cached blocks back to the pool; the pages. */
+static unsigned long pcp_reclaim(struct vbuddy_pool *pool, gfp_t gfp)
 {
 	unsigned long pages = 0;
 
@@ -360,14 +367,8 @@ unsigned long vbuddy_pcp_drain(struct vbuddy_pool *pool)
 	return pages;
 }
 
-/**
- * vbuddy_pcp_pages() - the free pages the per-CPU caches hold
- * @pool: the pool
- *
- * Context: Any context.
- * Return: a snapshot, each CPU's lists counted under their lock.
- */
-unsigned long vbuddy_pcp_pages(struct vbuddy_pool *pool)
+/* Cache callback: the free pages the caches hold, a snapshot. */
+static unsigned long pcp_cached(struct vbuddy_pool *pool)
 {
 	unsigned long pages = 0;
 
@@ -388,90 +389,257 @@ static int pcp_stats_one(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 	return 0;
 }
 
-/**
- * vbuddy_pcp_add_stats() - add what the caches counted to a stats snapshot
- * @pool: the pool
- * @stats: allocations and frees the caches served are added here
- */
-void vbuddy_pcp_add_stats(struct vbuddy_pool *pool, struct vbuddy_stats *stats)
+/* Cache callback: allocations and frees the caches served. */
+static void pcp_add_stats(struct vbuddy_pool *pool, struct vbuddy_stats *stats)
 {
 	vbuddy_pcp_walk(pool, pcp_stats_one, stats);
 }
 
-/* Is every block and object on @pcp's lists one the pool handed to it? */
-static int pcp_check_one(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
-			 unsigned int cpu)
+/* Is every block on @pcp's list of @order one the pool handed to it? */
+static int pcp_check_list(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
+			  unsigned int cpu, unsigned int order)
 {
-	unsigned int order, class, n;
 	struct buddy_block blk;
 	struct page *page;
+	unsigned int n = 0;
 
 	lockdep_assert_held(&pcp->lock);
 	lockdep_assert_held(&pool->lock);
-	for (order = 0; order < VBUDDY_PCP_ORDERS; order++) {
-		n = 0;
-		list_for_each_entry(page, &pcp->lists[order], lru) {
-			unsigned long pfn = page_to_pfn(page);
+	list_for_each_entry(page, &pcp->lists[order], lru) {
+		unsigned long pfn = page_to_pfn(page);
 
-			if (buddy_lookup(&pool->buddy, pfn, &blk) || blk.pfn != pfn ||
-			    blk.state != BUDDY_USED || blk.order != order ||
-			    blk.tag != VBUDDY_TAG_PAGES || blk.index != page_private(page) ||
-			    pool->owner[blk.index] != VBUDDY_OWN_CACHED) {
-				pr_err("pool %s: cpu %u order %u: pfn %#lx is no cached block\n",
-				       pool->name, cpu, order, pfn);
-				return -EUCLEAN;
-			}
-			if (++n > pcp->count[order])
-				break;
-		}
-		if (n != pcp->count[order]) {
-			pr_err("pool %s: cpu %u order %u: count %u, list of %u\n",
-			       pool->name, cpu, order, pcp->count[order], n);
+		if (buddy_lookup(&pool->buddy, pfn, &blk) || blk.pfn != pfn ||
+		    blk.state != BUDDY_USED || blk.order != order ||
+		    blk.tag != VBUDDY_TAG_PAGES || blk.index != page_private(page) ||
+		    pool->pcp->owner[blk.index] != VBUDDY_OWN_CACHED) {
+			pr_err("pool %s: cpu %u order %u: pfn %#lx is no cached block\n",
+			       pool->name, cpu, order, pfn);
 			return -EUCLEAN;
 		}
+		if (++n > pcp->count[order])
+			break;
 	}
-	for (class = 0; class < VBUDDY_NR_CLASSES; class++) {
-		const struct vbuddy_mag *m = &pcp->mags[class];
-
-		for (n = 0; n < m->n; n++) {
-			const struct vbuddy_objref *ref = &m->objs[n];
-			const struct vbuddy_class_page *cp = &pool->cpages[ref->idx];
-
-			if (ref->idx >= pool->buddy.nr_frames ||
-			    pool->buddy.frames[ref->idx].state != BUDDY_USED ||
-			    pool->buddy.frames[ref->idx].tag != VBUDDY_TAG_CLASS ||
-			    cp->class != class || !test_bit(ref->obj, cp->map) ||
-			    test_bit(ref->obj, cp->held)) {
-				pr_err("pool %s: cpu %u class %u: object %u of frame %u not free\n",
-				       pool->name, cpu, vbuddy_class_size[class], ref->obj,
-				       ref->idx);
-				return -EUCLEAN;
-			}
-		}
+	if (n != pcp->count[order]) {
+		pr_err("pool %s: cpu %u order %u: count %u, list of %u\n",
+		       pool->name, cpu, order, pcp->count[order], n);
+		return -EUCLEAN;
 	}
 	return 0;
 }
 
-/* pcp_check_one() for one CPU, under the pool lock too. */
-static int pcp_check_locked(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
-			    unsigned int cpu, void *arg)
+static int pcp_check_one(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
+			 unsigned int cpu, void *arg)
 {
-	int ret;
+	unsigned int order;
+	int ret = 0;
 
 	spin_lock(&pool->lock);
-	ret = pcp_check_one(pool, pcp, cpu);
+	for (order = 0; !ret && order < VBUDDY_PCP_ORDERS; order++)
+		ret = pcp_check_list(pool, pcp, cpu, order);
 	spin_unlock(&pool->lock);
 	return ret;
 }
 
-/**
- * vbuddy_pcp_check() - check every CPU's lists against the buddy allocator
- * @pool: the pool
- *
- * Context: Any context; holds each list lock and the pool lock in turn.
- * Return: 0, or -EUCLEAN (the violation is printed).
- */
-int vbuddy_pcp_check(struct vbuddy_pool *pool)
+/* Cache callback: every CPU's lists against the buddy allocator. */
+static int pcp_check(struct vbuddy_pool *pool)
 {
-	return vbuddy_pcp_walk(pool, pcp_check_locked, NULL);
+	return vbuddy_pcp_walk(pool, pcp_check_one, NULL);
 }
+
+static const struct vbuddy_cache_ops pcp_cache_ops = {
+	.name = "pcp",
+	.reclaim = pcp_reclaim,
+	.cached = pcp_cached,
+	.add_stats = pcp_add_stats,
+	.check = pcp_check,
+};
+
+/**
+ * vbuddy_pcp_init() - set up a pool's per-CPU caches
+ * @pool: the pool, its buddy allocator ready, not yet registered
+ *
+ * Context: Process context; may sleep.
+ * Return: 0 or -ENOMEM.
+ */
+int vbuddy_pcp_init(struct vbuddy_pool *pool)
+{
+	unsigned long cap = pool->nr_pages / (8UL * num_possible_cpus() * VBUDDY_PCP_ORDERS);
+	unsigned int high = min_t(unsigned long, min(pcp_high_pages, U16_MAX), cap);
+	unsigned int low = min(pcp_low_pages, high);
+	struct vbuddy_pcp_state *st;
+	unsigned int cpu, order;
+
+	st = vbuddy_should_fail(VBUDDY_FAIL_KERNEL) ? NULL : kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	pool->pcp = st;
+	st->owner = vbuddy_kvcalloc(pool->nr_pages, sizeof(*st->owner));
+	st->cpu = vbuddy_should_fail(VBUDDY_FAIL_KERNEL) ? NULL :
+		alloc_percpu(struct vbuddy_pcp);
+	if (!st->owner || !st->cpu)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		struct vbuddy_pcp *pcp = per_cpu_ptr(st->cpu, cpu);
+
+		spin_lock_init(&pcp->lock);
+		for (order = 0; order < VBUDDY_PCP_ORDERS; order++)
+			INIT_LIST_HEAD(&pcp->lists[order]);
+	}
+	for (order = 0; order < VBUDDY_PCP_ORDERS; order++) {
+		st->high[order] = high >> order;
+		st->low[order] = low >> order;
+		st->batch[order] = max(low >> order, 1U);
+	}
+	return vbuddy_pool_add_cache(pool, &pcp_cache_ops);
+}
+
+/**
+ * vbuddy_pcp_destroy() - free a pool's per-CPU caches
+ * @pool: the pool, unreachable by now; its pages go back to the kernel
+ *        whether its lists hold them or not
+ */
+void vbuddy_pcp_destroy(struct vbuddy_pool *pool)
+{
+	struct vbuddy_pcp_state *st = pool->pcp;
+
+	if (!st)
+		return;
+	free_percpu(st->cpu);
+	kvfree(st->owner);
+	kfree(st);
+	pool->pcp = NULL;
+}
+
+/**
+ * vbuddy_alloc_pages() - allocate 2^@order physically contiguous pages
+ * @pool: the pool
+ * @gfp: GFP flags: __GFP_ZERO zeroes the pages, __GFP_NOWARN silences the
+ *       failure message; whether the caller may sleep is checked as for
+ *       alloc_pages(), but the pool itself never sleeps
+ * @order: 0..VBUDDY_MAX_ORDER
+ *
+ * The block is naturally aligned: its first pfn is a multiple of 2^@order.
+ * Every page of it is a page of its own (refcount 1), as after split_page().
+ *
+ * Context: Any context, with a @gfp that says so (GFP_ATOMIC, GFP_NOWAIT).
+ * Return: the first page of the block, or NULL if the pool has no free block
+ * of @order or larger, or (reported) @order is above VBUDDY_MAX_ORDER or
+ * @gfp has GFP_VIRTOK, which cannot give physically contiguous pages.
+ */
+struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
+				unsigned int order)
+{
+	struct page *page;
+	unsigned long i;
+
+	might_alloc(gfp & ~GFP_VIRTOK);
+	if (gfp & GFP_VIRTOK) {
+		vbuddy_report(pool, "GFP_VIRTOK refused: %s() promises contiguous pages",
+			      __func__);
+		return NULL;
+	}
+	if (order > VBUDDY_MAX_ORDER) {
+		vbuddy_report(pool, "allocation of order %u refused: the maximum is %u",
+			      order, VBUDDY_MAX_ORDER);
+		return NULL;
+	}
+
+	if (vbuddy_should_fail(VBUDDY_FAIL_POOL)) {
+		page = NULL;
+	} else {
+		page = vbuddy_pcp_get_block(pool, order, false);
+		if (!page && vbuddy_pool_reclaim(pool, gfp))
+			page = vbuddy_pcp_get_block(pool, order, false);
+	}
+	if (!page) {
+		vbuddy_pool_alloc_failed(pool, order);
+		if (!(gfp & __GFP_NOWARN))
+			pr_warn_ratelimited("pool %s: no free block of order %u\n",
+					    pool->name, order);
+		return NULL;
+	}
+	trace_vbuddy_alloc(pool->name, page_to_pfn(page), order, VBUDDY_TAG_PAGES);
+
+	if (gfp & __GFP_ZERO)
+		for (i = 0; i < 1UL << order; i++)
+			clear_highpage(nth_page(page, i));
+	return page;
+}
+EXPORT_SYMBOL_GPL(vbuddy_alloc_pages);
+
+/**
+ * vbuddy_free_pages() - give back a block from vbuddy_alloc_pages()
+ * @pool: the pool it came from
+ * @page: the first page of the block, or NULL (nothing is done)
+ * @order: the order it was allocated with
+ *
+ * A page that is not the first page of an allocated block of this pool and
+ * @order, or is freed twice, is reported and the free refused; the pool is
+ * left as it was.
+ *
+ * Context: Any context.
+ */
+void vbuddy_free_pages(struct vbuddy_pool *pool, struct page *page,
+		       unsigned int order)
+{
+	unsigned long flags, pfn;
+	int ret;
+	u32 idx;
+
+	if (!page)
+		return;
+	pfn = page_to_pfn(page);
+	if (vbuddy_pcp_serves(pool, order)) {
+		ret = buddy_index(&pool->buddy, pfn, &idx) ?:
+			vbuddy_pcp_free_index(pool, page, idx, order, false);
+	} else {
+		spin_lock_irqsave(&pool->lock, flags);
+		ret = buddy_free_tagged(&pool->buddy, pfn, order, VBUDDY_TAG_PAGES);
+		if (!ret)
+			pool->stats.events[VBUDDY_EV_FREE]++;
+		spin_unlock_irqrestore(&pool->lock, flags);
+	}
+
+	if (!ret)
+		trace_vbuddy_free(pool->name, pfn, order, VBUDDY_TAG_PAGES);
+	else
+		vbuddy_report(pool, "free of pfn %#lx order %u refused: %s",
+			      pfn, order, buddy_strerror(ret));
+}
+EXPORT_SYMBOL_GPL(vbuddy_free_pages);
+
+/**
+ * vbuddy_pool_checkerboard() - fragment a pool: every other page free
+ * @pool: the pool
+ * @held: room for as many pages as the pool has free; the pages kept (those
+ *        of odd pfn) are stored here, for the caller to free
+ *
+ * Every free page is taken as an order-0 block and those of even pfn are
+ * given back: half the pages stay free and no two of them are buddies, so
+ * no block of order 1 or more is left. The per-CPU caches are drained at
+ * the end, so every free page is on the pool's lists. A test hook, for the
+ * tests, the demo and the benchmark.
+ *
+ * Context: Process context.
+ * Return: how many pages were kept in @held.
+ */
+unsigned long vbuddy_pool_checkerboard(struct vbuddy_pool *pool, struct page **held)
+{
+	struct page *page, *next;
+	unsigned long n = 0;
+	LIST_HEAD(even);
+
+	while ((page = vbuddy_alloc_pages(pool, GFP_KERNEL | __GFP_NOWARN, 0))) {
+		if (page_to_pfn(page) % 2)
+			held[n++] = page;
+		else
+			list_add(&page->lru, &even);	/* ours until freed */
+	}
+	list_for_each_entry_safe(page, next, &even, lru) {
+		list_del(&page->lru);
+		vbuddy_free_pages(pool, page, 0);
+	}
+	pcp_reclaim(pool, GFP_KERNEL);	/* the free pages on the pool lists */
+	return n;
+}
+EXPORT_SYMBOL_NS_GPL(vbuddy_pool_checkerboard, VBUDDY_INTERNAL);

@@ -2,17 +2,29 @@
 /*
  * vbuddy pools: pages taken from the kernel, handed out by the buddy core.
  *
+ * Layers (a file calls only the files below it; see Documentation/design.rst):
+ *
+ *   main.c                    module init/exit, parameters; pool create/destroy
+ *   debugfs.c  kmalloc.c      the files under debugfs; the kmalloc family
+ *   pcp.c  classes.c  window.c   per-CPU caches and the page API; size classes;
+ *                              the GFP_VIRTOK window
+ *   pool.c                    this file: pages, the lock, lookup, stats, reports
+ *   buddy.c                   the buddy core (also built in userspace)
+ *
  * Locking (outermost first):
  *
- *   vbuddy_pools_lock (mutex)        the list of pools; create, destroy, unload
- *     pool->virt_lock (mutex)        GFP_VIRTOK fallbacks and their unmapper
- *       pcp->lock (spinlock, irqsave)    one CPU's cache of free blocks of
- *                                        orders 0..3 (module/pcp.c); one
- *                                        at a time, never two
- *         pool->lock (spinlock, irqsave) the buddy allocator, size classes,
- *                                        window slots and stats of the pool
+ *   vbuddy_pools_lock (mutex)          the list of pools and the pfn tree:
+ *                                      create, destroy, unload
+ *     window->lock (mutex)             a pool's GFP_VIRTOK fallbacks and their
+ *                                      unmapper (window.c)
+ *       pcp->lock, objs->lock          one CPU's cache of free blocks (pcp.c),
+ *       (spinlocks, irqsave)           or of free objects (classes.c); one at a
+ *                                      time, never two
+ *         pool->lock (spinlock, irqsave)   the buddy allocator and counters of
+ *                                          the pool, and the state each layer
+ *                                          says it guards
  *
- * Both spinlocks are only held around work that neither sleeps nor
+ * Both kinds of spinlock are only held around work that neither sleeps nor
  * allocates, so every allocation and free works from any context; only a
  * GFP_VIRTOK fallback sleeps (in vmap()), and only for callers that may.
  */
@@ -20,25 +32,19 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/err.h>
-#include <linux/highmem.h>
 #include <linux/lockdep.h>
 #include <linux/maple_tree.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
-#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
 
-#include "vbuddy_internal.h"
-
-#define CREATE_TRACE_POINTS
+#include "fault.h"
+#include "pool.h"
+#include "vbuddy_compat.h"
 #include "vbuddy_trace.h"
-
-static unsigned long pool_pages = 4096;
-module_param(pool_pages, ulong, 0444);
-MODULE_PARM_DESC(pool_pages, "pages in the default pool (default 4096 = 16 MiB)");
 
 /* Pools get no more pages than the core's u32 frame indices can name. */
 #define VBUDDY_MAX_POOL_PAGES	BIT(30)
@@ -49,12 +55,12 @@ static struct vbuddy_pool *default_pool;	/* set once at module init */
 
 /*
  * Which pool owns a pfn: one range per chunk, so vbuddy_kfree() finds the
- * pool from a pointer alone. Written under vbuddy_pools_lock, read under
- * RCU from any context.
+ * pool from a pointer alone. Written under vbuddy_pools_lock, read from any
+ * context.
  */
 static DEFINE_MTREE(vbuddy_pfns);
 
-const char *const vbuddy_event_names[] = {
+const char *const vbuddy_event_names[VBUDDY_EV_NR] = {
 	[VBUDDY_EV_FREE]		= "free",
 	[VBUDDY_EV_BAD_INPUT]		= "bad_input",
 	[VBUDDY_EV_VIRT_SERVED]		= "virt_served",
@@ -69,9 +75,6 @@ const char *const vbuddy_event_names[] = {
 	[VBUDDY_EV_PCP_DRAIN]		= "pcp_drain",
 	[VBUDDY_EV_RECLAIM]		= "reclaim",
 };
-EXPORT_SYMBOL_NS_GPL(vbuddy_event_names, VBUDDY_INTERNAL);
-
-static_assert(ARRAY_SIZE(vbuddy_event_names) == VBUDDY_EV_NR);
 
 /**
  * vbuddy_report() - report a misuse of a pool, which the caller refuses
@@ -87,13 +90,9 @@ void vbuddy_report(struct vbuddy_pool *pool, const char *fmt, ...)
 {
 	static bool warned;
 	struct va_format vaf;
-	unsigned long flags;
 	va_list args;
 
-	spin_lock_irqsave(&pool->lock, flags);
-	pool->stats.events[VBUDDY_EV_BAD_INPUT]++;
-	spin_unlock_irqrestore(&pool->lock, flags);
-
+	vbuddy_pool_count(pool, VBUDDY_EV_BAD_INPUT);
 	va_start(args, fmt);
 	vaf.fmt = fmt;
 	vaf.va = &args;
@@ -104,6 +103,39 @@ void vbuddy_report(struct vbuddy_pool *pool, const char *fmt, ...)
 	else
 		pr_err_ratelimited("pool %s: %pV\n", pool->name, &vaf);
 	va_end(args);
+}
+
+/**
+ * vbuddy_pool_count() - count one event of a pool
+ * @pool: the pool
+ * @ev: the event
+ *
+ * Context: Any context; takes the pool lock.
+ */
+void vbuddy_pool_count(struct vbuddy_pool *pool, enum vbuddy_event ev)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	pool->stats.events[ev]++;
+	spin_unlock_irqrestore(&pool->lock, flags);
+}
+
+/**
+ * vbuddy_pool_alloc_failed() - count and trace a block the pool refused
+ * @pool: the pool
+ * @order: the order asked for
+ *
+ * Context: Any context; takes the pool lock.
+ */
+void vbuddy_pool_alloc_failed(struct vbuddy_pool *pool, unsigned int order)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	pool->stats.alloc_fail[order]++;
+	trace_vbuddy_alloc_fail(pool->name, order, pool->buddy.free_frames);
+	spin_unlock_irqrestore(&pool->lock, flags);
 }
 
 static int chunk_cmp(const void *a, const void *b)
@@ -184,122 +216,15 @@ nomem:
 	return -ENOMEM;
 }
 
-static void pool_unregister(struct vbuddy_pool *pool)
-{
-	unsigned int i;
-
-	lockdep_assert_held(&vbuddy_pools_lock);
-	for (i = 0; i < pool->nr_chunks; i++)
-		mtree_erase(&vbuddy_pfns, page_to_pfn(pool->chunks[i].page));
-}
-
-static int pool_register(struct vbuddy_pool *pool)
-{
-	unsigned int i;
-	int ret = 0;
-
-	lockdep_assert_held(&vbuddy_pools_lock);
-	for (i = 0; i < pool->nr_chunks; i++) {
-		unsigned long pfn = page_to_pfn(pool->chunks[i].page);
-
-		ret = vbuddy_should_fail(VBUDDY_FAIL_KERNEL) ? -ENOMEM :
-			mtree_insert_range(&vbuddy_pfns, pfn,
-					   pfn + (1UL << pool->chunks[i].order) - 1,
-					   pool, GFP_KERNEL);
-		if (ret)
-			break;
-	}
-	if (ret)
-		while (i--)
-			mtree_erase(&vbuddy_pfns, page_to_pfn(pool->chunks[i].page));
-	return ret;
-}
-
 /**
- * vbuddy_pool_of_pfn() - the pool that owns a page frame
- * @pfn: any pfn
- *
- * The default pool, which lives as long as the module, is asked first
- * (a binary search over its pieces); the maple tree of all pools after.
- *
- * Context: Any context. The pool is valid as long as the caller's
- * allocation in it is, which is all vbuddy_kfree() needs.
- * Return: the pool, or NULL if no pool owns @pfn.
- */
-struct vbuddy_pool *vbuddy_pool_of_pfn(unsigned long pfn)
-{
-	u32 idx;
-
-	return vbuddy_pool_of_pfn_index(pfn, &idx);
-}
-EXPORT_SYMBOL_NS_GPL(vbuddy_pool_of_pfn, VBUDDY_INTERNAL);
-
-/**
- * vbuddy_pool_of_pfn_index() - vbuddy_pool_of_pfn(), and the frame's index
- * @pfn: any pfn
- * @idx: where the frame index of @pfn in the pool's buddy core is stored
- *
- * Context: Any context, as vbuddy_pool_of_pfn().
- * Return: the pool, or NULL if no pool owns @pfn (@idx is then unset).
- */
-struct vbuddy_pool *vbuddy_pool_of_pfn_index(unsigned long pfn, u32 *idx)
-{
-	struct vbuddy_pool *pool = READ_ONCE(default_pool);
-
-	if (likely(pool) && !buddy_index(&pool->buddy, pfn, idx))
-		return pool;
-	pool = mtree_load(&vbuddy_pfns, pfn);
-	if (pool && buddy_index(&pool->buddy, pfn, idx))
-		pool = NULL;
-	return pool;
-}
-
-/*
- * Give everything of an unreachable @pool back to the kernel. @when: NULL
- * when nothing is allocated any more, else (for the report) "at unload" or
- * "at teardown": see vbuddy_window_destroy().
- */
-static void pool_free(struct vbuddy_pool *pool, const char *when)
-{
-	vbuddy_window_destroy(pool, when);
-	vbuddy_pcp_destroy(pool);
-	if (pool->chunks)
-		pool_free_chunks(pool->chunks, pool->nr_chunks);
-	kvfree(pool->cpages);
-	kvfree(pool->chunks);
-	kvfree(pool->buddy.frames);
-	kvfree(pool->buddy.spans);
-	kfree(pool);
-}
-
-static struct vbuddy_pool *pool_find(const char *name)
-{
-	struct vbuddy_pool *pool;
-
-	lockdep_assert_held(&vbuddy_pools_lock);
-	list_for_each_entry(pool, &vbuddy_pools, node)
-		if (!strcmp(pool->name, name))
-			return pool;
-	return NULL;
-}
-
-/**
- * vbuddy_pool_create() - create a pool of pages
- * @name: a unique name, shorter than VBUDDY_NAME_LEN, without '/' (it names
- *        the pool's directory in debugfs)
- * @nr_pages: how many pages the pool takes from the kernel
- *
- * The pages are taken now, in the largest pieces the kernel will give, and
- * stay with the pool until vbuddy_pool_destroy(). Pieces need not be
- * adjacent; blocks never merge across them, so a pool whose pieces are
- * smaller than 2^VBUDDY_MAX_ORDER pages has no block of that order.
+ * vbuddy_pool_alloc() - a pool's pages and buddy allocator, not yet visible
+ * @name: as for vbuddy_pool_create()
+ * @nr_pages: as for vbuddy_pool_create()
  *
  * Context: Process context; may sleep.
- * Return: the pool, or ERR_PTR(-EINVAL) for a missing or too long @name or
- * a @nr_pages of 0 or above 2^30, ERR_PTR(-EEXIST) if a pool of that name
- * exists, ERR_PTR(-ENOMEM) if the kernel cannot give the pages.
+ * Return: the pool, or an ERR_PTR() as vbuddy_pool_create() documents.
  */
-struct vbuddy_pool *vbuddy_pool_create(const char *name, unsigned long nr_pages)
+struct vbuddy_pool *vbuddy_pool_alloc(const char *name, unsigned long nr_pages)
 {
 	struct buddy_frame *frames;
 	struct buddy_span *spans;
@@ -323,9 +248,6 @@ struct vbuddy_pool *vbuddy_pool_create(const char *name, unsigned long nr_pages)
 	strscpy(pool->name, name, sizeof(pool->name));
 	pool->nr_pages = nr_pages;
 
-	ret = vbuddy_window_init(pool);
-	if (ret)
-		goto fail;
 	ret = pool_take_pages(pool, nr_pages);
 	if (ret)
 		goto fail;
@@ -341,121 +263,167 @@ struct vbuddy_pool *vbuddy_pool_create(const char *name, unsigned long nr_pages)
 		if (WARN_ON_ONCE(ret))
 			goto fail;
 	}
-
-	ret = -ENOMEM;
-	pool->cpages = vbuddy_kvcalloc(nr_pages, sizeof(*pool->cpages));
-	if (!pool->cpages)
-		goto fail;
-	vbuddy_kmalloc_init_pool(pool);
-	ret = vbuddy_pcp_init(pool);
-	if (ret)
-		goto fail;
-
-	mutex_lock(&vbuddy_pools_lock);
-	ret = pool_find(name) ? -EEXIST : pool_register(pool);
-	if (!ret) {
-		list_add_tail(&pool->node, &vbuddy_pools);
-		vbuddy_debugfs_pool_add(pool);
-	}
-	mutex_unlock(&vbuddy_pools_lock);
-	if (ret)
-		goto fail;
 	return pool;
 
 fail:
-	pool_free(pool, NULL);
+	vbuddy_pool_free(pool);
 	return ERR_PTR(ret);
 }
-EXPORT_SYMBOL_GPL(vbuddy_pool_create);
 
-/* Whether @pool is the default pool, which only unload removes: then @op is refused. */
-static bool pool_is_default(struct vbuddy_pool *pool, const char *op)
+/**
+ * vbuddy_pool_free() - give a pool's pages back to the kernel, and free it
+ * @pool: a pool from vbuddy_pool_alloc(), unregistered; every layer's
+ *        state freed already
+ *
+ * Context: Process context.
+ */
+void vbuddy_pool_free(struct vbuddy_pool *pool)
 {
-	if (pool != default_pool)
+	if (pool->chunks)
+		pool_free_chunks(pool->chunks, pool->nr_chunks);
+	kvfree(pool->chunks);
+	kvfree(pool->buddy.frames);
+	kvfree(pool->buddy.spans);
+	kfree(pool);
+}
+
+/**
+ * vbuddy_pool_add_cache() - register a layer that keeps free pages of a pool
+ * @pool: the pool, not yet registered
+ * @ops: the layer's callbacks, which must outlive the pool
+ *
+ * Context: Process context, before vbuddy_pool_register().
+ * Return: 0, or -ENOSPC when VBUDDY_MAX_CACHES layers are registered.
+ */
+int vbuddy_pool_add_cache(struct vbuddy_pool *pool, const struct vbuddy_cache_ops *ops)
+{
+	if (WARN_ON_ONCE(pool->nr_caches == VBUDDY_MAX_CACHES))
+		return -ENOSPC;
+	pool->caches[pool->nr_caches++] = ops;
+	return 0;
+}
+
+static void pool_erase_pfns(struct vbuddy_pool *pool, unsigned int nr)
+{
+	lockdep_assert_held(&vbuddy_pools_lock);
+	while (nr--)
+		mtree_erase(&vbuddy_pfns, page_to_pfn(pool->chunks[nr].page));
+}
+
+static struct vbuddy_pool *pool_find(const char *name)
+{
+	struct vbuddy_pool *pool;
+
+	lockdep_assert_held(&vbuddy_pools_lock);
+	list_for_each_entry(pool, &vbuddy_pools, node)
+		if (!strcmp(pool->name, name))
+			return pool;
+	return NULL;
+}
+
+/**
+ * vbuddy_pool_register() - make a pool visible: its name, its pfns
+ * @pool: a pool whose layers are all set up
+ *
+ * Context: Process context; may sleep.
+ * Return: 0, -EEXIST if a pool of that name exists, or -ENOMEM.
+ */
+int vbuddy_pool_register(struct vbuddy_pool *pool)
+{
+	unsigned int i;
+	int ret = 0;
+
+	mutex_lock(&vbuddy_pools_lock);
+	if (pool_find(pool->name)) {
+		ret = -EEXIST;
+		goto out;
+	}
+	for (i = 0; i < pool->nr_chunks; i++) {
+		unsigned long pfn = page_to_pfn(pool->chunks[i].page);
+
+		ret = vbuddy_should_fail(VBUDDY_FAIL_KERNEL) ? -ENOMEM :
+			mtree_insert_range(&vbuddy_pfns, pfn,
+					   pfn + (1UL << pool->chunks[i].order) - 1,
+					   pool, GFP_KERNEL);
+		if (ret) {
+			pool_erase_pfns(pool, i);
+			goto out;
+		}
+	}
+	list_add_tail(&pool->node, &vbuddy_pools);
+out:
+	mutex_unlock(&vbuddy_pools_lock);
+	return ret;
+}
+
+/**
+ * vbuddy_pool_unregister() - make a pool invisible again
+ * @pool: a registered pool
+ *
+ * Once this returns, no lookup finds @pool any more.
+ *
+ * Context: Process context; may sleep.
+ */
+void vbuddy_pool_unregister(struct vbuddy_pool *pool)
+{
+	mutex_lock(&vbuddy_pools_lock);
+	list_del_init(&pool->node);
+	pool_erase_pfns(pool, pool->nr_chunks);
+	if (pool == default_pool)
+		WRITE_ONCE(default_pool, NULL);
+	mutex_unlock(&vbuddy_pools_lock);
+	synchronize_rcu();	/* no vbuddy_pool_of_pfn() still sees it */
+}
+
+/**
+ * vbuddy_pool_first() - any registered pool, for unload
+ *
+ * Context: Process context.
+ * Return: a pool, or NULL when there is none.
+ */
+struct vbuddy_pool *vbuddy_pool_first(void)
+{
+	struct vbuddy_pool *pool;
+
+	mutex_lock(&vbuddy_pools_lock);
+	pool = list_first_entry_or_null(&vbuddy_pools, struct vbuddy_pool, node);
+	mutex_unlock(&vbuddy_pools_lock);
+	return pool;
+}
+
+/**
+ * vbuddy_pool_exit() - free what the registry keeps, at unload
+ *
+ * Context: Process context, once every pool is unregistered.
+ */
+void vbuddy_pool_exit(void)
+{
+	mtree_destroy(&vbuddy_pfns);
+}
+
+/**
+ * vbuddy_pool_set_default() - name the pool vbuddy_kmalloc() serves from
+ * @pool: a registered pool, which only unload removes
+ */
+void vbuddy_pool_set_default(struct vbuddy_pool *pool)
+{
+	WRITE_ONCE(default_pool, pool);
+}
+
+/**
+ * vbuddy_pool_is_default() - refuse @op on the default pool
+ * @pool: a pool
+ * @op: what the caller would do ("destroy"), for the report
+ *
+ * Return: true, with a report, if @pool is the default pool.
+ */
+bool vbuddy_pool_is_default(struct vbuddy_pool *pool, const char *op)
+{
+	if (pool != READ_ONCE(default_pool))
 		return false;
 	vbuddy_report(pool, "%s refused: the default pool belongs to the module", op);
 	return true;
 }
-
-/*
- * Unlink a drained @pool, reporting (as @when, if not NULL) the pages
- * still allocated, which go back to the kernel with the rest of it.
- */
-static void pool_unlink(struct vbuddy_pool *pool, const char *when)
-{
-	unsigned long free_pages = vbuddy_pool_free_pages(pool);
-
-	lockdep_assert_held(&vbuddy_pools_lock);
-	if (when && free_pages != pool->nr_pages)
-		pr_err("pool %s: %lu pages still allocated %s; freeing them\n",
-		       pool->name, pool->nr_pages - free_pages, when);
-	list_del(&pool->node);
-	vbuddy_debugfs_pool_remove(pool);
-	pool_unregister(pool);
-	if (pool == default_pool)
-		WRITE_ONCE(default_pool, NULL);
-}
-
-/* Unlink a drained @pool and free it; @when as for pool_free(). */
-static void pool_remove(struct vbuddy_pool *pool, const char *when)
-{
-	mutex_lock(&vbuddy_pools_lock);
-	pool_unlink(pool, when);
-	mutex_unlock(&vbuddy_pools_lock);
-	synchronize_rcu();	/* no vbuddy_pool_of_pfn() still sees it */
-	pool_free(pool, when);
-}
-
-/**
- * vbuddy_pool_destroy() - give a pool's pages back to the kernel
- * @pool: a pool from vbuddy_pool_create(), or NULL (nothing is done)
- *
- * Refused, with a report, while any block of the pool is still allocated:
- * the pool then stays usable, and may be destroyed once everything is
- * freed. The default pool cannot be destroyed; it goes with the module.
- *
- * Context: Process context; may sleep. No allocation or free on @pool may
- * run concurrently.
- */
-void vbuddy_pool_destroy(struct vbuddy_pool *pool)
-{
-	unsigned long free_pages;
-
-	might_sleep();
-	if (IS_ERR_OR_NULL(pool) || pool_is_default(pool, "destroy"))
-		return;
-	vbuddy_pool_drain(pool);
-	free_pages = vbuddy_pool_free_pages(pool);
-	if (free_pages != pool->nr_pages) {
-		vbuddy_report(pool, "destroy refused: %lu of %lu pages still allocated",
-			      pool->nr_pages - free_pages, pool->nr_pages);
-		return;
-	}
-	pool_remove(pool, NULL);
-}
-EXPORT_SYMBOL_GPL(vbuddy_pool_destroy);
-
-/**
- * vbuddy_pool_teardown() - destroy a pool, whatever it still has allocated
- * @pool: a pool from vbuddy_pool_create(), or NULL (nothing is done)
- *
- * As vbuddy_pool_destroy(), but blocks still allocated do not stop it: they
- * are reported and go back to the kernel with the rest of the pool, and
- * GFP_VIRTOK ranges still mapped are unmapped, as at unload. For test
- * suites, so that a failed case does not leave its pool behind to fail the
- * cases after it; nothing may use the pool's memory any more.
- *
- * Context: Process context; may sleep.
- */
-void vbuddy_pool_teardown(struct vbuddy_pool *pool)
-{
-	might_sleep();
-	if (IS_ERR_OR_NULL(pool) || pool_is_default(pool, "teardown"))
-		return;
-	vbuddy_pool_drain(pool);
-	pool_remove(pool, "at teardown");
-}
-EXPORT_SYMBOL_NS_GPL(vbuddy_pool_teardown, VBUDDY_INTERNAL);
 
 /**
  * vbuddy_default_pool() - the pool the module creates at load time
@@ -466,165 +434,97 @@ EXPORT_SYMBOL_NS_GPL(vbuddy_pool_teardown, VBUDDY_INTERNAL);
  */
 struct vbuddy_pool *vbuddy_default_pool(void)
 {
-	return default_pool;
+	return READ_ONCE(default_pool);
 }
 EXPORT_SYMBOL_GPL(vbuddy_default_pool);
 
-/*
- * A block of @order from this CPU's cache or the pool's free lists, in
- * @page; false if neither has one. @large: for a kmalloc object of whole
- * pages (module/kmalloc.c), which vbuddy_free_pages() must refuse.
+/**
+ * vbuddy_pool_of_pfn() - the pool that owns a page frame
+ * @pfn: any pfn
+ *
+ * Context: Any context. The pool is valid as long as the caller's
+ * allocation in it is, which is all the free paths need.
+ * Return: the pool, or NULL if no pool owns @pfn.
  */
-bool vbuddy_pool_alloc_block(struct vbuddy_pool *pool, unsigned int order, bool large,
-			     struct page **page)
+struct vbuddy_pool *vbuddy_pool_of_pfn(unsigned long pfn)
 {
-	unsigned long flags, pfn;
-	int ret;
+	u32 idx;
 
-	if (vbuddy_pcp_serves(pool, order)) {
-		*page = vbuddy_pcp_alloc(pool, order, large);
-		return *page;
-	}
-	spin_lock_irqsave(&pool->lock, flags);
-	ret = buddy_alloc(&pool->buddy, order, &pfn);
-	if (!ret) {
-		if (large)
-			buddy_set_tag(&pool->buddy, pfn, VBUDDY_TAG_LARGE);
-		pool->stats.alloc[order]++;
-	}
-	spin_unlock_irqrestore(&pool->lock, flags);
-	*page = ret ? NULL : pfn_to_page(pfn);
-	return *page;
+	return vbuddy_pool_of_pfn_index(pfn, &idx);
 }
 
-/* Count and trace a request for a block of @order that the pool refused. */
-void vbuddy_pool_alloc_failed(struct vbuddy_pool *pool, unsigned int order)
+/**
+ * vbuddy_pool_of_pfn_index() - vbuddy_pool_of_pfn(), and the frame's index
+ * @pfn: any pfn
+ * @idx: where the frame index of @pfn in the pool's buddy core is stored
+ *
+ * The default pool, which lives as long as the module, is asked first (a
+ * binary search over its pieces, which never change); the maple tree of
+ * all pools after.
+ *
+ * Context: Any context, as vbuddy_pool_of_pfn().
+ * Return: the pool, or NULL if no pool owns @pfn (@idx is then unset).
+ */
+struct vbuddy_pool *vbuddy_pool_of_pfn_index(unsigned long pfn, u32 *idx)
 {
-	unsigned long flags;
+	struct vbuddy_pool *pool = READ_ONCE(default_pool);
 
-	spin_lock_irqsave(&pool->lock, flags);
-	pool->stats.alloc_fail[order]++;
-	trace_vbuddy_alloc_fail(pool->name, order, pool->buddy.free_frames);
-	spin_unlock_irqrestore(&pool->lock, flags);
+	if (likely(pool) && !buddy_index(&pool->buddy, pfn, idx))
+		return pool;
+	pool = mtree_load(&vbuddy_pfns, pfn);
+	if (pool && buddy_index(&pool->buddy, pfn, idx))
+		pool = NULL;
+	return pool;
+}
+
+/**
+ * vbuddy_page_pool() - the pool a page belongs to
+ * @page: any page
+ *
+ * A test hook (the benchmark times the lookup that every vbuddy_kfree()
+ * starts with).
+ *
+ * Context: Any context.
+ * Return: the pool that owns @page, or NULL.
+ */
+struct vbuddy_pool *vbuddy_page_pool(const struct page *page)
+{
+	return vbuddy_pool_of_pfn(page_to_pfn(page));
+}
+EXPORT_SYMBOL_NS_GPL(vbuddy_page_pool, VBUDDY_INTERNAL);
+
+/* Ask every layer that keeps free pages to give them back; the pages back. */
+static unsigned long pool_reclaim_caches(struct vbuddy_pool *pool, gfp_t gfp)
+{
+	unsigned long pages = 0;
+	unsigned int i;
+
+	for (i = 0; i < pool->nr_caches; i++)
+		if (pool->caches[i]->reclaim)
+			pages += pool->caches[i]->reclaim(pool, gfp);
+	return pages;
 }
 
 /**
  * vbuddy_pool_reclaim() - give every cached free page back to the pool lists
  * @pool: the pool
+ * @gfp: the context of the request that asks: a layer may wait (for
+ *       pending unmaps) only if it allows blocking
  *
  * What a request that the pool's free lists cannot serve does before it
- * gives up: the per-CPU caches are drained and the size classes' empty
- * pages released, so that they may merge into the block it needs.
+ * gives up: every layer that keeps free pages gives them back, so that
+ * they may merge into the block it needs.
  *
- * Context: Any context.
+ * Context: Any context, as @gfp says.
  * Return: true if any page came back, so that trying again may help.
  */
-bool vbuddy_pool_reclaim(struct vbuddy_pool *pool)
+bool vbuddy_pool_reclaim(struct vbuddy_pool *pool, gfp_t gfp)
 {
-	unsigned long pages, flags;
-
-	pages = vbuddy_pcp_drain(pool) + vbuddy_kmalloc_drain(pool);
-	if (pages) {
-		spin_lock_irqsave(&pool->lock, flags);
-		pool->stats.events[VBUDDY_EV_RECLAIM]++;
-		spin_unlock_irqrestore(&pool->lock, flags);
-	}
-	return pages;
+	if (!pool_reclaim_caches(pool, gfp))
+		return false;
+	vbuddy_pool_count(pool, VBUDDY_EV_RECLAIM);
+	return true;
 }
-
-/**
- * vbuddy_alloc_pages() - allocate 2^@order physically contiguous pages
- * @pool: the pool
- * @gfp: GFP flags: __GFP_ZERO zeroes the pages, __GFP_NOWARN silences the
- *       failure message; whether the caller may sleep is checked as for
- *       alloc_pages(), but the pool itself never sleeps
- * @order: 0..VBUDDY_MAX_ORDER
- *
- * The block is naturally aligned: its first pfn is a multiple of 2^@order.
- * Every page of it is a page of its own (refcount 1), as after split_page().
- *
- * Context: Any context, with a @gfp that says so (GFP_ATOMIC, GFP_NOWAIT).
- * Return: the first page of the block, or NULL if the pool has no free block
- * of @order or larger, or (reported) @order is above VBUDDY_MAX_ORDER or
- * @gfp has GFP_VIRTOK, which cannot give physically contiguous pages.
- */
-struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
-				unsigned int order)
-{
-	unsigned long i;
-	struct page *page;
-
-	might_alloc(gfp & ~GFP_VIRTOK);
-	if (gfp & GFP_VIRTOK) {
-		vbuddy_report(pool, "GFP_VIRTOK refused: %s() promises contiguous pages",
-			      __func__);
-		return NULL;
-	}
-	if (order > VBUDDY_MAX_ORDER) {
-		vbuddy_report(pool, "allocation of order %u refused: the maximum is %u",
-			      order, VBUDDY_MAX_ORDER);
-		return NULL;
-	}
-
-	if (vbuddy_should_fail(VBUDDY_FAIL_POOL))
-		page = NULL;
-	else if (!vbuddy_pool_alloc_block(pool, order, false, &page) &&
-		 vbuddy_pool_reclaim(pool))
-		vbuddy_pool_alloc_block(pool, order, false, &page);
-	if (!page) {
-		vbuddy_pool_alloc_failed(pool, order);
-		if (!(gfp & __GFP_NOWARN))
-			pr_warn_ratelimited("pool %s: no free block of order %u\n",
-					    pool->name, order);
-		return NULL;
-	}
-	trace_vbuddy_alloc(pool->name, page_to_pfn(page), order, VBUDDY_TAG_PAGES);
-
-	if (gfp & __GFP_ZERO)
-		for (i = 0; i < 1UL << order; i++)
-			clear_highpage(nth_page(page, i));
-	return page;
-}
-EXPORT_SYMBOL_GPL(vbuddy_alloc_pages);
-
-/**
- * vbuddy_free_pages() - give back a block from vbuddy_alloc_pages()
- * @pool: the pool it came from
- * @page: the first page of the block, or NULL (nothing is done)
- * @order: the order it was allocated with
- *
- * A page that is not the first page of an allocated block of this pool and
- * @order, or is freed twice, is reported and the free refused; the pool is
- * left as it was.
- *
- * Context: Any context.
- */
-void vbuddy_free_pages(struct vbuddy_pool *pool, struct page *page,
-		       unsigned int order)
-{
-	unsigned long flags, pfn;
-	int ret;
-
-	if (!page)
-		return;
-	pfn = page_to_pfn(page);
-	if (vbuddy_pcp_serves(pool, order)) {
-		ret = vbuddy_pcp_free(pool, page, order, false);
-	} else {
-		spin_lock_irqsave(&pool->lock, flags);
-		ret = buddy_free_tagged(&pool->buddy, pfn, order, VBUDDY_TAG_PAGES);
-		if (!ret)
-			pool->stats.events[VBUDDY_EV_FREE]++;
-		spin_unlock_irqrestore(&pool->lock, flags);
-	}
-
-	if (!ret)
-		trace_vbuddy_free(pool->name, pfn, order, VBUDDY_TAG_PAGES);
-	else
-		vbuddy_report(pool, "free of pfn %#lx order %u refused: %s",
-			      pfn, order, buddy_strerror(ret));
-}
-EXPORT_SYMBOL_GPL(vbuddy_free_pages);
 
 /**
  * vbuddy_pool_drain() - give back every free page a pool has parked
@@ -633,15 +533,14 @@ EXPORT_SYMBOL_GPL(vbuddy_free_pages);
  * Waits until freed GFP_VIRTOK ranges are unmapped and back, then drains
  * the per-CPU caches and the size classes' empty pages: afterwards every
  * free page is on the pool's free lists, as buddyinfo shows them. Done
- * before a pool is destroyed and at unload; for tests and the smoke client.
+ * before a pool is destroyed and at unload; a test hook.
  *
  * Context: Process context; may sleep.
  */
 void vbuddy_pool_drain(struct vbuddy_pool *pool)
 {
-	flush_work(&pool->unmap_work);
-	vbuddy_pcp_drain(pool);
-	vbuddy_kmalloc_drain(pool);
+	might_sleep();
+	pool_reclaim_caches(pool, GFP_KERNEL);
 }
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_drain, VBUDDY_INTERNAL);
 
@@ -657,47 +556,12 @@ void vbuddy_pool_expect_reports(struct vbuddy_pool *pool, bool quiet)
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_expect_reports, VBUDDY_INTERNAL);
 
 /**
- * vbuddy_pool_checkerboard() - fragment a pool: every other page free
- * @pool: the pool
- * @held: room for as many pages as the pool has free; the pages kept (those
- *        of odd pfn) are stored here, for the caller to free
- *
- * Every free page is taken as an order-0 block and those of even pfn are
- * given back: half the pages stay free and no two of them are buddies, so
- * no block of order 1 or more is left. The per-CPU caches are drained at
- * the end, so every free page is on the pool's lists. For tests, the demo
- * and the benchmark.
- *
- * Context: Process context.
- * Return: how many pages were kept in @held.
- */
-unsigned long vbuddy_pool_checkerboard(struct vbuddy_pool *pool, struct page **held)
-{
-	struct page *page, *next;
-	unsigned long n = 0;
-	LIST_HEAD(even);
-
-	while ((page = vbuddy_alloc_pages(pool, GFP_KERNEL | __GFP_NOWARN, 0))) {
-		if (page_to_pfn(page) % 2)
-			held[n++] = page;
-		else
-			list_add(&page->lru, &even);	/* ours until freed */
-	}
-	list_for_each_entry_safe(page, next, &even, lru) {
-		list_del(&page->lru);
-		vbuddy_free_pages(pool, page, 0);
-	}
-	vbuddy_pcp_drain(pool);		/* the free pages on the pool lists */
-	return n;
-}
-EXPORT_SYMBOL_NS_GPL(vbuddy_pool_checkerboard, VBUDDY_INTERNAL);
-
-/**
  * vbuddy_pool_check() - check a pool's invariants
  * @pool: the pool
  *
- * Runs the buddy core's checker, and checks that every block on a per-CPU
- * list is an allocated block of its order marked as cached.
+ * Runs the buddy core's checker, then each layer's own check (every block
+ * on a per-CPU list an allocated block of its order marked as cached, and
+ * so on).
  *
  * Context: Any context; holds the pool lock for O(pages).
  * Return: 0, or -EUCLEAN (the violation is printed).
@@ -705,14 +569,37 @@ EXPORT_SYMBOL_NS_GPL(vbuddy_pool_checkerboard, VBUDDY_INTERNAL);
 int vbuddy_pool_check(struct vbuddy_pool *pool)
 {
 	unsigned long flags;
+	unsigned int i;
 	int ret;
 
 	spin_lock_irqsave(&pool->lock, flags);
 	ret = buddy_check(&pool->buddy);
 	spin_unlock_irqrestore(&pool->lock, flags);
-	return ret ?: vbuddy_pcp_check(pool);
+	for (i = 0; !ret && i < pool->nr_caches; i++)
+		if (pool->caches[i]->check)
+			ret = pool->caches[i]->check(pool);
+	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_check, VBUDDY_INTERNAL);
+
+/**
+ * vbuddy_pool_cached_pages() - free pages of a pool held in caches
+ * @pool: the pool
+ *
+ * Return: a snapshot of the pages on the per-CPU lists and in the empty
+ * pages the size classes keep; vbuddy_pool_drain() gives them back.
+ */
+unsigned long vbuddy_pool_cached_pages(struct vbuddy_pool *pool)
+{
+	unsigned long pages = 0;
+	unsigned int i;
+
+	for (i = 0; i < pool->nr_caches; i++)
+		if (pool->caches[i]->cached)
+			pages += pool->caches[i]->cached(pool);
+	return pages;
+}
+EXPORT_SYMBOL_NS_GPL(vbuddy_pool_cached_pages, VBUDDY_INTERNAL);
 
 /**
  * vbuddy_pool_free_pages() - how many pages of a pool are free
@@ -733,17 +620,55 @@ unsigned long vbuddy_pool_free_pages(struct vbuddy_pool *pool)
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_free_pages, VBUDDY_INTERNAL);
 
 /**
- * vbuddy_pool_cached_pages() - free pages of a pool held in caches
+ * vbuddy_pool_nr_pages() - how many pages a pool holds
  * @pool: the pool
  *
- * Return: a snapshot of the pages on the per-CPU lists and in the empty
- * pages the size classes keep; vbuddy_pool_drain() gives them back.
+ * Return: the pool's size in pages, fixed at creation.
  */
-unsigned long vbuddy_pool_cached_pages(struct vbuddy_pool *pool)
+unsigned long vbuddy_pool_nr_pages(struct vbuddy_pool *pool)
 {
-	return vbuddy_pcp_pages(pool) + vbuddy_kmalloc_empty_pages(pool);
+	return pool->nr_pages;
 }
-EXPORT_SYMBOL_NS_GPL(vbuddy_pool_cached_pages, VBUDDY_INTERNAL);
+EXPORT_SYMBOL_NS_GPL(vbuddy_pool_nr_pages, VBUDDY_INTERNAL);
+
+/**
+ * vbuddy_pool_nr_free() - free blocks per order, as /proc/buddyinfo shows
+ * @pool: the pool
+ * @nr_free: where the counts of orders 0..VBUDDY_MAX_ORDER are stored
+ *
+ * Only the pool's free lists: as the kernel's buddyinfo leaves out its
+ * per-CPU lists, this leaves out vbuddy_pool_cached_pages(); call
+ * vbuddy_pool_drain() first to count them.
+ */
+void vbuddy_pool_nr_free(struct vbuddy_pool *pool,
+			 unsigned long nr_free[VBUDDY_NR_ORDERS])
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	memcpy(nr_free, pool->buddy.nr_free, sizeof(pool->buddy.nr_free));
+	spin_unlock_irqrestore(&pool->lock, flags);
+}
+EXPORT_SYMBOL_NS_GPL(vbuddy_pool_nr_free, VBUDDY_INTERNAL);
+
+/**
+ * vbuddy_pool_get_stats() - a snapshot of a pool's counters
+ * @pool: the pool
+ * @stats: where they are copied: the pool's own, plus each layer's
+ */
+void vbuddy_pool_get_stats(struct vbuddy_pool *pool, struct vbuddy_stats *stats)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	*stats = pool->stats;
+	spin_unlock_irqrestore(&pool->lock, flags);
+	for (i = 0; i < pool->nr_caches; i++)
+		if (pool->caches[i]->add_stats)
+			pool->caches[i]->add_stats(pool, stats);
+}
+EXPORT_SYMBOL_NS_GPL(vbuddy_pool_get_stats, VBUDDY_INTERNAL);
 
 /**
  * vbuddy_pool_event() - one event counter of a pool
@@ -760,132 +685,3 @@ unsigned long vbuddy_pool_event(struct vbuddy_pool *pool, enum vbuddy_event ev)
 	return st.events[ev];
 }
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_event, VBUDDY_INTERNAL);
-
-/**
- * vbuddy_pool_nr_pages() - how many pages a pool holds
- * @pool: the pool
- *
- * Return: the pool's size in pages, fixed at creation.
- */
-unsigned long vbuddy_pool_nr_pages(struct vbuddy_pool *pool)
-{
-	return pool->nr_pages;
-}
-EXPORT_SYMBOL_NS_GPL(vbuddy_pool_nr_pages, VBUDDY_INTERNAL);
-
-/**
- * vbuddy_pool_nr_free() - free blocks per order, as /proc/buddyinfo shows
- * @pool: the pool
- *
- * Only the pool's free lists: as the kernel's buddyinfo leaves out its
- * per-CPU lists, this leaves out vbuddy_pool_cached_pages(); call
- * vbuddy_pool_drain() first to count them.
- * @nr_free: where the counts of orders 0..VBUDDY_MAX_ORDER are stored
- */
-void vbuddy_pool_nr_free(struct vbuddy_pool *pool,
-			 unsigned long nr_free[VBUDDY_NR_ORDERS])
-{
-	unsigned long flags;
-
-	spin_lock_irqsave(&pool->lock, flags);
-	memcpy(nr_free, pool->buddy.nr_free, sizeof(pool->buddy.nr_free));
-	spin_unlock_irqrestore(&pool->lock, flags);
-}
-EXPORT_SYMBOL_NS_GPL(vbuddy_pool_nr_free, VBUDDY_INTERNAL);
-
-struct class_objects {
-	unsigned int class;
-	unsigned long cached;
-};
-
-static int class_cached_objects(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
-				unsigned int cpu, void *arg)
-{
-	struct class_objects *co = arg;
-
-	lockdep_assert_held(&pcp->lock);
-	co->cached += pcp->mags[co->class].n;
-	return 0;
-}
-
-/**
- * vbuddy_pool_get_class() - a snapshot of one size class of a pool
- * @pool: the pool
- * @class: 0..VBUDDY_NR_CLASSES-1
- * @info: where it is copied; its @objects counts the objects callers hold
- */
-void vbuddy_pool_get_class(struct vbuddy_pool *pool, unsigned int class,
-			   struct vbuddy_class *info)
-{
-	struct class_objects arg = { .class = class };
-	unsigned long flags;
-
-	spin_lock_irqsave(&pool->lock, flags);
-	*info = pool->classes[class];
-	spin_unlock_irqrestore(&pool->lock, flags);
-	/* Objects on the per-CPU lists are free. */
-	vbuddy_pcp_walk(pool, class_cached_objects, &arg);
-	info->objects -= arg.cached;
-}
-EXPORT_SYMBOL_NS_GPL(vbuddy_pool_get_class, VBUDDY_INTERNAL);
-
-/**
- * vbuddy_pool_get_stats() - a snapshot of a pool's counters
- * @pool: the pool
- * @stats: where they are copied
- */
-void vbuddy_pool_get_stats(struct vbuddy_pool *pool, struct vbuddy_stats *stats)
-{
-	unsigned long flags;
-
-	spin_lock_irqsave(&pool->lock, flags);
-	*stats = pool->stats;
-	spin_unlock_irqrestore(&pool->lock, flags);
-	vbuddy_pcp_add_stats(pool, stats);
-}
-EXPORT_SYMBOL_NS_GPL(vbuddy_pool_get_stats, VBUDDY_INTERNAL);
-
-static int __init vbuddy_init(void)
-{
-	struct vbuddy_pool *pool;
-
-	vbuddy_debugfs_init();
-	pool = vbuddy_pool_create("default", pool_pages);
-	if (IS_ERR(pool)) {
-		vbuddy_debugfs_exit();
-		pr_err("cannot create the default pool of %lu pages: %pe\n",
-		       pool_pages, pool);
-		return PTR_ERR(pool);
-	}
-	WRITE_ONCE(default_pool, pool);
-	pr_info("default pool: %lu pages in %u pieces\n", pool->nr_pages,
-		pool->nr_chunks);
-	return 0;
-}
-module_init(vbuddy_init);
-
-/*
- * Every module that used our symbols is gone by now, so whatever a pool
- * still has allocated is leaked: report it, and give the pages back all the
- * same, so that unloading never leaks the kernel's memory.
- */
-static void __exit vbuddy_exit(void)
-{
-	struct vbuddy_pool *pool, *tmp;
-
-	mutex_lock(&vbuddy_pools_lock);
-	list_for_each_entry_safe(pool, tmp, &vbuddy_pools, node) {
-		if (pool != default_pool)
-			pr_err("pool %s: still exists at unload; destroying it\n", pool->name);
-		vbuddy_pool_drain(pool);
-		pool_unlink(pool, "at unload");
-		pool_free(pool, "at unload");
-	}
-	mutex_unlock(&vbuddy_pools_lock);
-	vbuddy_debugfs_exit();
-	mtree_destroy(&vbuddy_pfns);
-}
-module_exit(vbuddy_exit);
-
-MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("vbuddy: a buddy page allocator over a pool, with GFP_VIRTOK");

@@ -70,4 +70,45 @@ size_t vbuddy_ksize(const void *p);
 void vbuddy_kfree(const void *p);
 bool vbuddy_is_virtual(const void *p);
 
+/*
+ * Test hooks: what vbuddy's own test, benchmark and demo modules (lib/) and
+ * KUnit suites need to see of a pool. Exported in the VBUDDY_INTERNAL
+ * symbol namespace (MODULE_IMPORT_NS(VBUDDY_INTERNAL)); not an API for
+ * drivers, and it may change with any commit.
+ */
+
+/* Orders 0..VBUDDY_MAX_ORDER; also in module/buddy.h, which must agree. */
+#define VBUDDY_NR_ORDERS	(VBUDDY_MAX_ORDER + 1)
+
+/* Events counted per pool, each with a stable name in the debugfs stats file. */
+enum vbuddy_event {
+	VBUDDY_EV_FREE,		/* blocks and objects given back */
+	VBUDDY_EV_BAD_INPUT,	/* misuse reported and refused */
+	VBUDDY_EV_VIRT_SERVED,	/* GFP_VIRTOK fallbacks served */
+	VBUDDY_EV_VIRT_PAGES,	/* pages mapped by those fallbacks */
+	VBUDDY_EV_VIRT_FREED,	/* GFP_VIRTOK ranges unmapped and given back */
+	VBUDDY_EV_VIRT_NO_PAGES, /* refused: fewer free pages than asked */
+	VBUDDY_EV_VIRT_NO_SLOT,	/* refused: every slot of the window in use */
+	VBUDDY_EV_VIRT_ATOMIC,	/* refused: the caller may not sleep */
+	VBUDDY_EV_VIRT_TOO_BIG,	/* refused: larger than a slot */
+	VBUDDY_EV_VIRT_MAP_FAILED, /* refused: vmap() failed */
+	VBUDDY_EV_PCP_REFILL,	/* per-CPU caches refilled from the pool */
+	VBUDDY_EV_PCP_DRAIN,	/* per-CPU caches drained into the pool */
+	VBUDDY_EV_RECLAIM,	/* failing requests that drained every cache */
+	VBUDDY_EV_NR,
+};
+
+unsigned long vbuddy_pool_nr_pages(struct vbuddy_pool *pool);
+unsigned long vbuddy_pool_free_pages(struct vbuddy_pool *pool);
+unsigned long vbuddy_pool_cached_pages(struct vbuddy_pool *pool);
+void vbuddy_pool_nr_free(struct vbuddy_pool *pool,
+			 unsigned long nr_free[VBUDDY_NR_ORDERS]);
+unsigned long vbuddy_pool_event(struct vbuddy_pool *pool, enum vbuddy_event ev);
+int vbuddy_pool_check(struct vbuddy_pool *pool);
+void vbuddy_pool_drain(struct vbuddy_pool *pool);
+unsigned long vbuddy_pool_checkerboard(struct vbuddy_pool *pool, struct page **held);
+void vbuddy_pool_expect_reports(struct vbuddy_pool *pool, bool quiet);
+void vbuddy_pool_teardown(struct vbuddy_pool *pool);
+struct vbuddy_pool *vbuddy_page_pool(const struct page *page);
+
 #endif /* _VBUDDY_H */

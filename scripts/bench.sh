@@ -48,7 +48,7 @@ insmod /lib/vbuddy/vbuddy_bench.ko run_test_mask=0x10 iterations=20000 $* || tru
 rmmod vbuddy
 /bin/busybox poweroff -f
 EOS
-	"$S/initrd.sh" "$dir/bench.cpio.gz" "$dir/init.sh" "$out/vbuddy.ko" "$out/vbuddy_bench.ko"
+	"$S/initrd.sh" "$dir/bench.cpio.gz" "$dir/init.sh" "$out/vbuddy.ko" "$out/lib/vbuddy_bench.ko"
 	msg "case 4 on 4 emulated CPUs ($kver, qemu TCG; log: ${dir#"$VBUDDY_ROOT"/}/boot.log)"
 	VBUDDY_QEMU_SMP=4 "$S/qemu-run.sh" "$kver" "$dir/bench.cpio.gz" "$dir/boot.log" 600 ||
 		die "qemu failed (log: $dir/boot.log)"
@@ -88,7 +88,7 @@ mount -t sysfs sysfs /sys
 echo "VBUDDY-BENCH: start"
 insmod $out/vbuddy.ko
 # vbuddy_bench never stays loaded: its insmod "fails" with EAGAIN when done.
-insmod $out/vbuddy_bench.ko ${args[*]:-} || true
+insmod $out/lib/vbuddy_bench.ko ${args[*]:-} || true
 rmmod vbuddy
 echo "VBUDDY-BENCH: done"
 echo o >/proc/sysrq-trigger

@@ -9,6 +9,8 @@
 #
 # --fresh first (before the target) starts from an empty build dir, so that
 # every file is compiled and every warning shows (used by the test stages).
+# The test modules (lib/) and KUnit suites (kunit/) are built too, with
+# VBUDDY_TESTS=1, unless --no-tests comes first (make modules).
 #
 # 6.12 kbuild has no MO=, so Kbuild, module/ and kunit/ are copied (rsync)
 # into build/<target>/ and built there with M=; the repo stays clean and
@@ -19,10 +21,15 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 fresh=""
-if [ "${1:-}" = --fresh ]; then
-	fresh=1
+tests=VBUDDY_TESTS=1
+while :; do
+	case "${1:-}" in
+	--fresh) fresh=1 ;;
+	--no-tests) tests="" ;;
+	*) break ;;
+	esac
 	shift
-fi
+done
 target=""
 case "${1:-}" in
 --uml) target=uml; flavour=debug ;;
@@ -55,9 +62,9 @@ rsync -a --delete \
 	--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
 	--exclude='.*.cmd' --exclude='*.a' --exclude='*.order' \
 	--exclude='Module.symvers' --exclude='*.d' --exclude='*.tmp' \
-	"$VBUDDY_ROOT/Kbuild" "$VBUDDY_ROOT/module" "$VBUDDY_ROOT/kunit" "$out/"
+	"$VBUDDY_ROOT/Kbuild" "$VBUDDY_ROOT/module" "$VBUDDY_ROOT/lib" "$VBUDDY_ROOT/kunit" "$out/"
 
 msg "building modules in ${out#"$VBUDDY_ROOT"/} against ${kbuild:-$kdir}"
-"${make_cmd[@]}" M="$out" -j"$VBUDDY_JOBS" "$@" modules >&2
+"${make_cmd[@]}" M="$out" -j"$VBUDDY_JOBS" $tests "$@" modules >&2
 msg "built: $(cd "$out" && find . -name '*.ko' | sed 's|^\./||' | LC_ALL=C sort | tr '\n' ' ')(in ${out#"$VBUDDY_ROOT"/})"
 echo "$out"

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make demo: boot the Debian test kernel in qemu, insmod vbuddy.ko and
-# vbuddy_smoke.ko demo=1, and print what the modules said (the vbuddy and
-# vbuddy_smoke kernel lines, without timestamps). Then draw a pool: the guest
+# vbuddy_demo.ko, and print what the modules said (the vbuddy and
+# vbuddy_demo kernel lines, without timestamps). Then draw a pool: the guest
 # drives a pool "demo" of 256 pages through vbuddy_test_driver.ko and dumps
 # its debugfs files before, on a checkerboard and after a GFP_VIRTOK
 # fallback; they land in build/demo/<moment>.{pagemap,buddyinfo,...}, and
@@ -24,7 +24,7 @@ if ! out=$("$S/build-modules.sh" --kver="$kver" 2>"$blog"); then
 fi
 "$S/guest-init.sh" demo /lib/vbuddy >"$dir/init-demo.sh"
 "$S/initrd.sh" "$dir/demo.cpio.gz" "$dir/init-demo.sh" \
-	"$out/vbuddy.ko" "$out/vbuddy_smoke.ko" "$out/vbuddy_test_driver.ko"
+	"$out/vbuddy.ko" "$out/lib/vbuddy_demo.ko" "$out/lib/vbuddy_test_driver.ko"
 
 log=$dir/demo.log
 msg "booting $kver in qemu (TCG, a few seconds)..."

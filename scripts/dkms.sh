@@ -29,7 +29,7 @@ put_tree() {
 	mkdir -p "$dst"
 	rsync -a --exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
 		--exclude='.*.cmd' --exclude='*.a' --exclude='*.order' --exclude='*.symvers' \
-		"$VBUDDY_ROOT/Kbuild" "$VBUDDY_ROOT/module" "$VBUDDY_ROOT/kunit" "$dst/"
+		"$VBUDDY_ROOT/Kbuild" "$VBUDDY_ROOT/module" "$dst/"
 	sed "s/^PACKAGE_VERSION=.*/PACKAGE_VERSION=\"$v\"/" "$VBUDDY_ROOT/dkms.conf" >"$dst/dkms.conf"
 }
 

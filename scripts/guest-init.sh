@@ -10,13 +10,13 @@
 #          insmod), rmmod both, then (kmemleak kernels) print any leaks
 #   test   qemu: two rounds (pool_pages=64, then 16384) of insmod vbuddy.ko +
 #          vbuddy_smoke.ko and rmmod both, then a round that unloads vbuddy
-#          with a GFP_VIRTOK range left mapped (vbuddy_smoke leak_virtual=1),
+#          with a GFP_VIRTOK range left mapped (vbuddy_leak.ko),
 #          then a round that runs the kselftest MODDIR/vbuddy_test over
 #          vbuddy.ko + vbuddy_test_driver.ko and prints its TAP output, each
 #          line prefixed "VBUDDY-KSFT: ", between "kselftest begin/end"
 #   stress qemu (-smp 4): insmod vbuddy.ko and vbuddy_stress.ko
 #          seconds=$VBUDDY_STRESS_SECONDS (default 30), rmmod both
-#   demo   qemu: insmod vbuddy.ko and vbuddy_smoke.ko demo=1, print the
+#   demo   qemu: insmod vbuddy.ko and vbuddy_demo.ko, print the
 #          vbuddy kernel lines (no timestamps) between markers; then, with
 #          vbuddy_test_driver.ko, a pool "demo" of 256 pages whose pagemap
 #          and buddyinfo are dumped between "dump MOMENT FILE begin/end"
@@ -101,8 +101,8 @@ done
 # Unload with a GFP_VIRTOK range still mapped: reported, nothing leaks.
 say "round unload-with-range"
 run insmod $M/vbuddy.ko
-run insmod $M/vbuddy_smoke.ko leak_virtual=1
-run rmmod vbuddy_smoke
+run insmod $M/vbuddy_leak.ko
+run rmmod vbuddy_leak
 run rmmod vbuddy
 # The kselftest, its output to a file while the kernel may print, then
 # shown with a prefix of its own once the modules are gone.
@@ -134,13 +134,13 @@ demo)
 # Keep the console quiet: the interesting lines are printed from dmesg.
 dmesg -n 1
 run insmod $M/vbuddy.ko
-run insmod $M/vbuddy_smoke.ko demo=1
+run insmod $M/vbuddy_demo.ko
 say "demo begin"
 dmesg | sed 's/^\[[^]]*\] //' |
-	grep -E '^vbuddy(_smoke)?: ' |
+	grep -E '^vbuddy(_demo)?: ' |
 	grep -vE 'taints kernel|module verification failed'
 say "demo end"
-run rmmod vbuddy_smoke
+run rmmod vbuddy_demo
 # Pictures: a pool driven through vbuddy_test_driver's control file.
 C=/sys/kernel/debug/vbuddy_test/control
 D=/sys/kernel/debug/vbuddy/demo

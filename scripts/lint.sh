@@ -3,10 +3,10 @@
 #
 # make lint: three checks, each one test in the results.
 #   checkpatch  scripts/checkpatch.pl --strict --no-tree --terse -f over the
-#               *.c/*.h of module/, kunit/, tools/testing/selftests/vbuddy/
+#               *.c/*.h of module/, lib/, kunit/, tools/testing/selftests/vbuddy/
 #   sparse      the UML module build with C=2; any sparse (or compiler)
 #               warning or error in a file of ours fails
-#   kernel-doc  scripts/kernel-doc -none -Wall over module/*.[ch] kunit/*.c
+#   kernel-doc  scripts/kernel-doc -none -Wall over module/*.[ch] lib/*.c kunit/*.c
 # The tools come from the unpacked 6.12 tree. Writes build/results/lint.txt.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -40,7 +40,7 @@ sources() {
 
 # 1. checkpatch
 out=$dir/checkpatch.txt
-mapfile -t files < <(sources module kunit tools/testing/selftests/vbuddy)
+mapfile -t files < <(sources module lib kunit tools/testing/selftests/vbuddy)
 if [ "${#files[@]}" = 0 ]; then
 	echo "no sources" >"$out"
 	fail checkpatch "no C sources found" "$out"
@@ -68,7 +68,7 @@ fi
 
 # 3. kernel-doc
 out=$dir/kernel-doc.txt
-mapfile -t files < <(sources module; sources kunit | grep '\.c$' || true)
+mapfile -t files < <(sources module lib; sources kunit | grep '\.c$' || true)
 if [ "${#files[@]}" = 0 ]; then
 	echo "no sources" >"$out"
 	fail kernel-doc "no C sources found" "$out"

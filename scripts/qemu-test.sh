@@ -1,13 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make qemu-test: build vbuddy.ko + vbuddy_smoke.ko + vbuddy_test_driver.ko
+# make qemu-test: build vbuddy.ko + the test modules of lib/
 # for the Debian test kernel and the kselftest tools/testing/selftests/vbuddy
 # (static), boot the kernel in qemu with a busybox initramfs, load vbuddy +
 # the smoke module twice (pool_pages=64, then 16384), then vbuddy + the test
 # driver under the kselftest, and check what both reported.
 #
-# Contract with module/smoke.c: per check a line "vbuddy_smoke: ok <n> -
+# Contract with lib/vbuddy_smoke.c: per check a line "vbuddy_smoke: ok <n> -
 # <name>" or "vbuddy_smoke: not ok <n> - <name>", then a summary line
 # "vbuddy_smoke: <N> passed, <M> failed"; insmod fails if anything failed.
 #
@@ -56,7 +56,7 @@ if grep -q 'warning:' "$blog"; then
 	problems+=("compiler warnings (log: $blog)")
 fi
 
-[ -e "$out/vbuddy_test_driver.ko" ] || problems+=("no vbuddy_test_driver.ko in ${out#"$VBUDDY_ROOT"/}")
+[ -e "$out/lib/vbuddy_test_driver.ko" ] || problems+=("no vbuddy_test_driver.ko in ${out#"$VBUDDY_ROOT"/}")
 
 # The kselftest, rebuilt every time so that its warnings show.
 kbin=$dir/kselftest
@@ -76,8 +76,8 @@ else
 	problems+=("kselftest build failed (log: $klog)")
 fi
 
-files=("$out/vbuddy.ko" "$out/vbuddy_smoke.ko")
-[ ! -e "$out/vbuddy_test_driver.ko" ] || files+=("$out/vbuddy_test_driver.ko")
+files=("$out/vbuddy.ko" "$out/lib/vbuddy_smoke.ko" "$out/lib/vbuddy_leak.ko")
+[ ! -e "$out/lib/vbuddy_test_driver.ko" ] || files+=("$out/lib/vbuddy_test_driver.ko")
 [ -z "$ksft_built" ] || files+=("$kbin/vbuddy_test")
 "$S/guest-init.sh" test /lib/vbuddy >"$dir/init-test.sh"
 "$S/initrd.sh" "$dir/test.cpio.gz" "$dir/init-test.sh" "${files[@]}"

@@ -27,7 +27,7 @@ if ! out=$("$S/build-modules.sh" --kver="$kver" 2>"$blog"); then
 fi
 
 VBUDDY_STRESS_SECONDS=$seconds "$S/guest-init.sh" stress /lib/vbuddy >"$dir/init.sh"
-"$S/initrd.sh" "$dir/stress.cpio.gz" "$dir/init.sh" "$out/vbuddy.ko" "$out/vbuddy_stress.ko"
+"$S/initrd.sh" "$dir/stress.cpio.gz" "$dir/init.sh" "$out/vbuddy.ko" "$out/lib/vbuddy_stress.ko"
 
 log=$dir/stress.log
 msg "stress: $seconds s on 4 emulated CPUs ($kver, qemu TCG), log: ${log#"$VBUDDY_ROOT"/}"

@@ -27,7 +27,7 @@
 #include <linux/slab.h>
 #include <linux/timer.h>
 
-#include "vbuddy_internal.h"
+#include "vbuddy.h"
 
 MODULE_IMPORT_NS(VBUDDY_INTERNAL);
 
@@ -220,7 +220,7 @@ static int __init vbuddy_stress_init(void)
 {
 	unsigned int cpu, nthreads = 0, s, i, passed = 0, failed = 0, n = 0;
 	struct task_struct **threads;
-	struct vbuddy_stats st;
+	unsigned long bad_input;
 	bool ok;
 
 	threads = kcalloc(nr_cpu_ids, sizeof(*threads), GFP_KERNEL);
@@ -253,17 +253,18 @@ static int __init vbuddy_stress_init(void)
 	for (i = 0; i < IRQ_LIVE; i++)
 		release(&irq_live[i]);
 	vbuddy_pool_drain(pool);
-	vbuddy_pool_get_stats(pool, &st);
+	bad_input = vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT);
 
 	pr_info("%u threads and a timer for %u s: %ld ops (%ld allocs, %ld frees, %ld kreallocs, %ld GFP_VIRTOK ranges), %ld from interrupt context\n",
 		nthreads, seconds, atomic_long_read(&ops) + atomic_long_read(&irq_ops),
 		atomic_long_read(&allocs), atomic_long_read(&frees),
 		atomic_long_read(&kreallocs), atomic_long_read(&virt_ok),
 		atomic_long_read(&irq_ops));
-	pr_info("refused: %ld for no memory; GFP_VIRTOK refused: no_pages %lu no_slot %lu atomic %lu map_failed %lu; slots peak %lu\n",
-		atomic_long_read(&nomem), st.events[VBUDDY_EV_VIRT_NO_PAGES],
-		st.events[VBUDDY_EV_VIRT_NO_SLOT], st.events[VBUDDY_EV_VIRT_ATOMIC],
-		st.events[VBUDDY_EV_VIRT_MAP_FAILED], st.slots_peak);
+	pr_info("refused: %ld for no memory; GFP_VIRTOK refused: no_pages %lu no_slot %lu atomic %lu map_failed %lu\n",
+		atomic_long_read(&nomem), vbuddy_pool_event(pool, VBUDDY_EV_VIRT_NO_PAGES),
+		vbuddy_pool_event(pool, VBUDDY_EV_VIRT_NO_SLOT),
+		vbuddy_pool_event(pool, VBUDDY_EV_VIRT_ATOMIC),
+		vbuddy_pool_event(pool, VBUDDY_EV_VIRT_MAP_FAILED));
 
 #define RESULT(name, cond)						\
 	do {								\
@@ -278,7 +279,7 @@ static int __init vbuddy_stress_init(void)
 	       vbuddy_pool_check(pool) == 0);
 	RESULT("interrupt-context and GFP_VIRTOK operations ran",
 	       atomic_long_read(&irq_ops) > 0 && atomic_long_read(&virt_ok) > 0);
-	RESULT("no misuse reported", st.events[VBUDDY_EV_BAD_INPUT] == 0);
+	RESULT("no misuse reported", bad_input == 0);
 #undef RESULT
 	pr_info("%u passed, %u failed\n", passed, failed);
 

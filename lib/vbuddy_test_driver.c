@@ -33,7 +33,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
-#include "vbuddy_internal.h"
+#include "vbuddy.h"
 
 MODULE_IMPORT_NS(VBUDDY_INTERNAL);
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * GFP_VIRTOK: scattered free pages of a pool, mapped into one virtually
- * contiguous range.
+ * The GFP_VIRTOK window: scattered free pages of a pool, mapped into one
+ * virtually contiguous range.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -13,8 +13,10 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
-#include "vbuddy_internal.h"
+#include "fault.h"
+#include "pool.h"
 #include "vbuddy_trace.h"
+#include "window.h"
 
 /**
  * DOC: the GFP_VIRTOK window
@@ -57,27 +59,38 @@
  * leaves the pool exactly as it was.
  */
 
-static unsigned int virtok_slots = 64;
-module_param(virtok_slots, uint, 0444);
-MODULE_PARM_DESC(virtok_slots, "GFP_VIRTOK slots per pool (default 64, at most 4096)");
-
 #define VBUDDY_MAX_SLOTS	4096
 static_assert(VBUDDY_MAX_SLOTS <= U16_MAX);
 
+/* The module parameter virtok_slots (module/main.c). */
+static unsigned int virtok_slots = 64;
+
+/**
+ * vbuddy_window_setup() - the slots pools created from now on get
+ * @slots: GFP_VIRTOK slots per pool, at most 4096; 0: no fallback
+ *
+ * Context: Module init, before any pool exists.
+ */
+void vbuddy_window_setup(unsigned int slots)
+{
+	virtok_slots = min_t(unsigned int, slots, VBUDDY_MAX_SLOTS);
+}
+
 /*
  * Unmap the freed ranges of @pool and give their pages back. Process
- * context; the pool's work item.
+ * context; the window's work item.
  */
 static void unmap_work(struct work_struct *work)
 {
-	struct vbuddy_pool *pool = container_of(work, struct vbuddy_pool, unmap_work);
+	struct vbuddy_window *w = container_of(work, struct vbuddy_window, unmap_work);
+	struct vbuddy_pool *pool = w->pool;
 	struct vbuddy_slot *slot;
 	unsigned long flags, i;
 
-	mutex_lock(&pool->virt_lock);
+	mutex_lock(&w->lock);
 	for (;;) {
 		spin_lock_irqsave(&pool->lock, flags);
-		slot = list_first_entry_or_null(&pool->slots_freeing, struct vbuddy_slot, node);
+		slot = list_first_entry_or_null(&w->freeing, struct vbuddy_slot, node);
 		if (slot)
 			list_del_init(&slot->node);
 		spin_unlock_irqrestore(&pool->lock, flags);
@@ -85,52 +98,96 @@ static void unmap_work(struct work_struct *work)
 			break;
 
 		for (i = 0; i < slot->nr_pages; i++)
-			pool->gather[i] = page_to_pfn(vmalloc_to_page((void *)slot->addr +
-								     (i << PAGE_SHIFT)));
+			w->gather[i] = page_to_pfn(vmalloc_to_page((void *)slot->addr +
+								  (i << PAGE_SHIFT)));
 		vunmap((void *)slot->addr);
 
 		spin_lock_irqsave(&pool->lock, flags);
 		for (i = 0; i < slot->nr_pages; i++) {
-			buddy_free_tagged(&pool->buddy, pool->gather[i], 0, VBUDDY_TAG_VIRT);
-			trace_vbuddy_free(pool->name, pool->gather[i], 0, VBUDDY_TAG_VIRT);
+			buddy_free_tagged(&pool->buddy, w->gather[i], 0, VBUDDY_TAG_VIRT);
+			trace_vbuddy_free(pool->name, w->gather[i], 0, VBUDDY_TAG_VIRT);
 		}
 		slot->state = VBUDDY_SLOT_FREE;
 		slot->addr = 0;
-		list_add(&slot->node, &pool->slots_free);
-		pool->stats.slots_in_use--;
+		list_add(&slot->node, &w->free);
+		w->in_use--;
 		pool->stats.events[VBUDDY_EV_VIRT_FREED]++;
 		spin_unlock_irqrestore(&pool->lock, flags);
 	}
-	mutex_unlock(&pool->virt_lock);
+	mutex_unlock(&w->lock);
 }
+
+/*
+ * Cache callback: freed ranges waiting to be unmapped hold pages that are
+ * free to their callers; a request that may sleep waits for the unmapper.
+ * Returns the pages that came back.
+ */
+static unsigned long window_reclaim(struct vbuddy_pool *pool, gfp_t gfp)
+{
+	struct vbuddy_window *w = pool->window;
+	unsigned long flags, pages = 0;
+	struct vbuddy_slot *slot;
+
+	if (!gfpflags_allow_blocking(gfp))
+		return 0;
+	spin_lock_irqsave(&pool->lock, flags);
+	list_for_each_entry(slot, &w->freeing, node)
+		pages += slot->nr_pages;
+	spin_unlock_irqrestore(&pool->lock, flags);
+	flush_work(&w->unmap_work);
+	return pages;
+}
+
+/* Cache callback: the slots in use now and at most. */
+static void window_add_stats(struct vbuddy_pool *pool, struct vbuddy_stats *stats)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	stats->slots_in_use = pool->window->in_use;
+	stats->slots_peak = pool->window->peak;
+	spin_unlock_irqrestore(&pool->lock, flags);
+}
+
+static const struct vbuddy_cache_ops window_cache_ops = {
+	.name = "window",
+	.reclaim = window_reclaim,
+	.add_stats = window_add_stats,
+};
 
 /**
  * vbuddy_window_init() - allocate a pool's window
- * @pool: the pool, not yet visible to anyone
+ * @pool: the pool, its buddy allocator ready, not yet registered
  *
  * Context: Process context; may sleep.
  * Return: 0 or -ENOMEM.
  */
 int vbuddy_window_init(struct vbuddy_pool *pool)
 {
-	unsigned int i, nr = min_t(unsigned int, virtok_slots, VBUDDY_MAX_SLOTS);
+	unsigned int i, nr = virtok_slots;
+	struct vbuddy_window *w;
 
-	INIT_LIST_HEAD(&pool->slots_free);
-	INIT_LIST_HEAD(&pool->slots_freeing);
-	mutex_init(&pool->virt_lock);
-	INIT_WORK(&pool->unmap_work, unmap_work);
-	if (!nr)
-		return 0;
-
-	pool->slots = vbuddy_kvcalloc(nr, sizeof(*pool->slots));
-	pool->gather = vbuddy_kvcalloc(VBUDDY_SLOT_PAGES, sizeof(*pool->gather));
-	pool->gather_pages = vbuddy_kvcalloc(VBUDDY_SLOT_PAGES, sizeof(*pool->gather_pages));
-	if (!pool->slots || !pool->gather || !pool->gather_pages)
+	w = vbuddy_should_fail(VBUDDY_FAIL_KERNEL) ? NULL : kzalloc(sizeof(*w), GFP_KERNEL);
+	if (!w)
 		return -ENOMEM;
-	for (i = 0; i < nr; i++)
-		list_add_tail(&pool->slots[i].node, &pool->slots_free);
-	pool->nr_slots = nr;
-	return 0;
+	pool->window = w;
+	w->pool = pool;
+	INIT_LIST_HEAD(&w->free);
+	INIT_LIST_HEAD(&w->freeing);
+	mutex_init(&w->lock);
+	INIT_WORK(&w->unmap_work, unmap_work);
+	if (nr) {
+		w->slots = vbuddy_kvcalloc(nr, sizeof(*w->slots));
+		w->slot_of = vbuddy_kvcalloc(pool->nr_pages, sizeof(*w->slot_of));
+		w->gather = vbuddy_kvcalloc(VBUDDY_SLOT_PAGES, sizeof(*w->gather));
+		w->gather_pages = vbuddy_kvcalloc(VBUDDY_SLOT_PAGES, sizeof(*w->gather_pages));
+		if (!w->slots || !w->slot_of || !w->gather || !w->gather_pages)
+			return -ENOMEM;
+		for (i = 0; i < nr; i++)
+			list_add_tail(&w->slots[i].node, &w->free);
+		w->nr_slots = nr;
+	}
+	return vbuddy_pool_add_cache(pool, &window_cache_ops);
 }
 
 /**
@@ -145,11 +202,14 @@ int vbuddy_window_init(struct vbuddy_pool *pool)
  */
 void vbuddy_window_destroy(struct vbuddy_pool *pool, const char *when)
 {
+	struct vbuddy_window *w = pool->window;
 	unsigned int i;
 
-	flush_work(&pool->unmap_work);
-	for (i = 0; when && i < pool->nr_slots; i++) {
-		struct vbuddy_slot *slot = &pool->slots[i];
+	if (!w)
+		return;
+	flush_work(&w->unmap_work);
+	for (i = 0; when && i < w->nr_slots; i++) {
+		struct vbuddy_slot *slot = &w->slots[i];
 
 		if (slot->state != VBUDDY_SLOT_IN_USE)
 			continue;
@@ -157,64 +217,68 @@ void vbuddy_window_destroy(struct vbuddy_pool *pool, const char *when)
 		       pool->name, slot->nr_pages, when);
 		vunmap((void *)slot->addr);
 	}
-	kvfree(pool->gather_pages);
-	kvfree(pool->gather);
-	kvfree(pool->slots);
-	mutex_destroy(&pool->virt_lock);
+	kvfree(w->gather_pages);
+	kvfree(w->gather);
+	kvfree(w->slot_of);
+	kvfree(w->slots);
+	mutex_destroy(&w->lock);
+	kfree(w);
+	pool->window = NULL;
 }
 
 /* Take @nr pages and a slot, or say why not; under the pool lock. */
-static struct vbuddy_slot *virt_take(struct vbuddy_pool *pool, unsigned long nr,
-				     enum vbuddy_event *why)
+static struct vbuddy_slot *window_take(struct vbuddy_pool *pool, unsigned long nr,
+				       enum vbuddy_event *why)
 {
+	struct vbuddy_window *w = pool->window;
 	struct vbuddy_slot *slot;
 	struct buddy_block blk;
 	unsigned long i;
 
 	lockdep_assert_held(&pool->lock);
-	lockdep_assert_held(&pool->virt_lock);
+	lockdep_assert_held(&w->lock);
 	if (pool->buddy.free_frames < nr || vbuddy_should_fail(VBUDDY_FAIL_POOL)) {
 		*why = VBUDDY_EV_VIRT_NO_PAGES;
 		return NULL;
 	}
-	slot = list_first_entry_or_null(&pool->slots_free, struct vbuddy_slot, node);
+	slot = list_first_entry_or_null(&w->free, struct vbuddy_slot, node);
 	if (!slot) {
 		*why = VBUDDY_EV_VIRT_NO_SLOT;
 		return NULL;
 	}
 	/* Cannot fail: enough pages are free, checked above under the lock. */
-	if (WARN_ON_ONCE(buddy_gather(&pool->buddy, nr, pool->gather))) {
+	if (WARN_ON_ONCE(buddy_gather(&pool->buddy, nr, w->gather))) {
 		*why = VBUDDY_EV_VIRT_NO_PAGES;
 		return NULL;
 	}
 	for (i = 0; i < nr; i++) {
-		buddy_set_tag(&pool->buddy, pool->gather[i], VBUDDY_TAG_VIRT);
-		buddy_lookup(&pool->buddy, pool->gather[i], &blk);
-		pool->cpages[blk.index].slot = slot - pool->slots;
+		buddy_set_tag(&pool->buddy, w->gather[i], VBUDDY_TAG_VIRT);
+		buddy_lookup(&pool->buddy, w->gather[i], &blk);
+		w->slot_of[blk.index] = slot - w->slots;
 	}
 	list_del_init(&slot->node);
 	slot->state = VBUDDY_SLOT_MAPPING;
 	slot->nr_pages = nr;
-	pool->stats.slots_in_use++;
-	pool->stats.slots_peak = max(pool->stats.slots_peak, pool->stats.slots_in_use);
+	w->in_use++;
+	w->peak = max(w->peak, w->in_use);
 	return slot;
 }
 
-/* Map @slot's pages in the scope of @gfp's NOFS/NOIO, as kvmalloc() does. */
-static void *virt_map(struct vbuddy_pool *pool, unsigned long nr, gfp_t gfp)
+/* Map the gathered pages in the scope of @gfp's NOFS/NOIO, as kvmalloc() does. */
+static void *window_map(struct vbuddy_window *w, unsigned long nr, gfp_t gfp)
 {
 	unsigned int nofs = 0, noio = 0;
 	unsigned long i;
 	void *addr;
 
 	for (i = 0; i < nr; i++)
-		pool->gather_pages[i] = pfn_to_page(pool->gather[i]);
+		w->gather_pages[i] = pfn_to_page(w->gather[i]);
 	if (!(gfp & __GFP_FS))
 		nofs = memalloc_nofs_save();
 	if (!(gfp & __GFP_IO))
 		noio = memalloc_noio_save();
 	addr = vbuddy_should_fail(VBUDDY_FAIL_KERNEL) ? NULL :
-		vmap(pool->gather_pages, nr, VM_MAP, PAGE_KERNEL);
+		vmap(w->gather_pages, nr, VM_MAP, PAGE_KERNEL);
 	if (!(gfp & __GFP_IO))
 		memalloc_noio_restore(noio);
 	if (!(gfp & __GFP_FS))
@@ -223,18 +287,14 @@ static void *virt_map(struct vbuddy_pool *pool, unsigned long nr, gfp_t gfp)
 }
 
 /* Count a refusal of a fallback of @nr pages. */
-static void virt_refuse(struct vbuddy_pool *pool, unsigned long nr, enum vbuddy_event ev)
+static void window_refuse(struct vbuddy_pool *pool, unsigned long nr, enum vbuddy_event ev)
 {
-	unsigned long flags;
-
-	spin_lock_irqsave(&pool->lock, flags);
-	pool->stats.events[ev]++;
-	spin_unlock_irqrestore(&pool->lock, flags);
+	vbuddy_pool_count(pool, ev);
 	trace_vbuddy_virt(pool->name, nr, vbuddy_event_names[ev]);
 }
 
 /**
- * vbuddy_virt_alloc() - serve a request from scattered pages of the pool
+ * vbuddy_window_alloc() - serve a request from scattered pages of the pool
  * @pool: the pool
  * @size: bytes, more than a page
  * @gfp: the caller's flags
@@ -242,8 +302,9 @@ static void virt_refuse(struct vbuddy_pool *pool, unsigned long nr, enum vbuddy_
  * Context: Process context, with a @gfp that allows blocking; see the DOC.
  * Return: the range's address, or NULL (counted by reason).
  */
-void *vbuddy_virt_alloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
+void *vbuddy_window_alloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
 {
+	struct vbuddy_window *w = pool->window;
 	unsigned long nr = DIV_ROUND_UP(size, PAGE_SIZE), flags, i;
 	enum vbuddy_event why;
 	struct vbuddy_slot *slot;
@@ -251,43 +312,42 @@ void *vbuddy_virt_alloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
 	void *addr;
 
 	if (!gfpflags_allow_blocking(gfp)) {
-		virt_refuse(pool, nr, VBUDDY_EV_VIRT_ATOMIC);
+		window_refuse(pool, nr, VBUDDY_EV_VIRT_ATOMIC);
 		return NULL;
 	}
 	if (nr > VBUDDY_SLOT_PAGES) {
-		virt_refuse(pool, nr, VBUDDY_EV_VIRT_TOO_BIG);
+		window_refuse(pool, nr, VBUDDY_EV_VIRT_TOO_BIG);
 		return NULL;
 	}
 	might_sleep();
 
 again:
-	mutex_lock(&pool->virt_lock);
+	mutex_lock(&w->lock);
 	spin_lock_irqsave(&pool->lock, flags);
-	slot = virt_take(pool, nr, &why);
-	pending = !list_empty(&pool->slots_freeing);
+	slot = window_take(pool, nr, &why);
+	pending = !list_empty(&w->freeing);
 	spin_unlock_irqrestore(&pool->lock, flags);
 	if (!slot) {
-		mutex_unlock(&pool->virt_lock);
+		mutex_unlock(&w->lock);
 		if (!drained && (pending || (why == VBUDDY_EV_VIRT_NO_PAGES &&
 					     vbuddy_pool_cached_pages(pool)))) {
-			flush_work(&pool->unmap_work);
-			vbuddy_pool_reclaim(pool);
+			vbuddy_pool_reclaim(pool, gfp);
 			drained = true;
 			goto again;
 		}
-		virt_refuse(pool, nr, why);
+		window_refuse(pool, nr, why);
 		return NULL;
 	}
 
-	addr = virt_map(pool, nr, gfp);
+	addr = window_map(w, nr, gfp);
 
 	spin_lock_irqsave(&pool->lock, flags);
 	if (!addr) {
 		for (i = 0; i < nr; i++)
-			buddy_free_tagged(&pool->buddy, pool->gather[i], 0, VBUDDY_TAG_VIRT);
+			buddy_free_tagged(&pool->buddy, w->gather[i], 0, VBUDDY_TAG_VIRT);
 		slot->state = VBUDDY_SLOT_FREE;
-		list_add(&slot->node, &pool->slots_free);
-		pool->stats.slots_in_use--;
+		list_add(&slot->node, &w->free);
+		w->in_use--;
 		pool->stats.events[VBUDDY_EV_VIRT_MAP_FAILED]++;
 	} else {
 		slot->addr = (unsigned long)addr;
@@ -298,23 +358,25 @@ again:
 	spin_unlock_irqrestore(&pool->lock, flags);
 	trace_vbuddy_virt(pool->name, nr, vbuddy_event_names[addr ? VBUDDY_EV_VIRT_SERVED :
 							     VBUDDY_EV_VIRT_MAP_FAILED]);
-	mutex_unlock(&pool->virt_lock);
+	mutex_unlock(&w->lock);
 	return addr;
 }
 
 /**
- * vbuddy_virt_resolve() - check that @p is a live GFP_VIRTOK range
+ * vbuddy_window_resolve() - check that @p is a live GFP_VIRTOK range
  * @pool: the pool that owns the page @p maps
  * @p: an address in the vmalloc area
- * @blk: the buddy block of that page (a VBUDDY_TAG_VIRT page)
+ * @idx: the frame index of that page (a VBUDDY_TAG_VIRT page)
  * @size: where the range's size is stored
  *
+ * Context: The pool lock held.
  * Return: NULL, or why @p is not the address of a live range.
  */
-const char *vbuddy_virt_resolve(struct vbuddy_pool *pool, const void *p,
-				struct buddy_block *blk, size_t *size)
+const char *vbuddy_window_resolve(struct vbuddy_pool *pool, const void *p, u32 idx,
+				  size_t *size)
 {
-	struct vbuddy_slot *slot = &pool->slots[pool->cpages[blk->index].slot];
+	struct vbuddy_window *w = pool->window;
+	struct vbuddy_slot *slot = &w->slots[w->slot_of[idx]];
 
 	lockdep_assert_held(&pool->lock);
 	if (slot->state != VBUDDY_SLOT_IN_USE)
@@ -326,18 +388,21 @@ const char *vbuddy_virt_resolve(struct vbuddy_pool *pool, const void *p,
 }
 
 /**
- * vbuddy_virt_release() - free a range that vbuddy_virt_resolve() accepted
+ * vbuddy_window_release() - free a range that vbuddy_window_resolve() accepted
  * @pool: its pool
- * @blk: the buddy block of its first page
+ * @idx: the frame index of its first page
  *
- * The range is unmapped and its pages given back by the pool's work item.
+ * The range is unmapped and its pages given back by the window's work item.
+ *
+ * Context: The pool lock held.
  */
-void vbuddy_virt_release(struct vbuddy_pool *pool, struct buddy_block *blk)
+void vbuddy_window_release(struct vbuddy_pool *pool, u32 idx)
 {
-	struct vbuddy_slot *slot = &pool->slots[pool->cpages[blk->index].slot];
+	struct vbuddy_window *w = pool->window;
+	struct vbuddy_slot *slot = &w->slots[w->slot_of[idx]];
 
 	lockdep_assert_held(&pool->lock);
 	slot->state = VBUDDY_SLOT_FREEING;
-	list_add_tail(&slot->node, &pool->slots_freeing);
-	queue_work(system_wq, &pool->unmap_work);
+	list_add_tail(&slot->node, &w->freeing);
+	queue_work(system_wq, &w->unmap_work);
 }

@@ -7,9 +7,8 @@
  *   vbuddy_smoke: ok 3 - every order, data kept
  *   vbuddy_smoke: 7 passed, 0 failed
  *
- * and its init fails with -EIO if any check failed. With demo=1 it instead
- * tells, on the default pool, the story of an allocation pattern as tables
- * of free blocks per order.
+ * and its init fails with -EIO if any check failed. It uses only vbuddy.h,
+ * its test hooks included.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -24,21 +23,9 @@
 #include <linux/spinlock.h>
 #include <linux/vmalloc.h>
 
-#include "vbuddy_internal.h"
+#include "vbuddy.h"
 
 MODULE_IMPORT_NS(VBUDDY_INTERNAL);
-
-static bool demo;
-module_param(demo, bool, 0444);
-MODULE_PARM_DESC(demo, "show the demo instead of running the checks");
-
-static bool bench;
-module_param(bench, bool, 0444);
-MODULE_PARM_DESC(bench, "time the GFP_VIRTOK fallback against contiguous blocks and vmalloc");
-
-static bool leak_virtual;
-module_param(leak_virtual, bool, 0444);
-MODULE_PARM_DESC(leak_virtual, "leave a GFP_VIRTOK range in the default pool (tests unload)");
 
 #define SMOKE_POOL_PAGES	2048
 
@@ -76,14 +63,26 @@ static bool verify(struct page *page, unsigned int order, u8 seed)
 static bool smoke_default_pool(void)
 {
 	struct vbuddy_pool *pool = vbuddy_default_pool();
-	struct page *page;
+	struct page *page, *again;
 
 	if (!CHECK(pool))
 		return false;
 	if (!CHECK(vbuddy_pool_free_pages(pool) == vbuddy_pool_nr_pages(pool)))
 		return false;
-	page = vbuddy_alloc_pages(pool, GFP_KERNEL | __GFP_ZERO, 0);
-	if (!CHECK(page))
+	/*
+	 * __GFP_ZERO, proved on a page known to be dirty: the page just freed
+	 * is the next one handed out (the CPU's cache is LIFO, and so is the
+	 * buddy allocator's split and merge in an otherwise idle pool).
+	 */
+	migrate_disable();
+	page = vbuddy_alloc_pages(pool, GFP_KERNEL, 0);
+	if (page) {
+		memset(page_address(page), 0xa5, PAGE_SIZE);
+		vbuddy_free_pages(pool, page, 0);
+	}
+	again = vbuddy_alloc_pages(pool, GFP_KERNEL | __GFP_ZERO, 0);
+	migrate_enable();
+	if (!CHECK(page && again == page))
 		return false;
 	if (!CHECK(!memchr_inv(page_address(page), 0, PAGE_SIZE)))
 		return false;
@@ -221,12 +220,20 @@ static bool smoke_kmalloc(struct vbuddy_pool *pool)
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		/* Dirty an object, free it: the same one comes back, zeroed. */
+		migrate_disable();
+		q = vbuddy_pool_kmalloc(pool, sizes[i], GFP_KERNEL);
+		if (q) {
+			memset(q, 0xa5, vbuddy_ksize(q));
+			vbuddy_kfree(q);
+		}
 		p = vbuddy_pool_kmalloc(pool, sizes[i], GFP_KERNEL | __GFP_ZERO);
-		if (!CHECK(p))
+		migrate_enable();
+		if (!CHECK(p && p == q))
 			return false;
 		if (!CHECK(vbuddy_ksize(p) >= sizes[i]))
 			return false;
-		if (!CHECK(!memchr_inv(p, 0, sizes[i])))
+		if (!CHECK(!memchr_inv(p, 0, vbuddy_ksize(p))))
 			return false;
 		memset(p, i, sizes[i]);
 		if (!CHECK(!memchr_inv(p, i, sizes[i])))
@@ -401,185 +408,9 @@ static int smoke_run(void)
 	return failed ? -EIO : 0;
 }
 
-static void demo_table(struct vbuddy_pool *pool, const char *when)
-{
-	unsigned long nr_free[VBUDDY_NR_ORDERS];
-	char line[160];
-	int len = 0;
-	unsigned int order;
-
-	vbuddy_pool_nr_free(pool, nr_free);
-	for (order = 0; order <= VBUDDY_MAX_ORDER; order++)
-		len += scnprintf(line + len, sizeof(line) - len, " %4lu", nr_free[order]);
-	pr_info("  %-30s%s   %4lu free\n", when, line, vbuddy_pool_free_pages(pool));
-}
-
-static void demo_counters(struct vbuddy_pool *pool)
-{
-	struct vbuddy_stats st;
-	unsigned int i;
-
-	vbuddy_pool_get_stats(pool, &st);
-	pr_info("counters of pool '%s' (name value):\n", pool->name);
-	for (i = 0; i <= VBUDDY_MAX_ORDER; i++)
-		if (st.alloc[i] || st.alloc_fail[i])
-			pr_info("  alloc_order%u %lu   alloc_fail_order%u %lu\n",
-				i, st.alloc[i], i, st.alloc_fail[i]);
-	for (i = 0; i < VBUDDY_EV_NR; i++)
-		pr_info("  %s %lu\n", vbuddy_event_names[i], st.events[i]);
-	pr_info("  slots_in_use %lu\n", st.slots_in_use);
-	pr_info("  slots_peak %lu\n", st.slots_peak);
-}
-
-/* The story of GFP_VIRTOK, on a pool of its own. */
-static int demo_run(void)
-{
-	const size_t size = 16 * 1024;
-	struct vbuddy_pool *pool;
-	unsigned long n, i;
-	struct page **held;
-	char head[160];
-	int len = 0;
-	bool ok;
-	u8 *p;
-
-	pool = vbuddy_pool_create("demo", 256);
-	held = kvcalloc(256, sizeof(*held), GFP_KERNEL);
-	if (IS_ERR(pool) || !held) {
-		kvfree(held);
-		return IS_ERR(pool) ? PTR_ERR(pool) : -ENOMEM;
-	}
-	for (i = 0; i <= VBUDDY_MAX_ORDER; i++)
-		len += scnprintf(head + len, sizeof(head) - len, " %4lu", i);
-	pr_info("pool 'demo' of 256 pages; free blocks per order:\n");
-	pr_info("  %-30s%s\n", "order", head);
-	demo_table(pool, "fresh");
-	n = vbuddy_pool_checkerboard(pool, held);
-	demo_table(pool, "checkerboard (odd pfns held)");
-
-	p = vbuddy_pool_kmalloc(pool, size, GFP_KERNEL | __GFP_NOWARN);
-	pr_info("vbuddy_pool_kmalloc(16 KiB, GFP_KERNEL): %s\n",
-		p ? "served?!" : "NULL: no 4 free pages in a row");
-	vbuddy_kfree(p);
-
-	p = vbuddy_pool_kmalloc(pool, size, GFP_KERNEL | GFP_VIRTOK);
-	if (!p) {
-		pr_info("vbuddy_pool_kmalloc(16 KiB, GFP_KERNEL | GFP_VIRTOK): NULL\n");
-		release(pool, held, n);
-		vbuddy_pool_destroy(pool);
-		kvfree(held);
-		return -EIO;
-	}
-	pr_info("vbuddy_pool_kmalloc(16 KiB, GFP_KERNEL | GFP_VIRTOK): served, virtual=%d\n",
-		vbuddy_is_virtual(p));
-	for (i = 0; i < size; i += PAGE_SIZE)
-		pr_info("  bytes %5lu-%5lu -> pfn %#lx\n", i, i + PAGE_SIZE - 1,
-			page_to_pfn(vmalloc_to_page(p + i)));
-	for (i = 0; i < size; i++)
-		p[i] = pattern(i);
-	ok = verify_elsewhere(p, size);
-	pr_info("wrote 16 KiB through the range, read it back on another CPU: %s\n",
-		ok ? "all bytes good" : "CORRUPT");
-	demo_table(pool, "range mapped");
-	demo_counters(pool);
-
-	vbuddy_kfree(p);
-	vbuddy_pool_drain(pool);
-	demo_table(pool, "range freed");
-	release(pool, held, n);
-	demo_table(pool, "everything freed, merged");
-	ok &= vbuddy_pool_check(pool) == 0;
-	vbuddy_pool_destroy(pool);
-	kvfree(held);
-	return ok ? 0 : -EIO;
-}
-
-#define BENCH_ROUNDS	200
-
-/* ns per alloc+free of @size (order @order) four ways, in one run. */
-static void bench_order(unsigned int order)
-{
-	const size_t size = PAGE_SIZE << order;
-	struct vbuddy_pool *pool;
-	struct page **held, *page;
-	u64 t0, contig, virt, vm, pages;
-	unsigned long n;
-	void *p;
-	int i;
-
-	pool = vbuddy_pool_create("bench", 1024);
-	held = kvcalloc(1024, sizeof(*held), GFP_KERNEL);
-	if (IS_ERR(pool) || !held)
-		goto out;
-
-	t0 = ktime_get_ns();
-	for (i = 0; i < BENCH_ROUNDS; i++)
-		vbuddy_kfree(vbuddy_pool_kmalloc(pool, size, GFP_KERNEL));
-	contig = ktime_get_ns() - t0;
-
-	n = vbuddy_pool_checkerboard(pool, held);
-	t0 = ktime_get_ns();
-	for (i = 0; i < BENCH_ROUNDS; i++) {
-		vbuddy_kfree(vbuddy_pool_kmalloc(pool, size, GFP_KERNEL | GFP_VIRTOK));
-		vbuddy_pool_drain(pool);	/* the unmap is part of the cost */
-	}
-	virt = ktime_get_ns() - t0;
-	release(pool, held, n);
-
-	t0 = ktime_get_ns();
-	for (i = 0; i < BENCH_ROUNDS; i++) {
-		p = vmalloc(size);
-		vfree(p);
-	}
-	vm = ktime_get_ns() - t0;
-
-	t0 = ktime_get_ns();
-	for (i = 0; i < BENCH_ROUNDS; i++) {
-		page = alloc_pages(GFP_KERNEL, order);
-		if (page)
-			__free_pages(page, order);
-	}
-	pages = ktime_get_ns() - t0;
-
-	pr_info("bench order %u (%zu KiB), ns per alloc+free: vbuddy contiguous %llu, GFP_VIRTOK fallback %llu, vmalloc %llu, alloc_pages %llu; fallback/contiguous %llu.%02llu, fallback/vmalloc %llu.%02llu\n",
-		order, size >> 10, contig / BENCH_ROUNDS, virt / BENCH_ROUNDS,
-		vm / BENCH_ROUNDS, pages / BENCH_ROUNDS,
-		virt / contig, virt * 100 / contig % 100, virt / vm, virt * 100 / vm % 100);
-out:
-	kvfree(held);
-	if (!IS_ERR(pool))
-		vbuddy_pool_destroy(pool);
-}
-
-/* Leave a GFP_VIRTOK range behind: vbuddy's unload must report it. */
-static int leak_run(void)
-{
-	struct vbuddy_pool *pool = vbuddy_default_pool();
-	struct page **held;
-	unsigned long n;
-	void *p;
-
-	held = kvcalloc(vbuddy_pool_nr_pages(pool), sizeof(*held), GFP_KERNEL);
-	if (!held)
-		return -ENOMEM;
-	n = vbuddy_pool_checkerboard(pool, held);
-	p = vbuddy_kmalloc(4 * PAGE_SIZE, GFP_KERNEL | GFP_VIRTOK);
-	release(pool, held, n);
-	kvfree(held);
-	pr_info("left a GFP_VIRTOK range %s in the default pool\n", p ? "mapped" : "(none!)");
-	return p ? 0 : -EIO;
-}
-
 static int __init vbuddy_smoke_init(void)
 {
-	if (bench) {
-		bench_order(2);
-		bench_order(4);
-		return 0;
-	}
-	if (leak_virtual)
-		return leak_run();
-	return demo ? demo_run() : smoke_run();
+	return smoke_run();
 }
 module_init(vbuddy_smoke_init);
 
@@ -589,4 +420,4 @@ static void __exit vbuddy_smoke_exit(void)
 module_exit(vbuddy_smoke_exit);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("vbuddy smoke test and demo client");
+MODULE_DESCRIPTION("vbuddy smoke test for a real kernel");

@@ -17,12 +17,17 @@
  *   3  GFP_VIRTOK fallback on a checkerboard pool, orders 2 and 4: vs
  *      vmalloc and kvmalloc of the same size (the unmap is counted)
  *   4  cases 0 (order 0) and 2 (64 bytes) with every CPU at once
- *   5  where an order-0 pair's time goes: the pool lock taken and dropped
- *      (irqsave), the buddy core's alloc+free alone, the pfn-to-pool lookup
+ *   5  where a pair's time goes: a spinlock taken and dropped (irqsave,
+ *      as the pool and per-CPU locks are), interrupts masked and unmasked,
+ *      two atomic bit operations, the page-to-pool lookup every
+ *      vbuddy_kfree() starts with (vbuddy_page_pool(), a test hook), and
+ *      an order-4 pair, which bypasses the per-CPU caches: the pool lock
+ *      and the buddy core's split and merge
  *
  * Where: a UML kernel without debugging (make bench). Under qemu/TCG every
  * instruction is emulated and Debian zeroes every page it allocates, so
- * times there are not a measure.
+ * times there are not a measure. Uses only vbuddy.h, its test hooks
+ * included.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -35,12 +40,10 @@
 #include <linux/module.h>
 #include <linux/random.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/vmalloc.h>
 
-#include "vbuddy_internal.h"
-
-/* A private copy of the core, to time it alone (case 5), as KUnit does. */
-#include "buddy.c"
+#include "vbuddy.h"
 
 MODULE_IMPORT_NS(VBUDDY_INTERNAL);
 
@@ -263,44 +266,35 @@ static const struct bench virt_cases[] = {
 
 /*
  * Case 5: the parts of a pair, timed alone: the locks and atomics the paths
- * take, the buddy core's order-0 alloc+free on a free span of 1024 frames
- * (a whole split and merge), and the pfn-to-pool lookup that vbuddy_kfree()
- * starts with, for the default pool and for another pool.
+ * take, the page-to-pool lookup that vbuddy_kfree() starts with, for the
+ * default pool and for another pool, and an uncached pair for scale.
  */
 static void run_components(void)
 {
-	struct vbuddy_pcp *pcp = raw_cpu_ptr(pool->pcp);
-	struct page *page, *dpage;
-	unsigned long flags, pfn = 0, word = 0;
-	struct buddy_frame *frames;
-	struct buddy_span span;
-	struct buddy core_only;
-	u64 lock, plock, irq, bits, core, lookup, dlookup;
+	struct page *page, *dpage, *big;
+	unsigned long flags, word = 0;
+	u64 lock, irq, bits, lookup, dlookup, uncached;
+	DEFINE_SPINLOCK(lock_alone);
 
-	frames = kvcalloc(1024, sizeof(*frames), GFP_KERNEL);
 	page = vbuddy_alloc_pages(pool, GFP_KERNEL, 0);
 	dpage = vbuddy_alloc_pages(vbuddy_default_pool(), GFP_KERNEL, 0);
-	if (!frames || !page || !dpage)
+	if (!page || !dpage)
 		goto out;
-	buddy_init(&core_only, frames, 1024, &span, 1);
-	buddy_add_span(&core_only, 0, 1024);
 
-	lock = TIME_EACH(spin_lock_irqsave(&pool->lock, flags);
-			 spin_unlock_irqrestore(&pool->lock, flags));
-	plock = TIME_EACH(spin_lock_irqsave(&pcp->lock, flags);
-			  spin_unlock_irqrestore(&pcp->lock, flags));
+	lock = TIME_EACH(spin_lock_irqsave(&lock_alone, flags);
+			 spin_unlock_irqrestore(&lock_alone, flags));
 	irq = TIME_EACH(local_irq_save(flags); local_irq_restore(flags));
 	bits = TIME_EACH(test_and_set_bit(3, &word); test_and_clear_bit(3, &word));
-	core = TIME_EACH(buddy_alloc(&core_only, 0, &pfn); buddy_free(&core_only, pfn, 0));
-	dlookup = TIME_EACH(vbuddy_pool_of_pfn(page_to_pfn(dpage)));
-	lookup = TIME_EACH(vbuddy_pool_of_pfn(page_to_pfn(page)));
+	dlookup = TIME_EACH(vbuddy_page_pool(dpage));
+	lookup = TIME_EACH(vbuddy_page_pool(page));
+	uncached = TIME_EACH(big = vbuddy_alloc_pages(pool, GFP_KERNEL, 4);
+			     vbuddy_free_pages(pool, big, 4));
 
-	pr_info("parts, ns: pool lock+unlock(irqsave) %llu, pcp lock+unlock(irqsave) %llu, local_irq_save+restore %llu, test_and_set_bit+test_and_clear_bit %llu, buddy alloc+free %llu, pfn-to-pool default pool %llu, other pool %llu\n",
-		lock, plock, irq, bits, core, dlookup, lookup);
+	pr_info("parts, ns: spinlock lock+unlock(irqsave) %llu, local_irq_save+restore %llu, test_and_set_bit+test_and_clear_bit %llu, page-to-pool default pool %llu, other pool %llu; uncached order-4 pair %llu\n",
+		lock, irq, bits, dlookup, lookup, uncached);
 out:
 	vbuddy_free_pages(vbuddy_default_pool(), dpage, 0);
 	vbuddy_free_pages(pool, page, 0);
-	kvfree(frames);
 }
 
 static int __init vbuddy_bench_init(void)

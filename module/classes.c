@@ -1,0 +1,593 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Size classes: small objects carved out of order-0 buddy pages, with
+ * per-CPU object lists in front of the pages.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/lockdep.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "classes.h"
+#include "fault.h"
+#include "pcp.h"
+#include "pool.h"
+#include "vbuddy_trace.h"
+
+/**
+ * DOC: size classes
+ *
+ * Requests up to VBUDDY_CLASS_MAX bytes are served from size classes with
+ * the sizes of the kernel's kmalloc caches: 8, 16, 32, 64, 96, 128, 192,
+ * 256, 512, 1024 and 2048 bytes. Each class owns order-0 pages of the pool
+ * carved into objects of its size, and keeps the pages that have a free
+ * object on a list (quick fit: one list per size). An object is found with
+ * a bitmap search in its page, and a second bitmap says which objects
+ * callers hold: a free clears its bit atomically, so a double free costs
+ * one bit test, also without a lock, and the objects themselves hold no
+ * allocator data that a use after free could corrupt.
+ *
+ * In front of the pages, each CPU keeps a per-CPU object list of up to
+ * ``pcp_objects`` free objects per class, as SLUB keeps a per-CPU slab:
+ * vbuddy_kmalloc() takes the last one freed, and vbuddy_kfree() finds the
+ * object's pool, page and class from its address alone and puts it on the
+ * list, both under that CPU's object-list lock only; the pool lock is taken
+ * to move half a list from or to the pages. Each class keeps one page
+ * without objects, so that a class whose use goes up and down by one
+ * object does not split and merge a block every time; a page whose last
+ * object is freed while the class keeps one already goes straight back to
+ * the buddy allocator, so small objects cannot pin the pool. The kept pages
+ * and the listed objects count as free, and a request that the pool cannot
+ * serve otherwise takes them back (vbuddy_pool_reclaim()).
+ *
+ * Every object is aligned to at least ARCH_KMALLOC_MINALIGN, and
+ * power-of-two sizes to their size, as kmalloc() promises.
+ */
+
+const unsigned short vbuddy_class_size[VBUDDY_NR_CLASSES] = {
+	8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048,
+};
+
+const u8 vbuddy_small_class[24] = {
+	0, 1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5,
+	6, 6, 6, 6, 6, 6, 6, 6,
+};
+
+/*
+ * 2^32 / size, rounded up: (off * class_recip) >> 32 is off / size for
+ * every offset in a page, without a division (off * error < 2^32 / size).
+ */
+static const u32 class_recip[VBUDDY_NR_CLASSES] = {
+#define RECIP(size)	((u32)(((1ULL << 32) - 1) / (size) + 1))
+	RECIP(8), RECIP(16), RECIP(32), RECIP(64), RECIP(96), RECIP(128),
+	RECIP(192), RECIP(256), RECIP(512), RECIP(1024), RECIP(2048),
+#undef RECIP
+};
+
+static_assert(PAGE_SIZE <= 1UL << 20);	/* keeps the error above in bounds */
+static_assert(VBUDDY_CLASS_MIN >= ARCH_KMALLOC_MINALIGN);
+static_assert(PAGE_SIZE / VBUDDY_CLASS_MIN <= U16_MAX);
+
+/* The module parameter pcp_objects (module/main.c). */
+static unsigned int pcp_objects = VBUDDY_PCP_OBJECTS_MAX;
+
+/**
+ * vbuddy_classes_setup() - the object lists pools created from now on get
+ * @objects: free objects a per-CPU object list holds, at most
+ *           VBUDDY_PCP_OBJECTS_MAX; 0: no lists
+ *
+ * Context: Module init, before any pool exists.
+ */
+void vbuddy_classes_setup(unsigned int objects)
+{
+	pcp_objects = min_t(unsigned int, objects, VBUDDY_PCP_OBJECTS_MAX);
+}
+
+static inline unsigned int class_objects(unsigned int class)
+{
+	return PAGE_SIZE / vbuddy_class_size[class];
+}
+
+static void partial_add(struct vbuddy_classes *cl, struct vbuddy_class *c, u32 idx)
+{
+	struct vbuddy_class_page *cp = &cl->pages[idx];
+
+	cp->prev = BUDDY_NIL;
+	cp->next = c->partial;
+	if (c->partial != BUDDY_NIL)
+		cl->pages[c->partial].prev = idx;
+	c->partial = idx;
+}
+
+static void partial_del(struct vbuddy_classes *cl, struct vbuddy_class *c, u32 idx)
+{
+	struct vbuddy_class_page *cp = &cl->pages[idx];
+
+	if (cp->prev != BUDDY_NIL)
+		cl->pages[cp->prev].next = cp->next;
+	else
+		c->partial = cp->next;
+	if (cp->next != BUDDY_NIL)
+		cl->pages[cp->next].prev = cp->prev;
+}
+
+/* A new page for @class, or BUDDY_NIL. */
+static u32 class_grow(struct vbuddy_pool *pool, unsigned int class)
+{
+	struct vbuddy_classes *cl = pool->classes;
+	struct vbuddy_class_page *cp;
+	struct buddy_block blk;
+	unsigned long pfn;
+
+	lockdep_assert_held(&pool->lock);
+	if (vbuddy_should_fail(VBUDDY_FAIL_POOL) || buddy_alloc(&pool->buddy, 0, &pfn)) {
+		pool->stats.alloc_fail[0]++;
+		trace_vbuddy_alloc_fail(pool->name, 0, pool->buddy.free_frames);
+		return BUDDY_NIL;
+	}
+	pool->stats.alloc[0]++;
+	trace_vbuddy_alloc(pool->name, pfn, 0, VBUDDY_TAG_CLASS);
+	buddy_set_tag(&pool->buddy, pfn, VBUDDY_TAG_CLASS);
+	buddy_lookup(&pool->buddy, pfn, &blk);
+
+	cp = &cl->pages[blk.index];
+	cp->addr = page_address(pfn_to_page(pfn));
+	cp->inuse = 0;
+	cp->class = class;
+	bitmap_zero(cp->map, class_objects(class));
+	bitmap_zero(cp->held, class_objects(class));
+	partial_add(cl, &cl->class[class], blk.index);
+	cl->class[class].pages++;
+	return blk.index;
+}
+
+/* Give the class's empty page back to the buddy allocator: 1 or 0 pages. */
+static unsigned long class_shrink(struct vbuddy_pool *pool, struct vbuddy_class *c)
+{
+	struct vbuddy_classes *cl = pool->classes;
+	u32 idx = c->empty;
+	unsigned long pfn;
+
+	lockdep_assert_held(&pool->lock);
+	if (idx == BUDDY_NIL)
+		return 0;
+	pfn = page_to_pfn(virt_to_page(cl->pages[idx].addr));
+	c->empty = BUDDY_NIL;
+	partial_del(cl, c, idx);
+	c->pages--;
+	buddy_free(&pool->buddy, pfn, 0);
+	trace_vbuddy_free(pool->name, pfn, 0, VBUDDY_TAG_CLASS);
+	return 1;
+}
+
+/* Take up to @n objects of @class out of its pages; how many were taken. */
+static unsigned int class_take(struct vbuddy_pool *pool, unsigned int class,
+			       struct vbuddy_objref *refs, unsigned int n)
+{
+	struct vbuddy_classes *cl = pool->classes;
+	struct vbuddy_class *c = &cl->class[class];
+	struct vbuddy_class_page *cp;
+	unsigned int i;
+	u32 idx;
+
+	lockdep_assert_held(&pool->lock);
+	for (i = 0; i < n; i++) {
+		idx = c->partial;
+		if (idx == BUDDY_NIL)
+			idx = class_grow(pool, class);
+		if (idx == BUDDY_NIL)
+			break;
+		cp = &cl->pages[idx];
+		if (idx == c->empty)
+			c->empty = BUDDY_NIL;
+		refs[i].idx = idx;
+		refs[i].obj = find_first_zero_bit(cp->map, class_objects(class));
+		__set_bit(refs[i].obj, cp->map);
+		if (++cp->inuse == class_objects(class))
+			partial_del(cl, c, idx);
+		c->objects++;
+	}
+	return i;
+}
+
+/* Put a free object back into its page; the pages given back (0 or 1). */
+static unsigned long class_put(struct vbuddy_pool *pool, const struct vbuddy_objref *ref)
+{
+	struct vbuddy_classes *cl = pool->classes;
+	struct vbuddy_class_page *cp = &cl->pages[ref->idx];
+	struct vbuddy_class *c = &cl->class[cp->class];
+	unsigned long pages = 0;
+
+	lockdep_assert_held(&pool->lock);
+	__clear_bit(ref->obj, cp->map);
+	c->objects--;
+	if (cp->inuse-- == class_objects(cp->class))
+		partial_add(cl, c, ref->idx);
+	if (!cp->inuse) {
+		pages = class_shrink(pool, c);	/* the page kept before this one */
+		c->empty = ref->idx;
+	}
+	return pages;
+}
+
+/* Give the oldest @n objects of @class's list of @objs back to their pages. */
+static unsigned long objects_flush(struct vbuddy_pool *pool, struct vbuddy_pcp_objects *objs,
+				   unsigned int class, unsigned int n)
+{
+	struct vbuddy_objref *list = objs->objs[class];
+	unsigned long pages = 0;
+	unsigned int i;
+
+	lockdep_assert_held(&objs->lock);
+	lockdep_assert_held(&pool->lock);
+	n = min(n, objs->n[class]);
+	for (i = 0; i < n; i++)
+		pages += class_put(pool, &list[i]);
+	objs->n[class] -= n;
+	memmove(list, list + n, objs->n[class] * sizeof(*list));
+	return pages;
+}
+
+/*
+ * Visit every CPU's object lists, each under its lock (irqsave); @fn may
+ * take the pool lock inside. No IPI: every path takes the lock with
+ * interrupts off, whichever CPU it runs on.
+ */
+static void objects_walk(struct vbuddy_pool *pool,
+			 void (*fn)(struct vbuddy_pool *pool, struct vbuddy_pcp_objects *objs,
+				    void *arg),
+			 void *arg)
+{
+	unsigned long flags;
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct vbuddy_pcp_objects *objs = per_cpu_ptr(pool->classes->cpu, cpu);
+
+		spin_lock_irqsave(&objs->lock, flags);
+		fn(pool, objs, arg);
+		spin_unlock_irqrestore(&objs->lock, flags);
+	}
+}
+
+/* One CPU's free objects of every class back to their pages. */
+static void objects_flush_all(struct vbuddy_pool *pool, struct vbuddy_pcp_objects *objs,
+			      void *pages)
+{
+	unsigned int class;
+
+	spin_lock(&pool->lock);
+	for (class = 0; class < VBUDDY_NR_CLASSES; class++)
+		*(unsigned long *)pages += objects_flush(pool, objs, class,
+							 VBUDDY_PCP_OBJECTS_MAX);
+	spin_unlock(&pool->lock);
+}
+
+/*
+ * Cache callback: every CPU's free objects back to their pages, and the
+ * empty pages the classes keep back to the pool's free lists; the pages.
+ */
+static unsigned long classes_reclaim(struct vbuddy_pool *pool, gfp_t gfp)
+{
+	struct vbuddy_classes *cl = pool->classes;
+	unsigned long flags, pages = 0;
+	unsigned int i;
+
+	objects_walk(pool, objects_flush_all, &pages);
+	spin_lock_irqsave(&pool->lock, flags);
+	for (i = 0; i < VBUDDY_NR_CLASSES; i++)
+		pages += class_shrink(pool, &cl->class[i]);
+	spin_unlock_irqrestore(&pool->lock, flags);
+	return pages;
+}
+
+/* Cache callback: the empty pages the classes keep (they count as free). */
+static unsigned long classes_cached(struct vbuddy_pool *pool)
+{
+	unsigned long flags, pages = 0;
+	unsigned int i;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	for (i = 0; i < VBUDDY_NR_CLASSES; i++)
+		pages += pool->classes->class[i].empty != BUDDY_NIL;
+	spin_unlock_irqrestore(&pool->lock, flags);
+	return pages;
+}
+
+static void objects_add_frees(struct vbuddy_pool *pool, struct vbuddy_pcp_objects *objs,
+			      void *stats)
+{
+	((struct vbuddy_stats *)stats)->events[VBUDDY_EV_FREE] += objs->frees;
+}
+
+/* Cache callback: the objects freed onto the per-CPU object lists. */
+static void classes_add_stats(struct vbuddy_pool *pool, struct vbuddy_stats *stats)
+{
+	objects_walk(pool, objects_add_frees, stats);
+}
+
+/* Is every object on @objs's lists a free object of its class's pages? */
+static void objects_check_one(struct vbuddy_pool *pool, struct vbuddy_pcp_objects *objs,
+			      void *ret)
+{
+	const struct vbuddy_classes *cl = pool->classes;
+	unsigned int class, n;
+
+	spin_lock(&pool->lock);
+	for (class = 0; class < VBUDDY_NR_CLASSES; class++) {
+		for (n = 0; n < objs->n[class]; n++) {
+			const struct vbuddy_objref *ref = &objs->objs[class][n];
+			const struct vbuddy_class_page *cp = &cl->pages[ref->idx];
+
+			if (ref->idx >= pool->buddy.nr_frames ||
+			    pool->buddy.frames[ref->idx].state != BUDDY_USED ||
+			    pool->buddy.frames[ref->idx].tag != VBUDDY_TAG_CLASS ||
+			    cp->class != class || !test_bit(ref->obj, cp->map) ||
+			    test_bit(ref->obj, cp->held)) {
+				pr_err("pool %s: class %u: listed object %u of frame %u not free\n",
+				       pool->name, vbuddy_class_size[class], ref->obj, ref->idx);
+				*(int *)ret = -EUCLEAN;
+			}
+		}
+	}
+	spin_unlock(&pool->lock);
+}
+
+/* Cache callback: every CPU's object lists against the class pages. */
+static int classes_check(struct vbuddy_pool *pool)
+{
+	int ret = 0;
+
+	objects_walk(pool, objects_check_one, &ret);
+	return ret;
+}
+
+static const struct vbuddy_cache_ops classes_cache_ops = {
+	.name = "classes",
+	.reclaim = classes_reclaim,
+	.cached = classes_cached,
+	.add_stats = classes_add_stats,
+	.check = classes_check,
+};
+
+/**
+ * vbuddy_classes_init() - set up a pool's size classes
+ * @pool: the pool, its buddy allocator ready, not yet registered
+ *
+ * Context: Process context; may sleep.
+ * Return: 0 or -ENOMEM.
+ */
+int vbuddy_classes_init(struct vbuddy_pool *pool)
+{
+	struct vbuddy_classes *cl;
+	unsigned int i, cpu;
+
+	cl = vbuddy_should_fail(VBUDDY_FAIL_KERNEL) ? NULL : kzalloc(sizeof(*cl), GFP_KERNEL);
+	if (!cl)
+		return -ENOMEM;
+	pool->classes = cl;
+	for (i = 0; i < VBUDDY_NR_CLASSES; i++) {
+		cl->class[i].partial = BUDDY_NIL;
+		cl->class[i].empty = BUDDY_NIL;
+	}
+	cl->pages = vbuddy_kvcalloc(pool->nr_pages, sizeof(*cl->pages));
+	cl->cpu = vbuddy_should_fail(VBUDDY_FAIL_KERNEL) ? NULL :
+		alloc_percpu(struct vbuddy_pcp_objects);
+	if (!cl->pages || !cl->cpu)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu)
+		spin_lock_init(&per_cpu_ptr(cl->cpu, cpu)->lock);
+	/* Only with the page caches: a pool too small for them gets no lists. */
+	cl->objects_max = vbuddy_pcp_serves(pool, 0) ? pcp_objects : 0;
+	cl->objects_batch = max(cl->objects_max / 2U, 1U);
+	return vbuddy_pool_add_cache(pool, &classes_cache_ops);
+}
+
+/**
+ * vbuddy_classes_destroy() - free a pool's size classes
+ * @pool: the pool, unreachable by now; its pages go back to the kernel
+ *        whatever the classes hold
+ */
+void vbuddy_classes_destroy(struct vbuddy_pool *pool)
+{
+	struct vbuddy_classes *cl = pool->classes;
+
+	if (!cl)
+		return;
+	free_percpu(cl->cpu);
+	kvfree(cl->pages);
+	kfree(cl);
+	pool->classes = NULL;
+}
+
+/**
+ * vbuddy_class_alloc() - an object of a class
+ * @pool: the pool
+ * @class: 0..VBUDDY_NR_CLASSES-1
+ *
+ * From this CPU's object list, refilled from the class pages if empty, or
+ * (no lists) from the pages directly.
+ *
+ * Context: Any context.
+ * Return: the object, or NULL if the pool has no room.
+ */
+void *vbuddy_class_alloc(struct vbuddy_pool *pool, unsigned int class)
+{
+	struct vbuddy_classes *cl = pool->classes;
+	struct vbuddy_pcp_objects *objs;
+	struct vbuddy_class_page *cp;
+	struct vbuddy_objref ref;
+	unsigned long flags;
+	bool got;
+
+	if (cl->objects_max) {
+		objs = raw_cpu_ptr(cl->cpu);
+		spin_lock_irqsave(&objs->lock, flags);
+		if (unlikely(!objs->n[class])) {
+			spin_lock(&pool->lock);
+			objs->n[class] = class_take(pool, class, objs->objs[class],
+						    cl->objects_batch);
+			spin_unlock(&pool->lock);
+		}
+		got = objs->n[class];
+		if (likely(got))
+			ref = objs->objs[class][--objs->n[class]];
+		spin_unlock_irqrestore(&objs->lock, flags);
+	} else {
+		spin_lock_irqsave(&pool->lock, flags);
+		got = class_take(pool, class, &ref, 1);
+		spin_unlock_irqrestore(&pool->lock, flags);
+	}
+	if (unlikely(!got))
+		return NULL;
+	cp = &cl->pages[ref.idx];
+	WARN_ON_ONCE(test_and_set_bit(ref.obj, cp->held));
+	return cp->addr + ref.obj * vbuddy_class_size[class];
+}
+
+/**
+ * vbuddy_class_free_fast() - free an object onto this CPU's object list
+ * @pool: the pool that owns the page @p lies in
+ * @p: what the caller frees
+ * @idx: the frame index of that page
+ *
+ * Without the pool lock (but to move half a full list back to the pages).
+ * Anything that is not an object of a class page held by a caller is left
+ * to the locked path, which frees or reports it.
+ *
+ * Context: Any context.
+ * Return: true if @p was freed.
+ */
+bool vbuddy_class_free_fast(struct vbuddy_pool *pool, const void *p, u32 idx)
+{
+	struct vbuddy_classes *cl = pool->classes;
+	const struct buddy_frame *f = &pool->buddy.frames[idx];
+	struct vbuddy_pcp_objects *objs;
+	struct vbuddy_class_page *cp;
+	struct vbuddy_objref ref;
+	unsigned int class, size;
+	unsigned long flags, off;
+
+	if (!cl->objects_max)
+		return false;
+	/*
+	 * The frame's state and tag, and the page's class, are written under
+	 * the pool lock, and cannot change while a caller holds an object of
+	 * the page: a class page goes back only once all its objects are. For
+	 * a caller who holds none, what is read may be stale; the bit test
+	 * below then fails, or the locked path sorts it out.
+	 */
+	if (READ_ONCE(f->state) != BUDDY_USED || READ_ONCE(f->tag) != VBUDDY_TAG_CLASS)
+		return false;
+	cp = &cl->pages[idx];
+	class = READ_ONCE(cp->class);
+	if (class >= VBUDDY_NR_CLASSES)
+		return false;
+	size = vbuddy_class_size[class];
+	off = offset_in_page(p);
+	ref.idx = idx;
+	ref.obj = ((u64)off * class_recip[class]) >> 32;	/* off / size */
+	/* The held bit is the caller's claim: of two frees exactly one clears it. */
+	if (off != ref.obj * size || ref.obj >= class_objects(class) ||
+	    !test_and_clear_bit(ref.obj, cp->held))
+		return false;
+
+	objs = raw_cpu_ptr(cl->cpu);
+	spin_lock_irqsave(&objs->lock, flags);
+	if (unlikely(objs->n[class] == cl->objects_max)) {
+		spin_lock(&pool->lock);
+		objects_flush(pool, objs, class, cl->objects_batch);
+		spin_unlock(&pool->lock);
+	}
+	objs->objs[class][objs->n[class]++] = ref;
+	objs->frees++;
+	spin_unlock_irqrestore(&objs->lock, flags);
+	trace_vbuddy_free(pool->name, page_to_pfn(virt_to_page(p)), 0, VBUDDY_TAG_CLASS);
+	return true;
+}
+
+/**
+ * vbuddy_class_resolve() - check that @p is an object a caller holds
+ * @pool: the pool
+ * @idx: the frame index of a VBUDDY_TAG_CLASS page
+ * @p: an address in that page
+ * @size: where the object's size is stored
+ * @obj: where its index in the page is stored
+ *
+ * Context: The pool lock held.
+ * Return: NULL, or why @p is not such an object.
+ */
+const char *vbuddy_class_resolve(struct vbuddy_pool *pool, u32 idx, const void *p,
+				 size_t *size, unsigned int *obj)
+{
+	struct vbuddy_class_page *cp = &pool->classes->pages[idx];
+	unsigned long off = p - cp->addr;
+
+	lockdep_assert_held(&pool->lock);
+	*size = vbuddy_class_size[cp->class];
+	*obj = off / *size;
+	if (off % *size || *obj >= class_objects(cp->class))
+		return "pointer into the middle of an object";
+	if (!test_bit(*obj, cp->held))
+		return "double free, or never allocated";
+	return NULL;
+}
+
+/**
+ * vbuddy_class_release() - free an object vbuddy_class_resolve() accepted
+ * @pool: the pool
+ * @idx: the frame index of its page
+ * @obj: its index in the page
+ *
+ * Straight back into its page, not onto a per-CPU object list.
+ *
+ * Context: The pool lock held.
+ */
+void vbuddy_class_release(struct vbuddy_pool *pool, u32 idx, unsigned int obj)
+{
+	struct vbuddy_objref ref = { .idx = idx, .obj = obj };
+
+	lockdep_assert_held(&pool->lock);
+	clear_bit(obj, pool->classes->pages[idx].held);
+	class_put(pool, &ref);
+}
+
+struct class_listed {
+	unsigned int class;
+	unsigned long listed;
+};
+
+static void objects_count(struct vbuddy_pool *pool, struct vbuddy_pcp_objects *objs,
+			  void *arg)
+{
+	struct class_listed *cl = arg;
+
+	cl->listed += objs->n[cl->class];
+}
+
+/**
+ * vbuddy_pool_get_class() - a snapshot of one size class of a pool
+ * @pool: the pool
+ * @class: 0..VBUDDY_NR_CLASSES-1
+ * @info: where it is copied; its @objects counts the objects callers hold
+ *        (those on per-CPU object lists are free)
+ */
+void vbuddy_pool_get_class(struct vbuddy_pool *pool, unsigned int class,
+			   struct vbuddy_class *info)
+{
+	struct class_listed arg = { .class = class };
+	unsigned long flags;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	*info = pool->classes->class[class];
+	spin_unlock_irqrestore(&pool->lock, flags);
+	objects_walk(pool, objects_count, &arg);
+	info->objects -= arg.listed;
+}
+EXPORT_SYMBOL_NS_GPL(vbuddy_pool_get_class, VBUDDY_INTERNAL);

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Size classes: order-0 pages of a pool carved into small objects, with
+ * per-CPU object lists in front of them (module/classes.c).
+ */
+#ifndef _VBUDDY_CLASSES_H
+#define _VBUDDY_CLASSES_H
+
+#include <linux/bitops.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/percpu.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+#include "pool.h"
+
+/* Size classes: kmalloc-8 ... kmalloc-2k, with kmalloc-96 and -192. */
+#define VBUDDY_NR_CLASSES	11
+#define VBUDDY_CLASS_MAX	2048
+#define VBUDDY_CLASS_MIN	8
+#define VBUDDY_CLASS_MAP_LONGS	BITS_TO_LONGS(PAGE_SIZE / VBUDDY_CLASS_MIN)
+
+/* The most objects a per-CPU object list can hold (pcp_objects caps at it). */
+#define VBUDDY_PCP_OBJECTS_MAX	32
+
+extern const unsigned short vbuddy_class_size[VBUDDY_NR_CLASSES];
+
+/**
+ * struct vbuddy_class_page - a page of small objects
+ * @addr: the page's address
+ * @next: next page of the class with a free object (frame index)
+ * @prev: previous such page (frame index)
+ * @inuse: objects taken out of the page
+ * @class: index into vbuddy_class_size
+ * @map: bit set for each object taken out of the page, to a caller or to
+ *       a per-CPU object list; the pages hold no free list that a use after
+ *       free could corrupt
+ * @held: bit set for each object a caller holds; changed with atomic bit
+ *        operations, also without the pool lock: a free clears its bit
+ *        with test_and_clear_bit(), so a double free is found in O(1) and
+ *        of two racing frees one fails
+ *
+ * One per frame of the pool, indexed by the frame index of the buddy core;
+ * meaningful while the frame is a VBUDDY_TAG_CLASS block. Guarded by the
+ * pool lock, but for @held.
+ */
+struct vbuddy_class_page {
+	void *addr;
+	u32 next;
+	u32 prev;
+	u16 inuse;
+	u8 class;
+	unsigned long map[VBUDDY_CLASS_MAP_LONGS];
+	unsigned long held[VBUDDY_CLASS_MAP_LONGS];
+};
+
+/**
+ * struct vbuddy_class - one size class of a pool
+ * @partial: first page with a free object (frame index), or BUDDY_NIL
+ * @empty: the one page without objects the class keeps (it is also on
+ *         @partial), or BUDDY_NIL; it counts as free
+ * @pages: pages the class holds, @empty included
+ * @objects: objects taken out of the pages (held by callers, or on a
+ *           per-CPU object list)
+ *
+ * Guarded by the pool lock.
+ */
+struct vbuddy_class {
+	u32 partial;
+	u32 empty;
+	unsigned long pages;
+	unsigned long objects;
+};
+
+/**
+ * struct vbuddy_objref - an object of a size class
+ * @idx: frame index of its page
+ * @obj: its index in the page
+ */
+struct vbuddy_objref {
+	u32 idx;
+	u32 obj;
+};
+
+/**
+ * struct vbuddy_pcp_objects - one CPU's per-CPU object lists
+ * @lock: guards the rest; taken irqsave, before the pool lock, by the CPU
+ *        it belongs to (almost always) and by whoever walks every CPU
+ * @n: objects on each class's list
+ * @objs: each class's free objects, the last one the most recently freed:
+ *        taken out of their pages (their @map bits set), held by no caller
+ *        (their @held bits clear)
+ * @frees: objects freed onto the lists
+ */
+struct vbuddy_pcp_objects {
+	spinlock_t lock;		/* see above */
+	unsigned int n[VBUDDY_NR_CLASSES];
+	struct vbuddy_objref objs[VBUDDY_NR_CLASSES][VBUDDY_PCP_OBJECTS_MAX];
+	unsigned long frees;
+};
+
+/**
+ * struct vbuddy_classes - a pool's size classes
+ * @class: the classes, guarded by the pool lock
+ * @pages: class page state, one per frame of the pool, guarded by the pool
+ *         lock (but for &struct vbuddy_class_page.held)
+ * @cpu: each CPU's object lists
+ * @objects_max: objects a per-CPU object list holds, 0 if there are none;
+ *               fixed
+ * @objects_batch: objects a list is refilled with, or gives back; fixed
+ */
+struct vbuddy_classes {
+	struct vbuddy_class class[VBUDDY_NR_CLASSES];
+	struct vbuddy_class_page *pages;
+	struct vbuddy_pcp_objects __percpu *cpu;
+	u16 objects_max;
+	u16 objects_batch;
+};
+
+/* Class of sizes 1..192, by (size - 1) / 8, as kmalloc's size_index. */
+extern const u8 vbuddy_small_class[24];
+
+/* The class of @size, 1..VBUDDY_CLASS_MAX. */
+static inline unsigned int vbuddy_size_class(size_t size)
+{
+	if (size <= 192)
+		return vbuddy_small_class[(size - 1) / 8];
+	return 7 + order_base_2(size) - 8;	/* 256 is class 7 */
+}
+
+void vbuddy_classes_setup(unsigned int objects);
+int vbuddy_classes_init(struct vbuddy_pool *pool);
+void vbuddy_classes_destroy(struct vbuddy_pool *pool);
+void *vbuddy_class_alloc(struct vbuddy_pool *pool, unsigned int class);
+bool vbuddy_class_free_fast(struct vbuddy_pool *pool, const void *p, u32 idx);
+const char *vbuddy_class_resolve(struct vbuddy_pool *pool, u32 idx, const void *p,
+				 size_t *size, unsigned int *obj);
+void vbuddy_class_release(struct vbuddy_pool *pool, u32 idx, unsigned int obj);
+void vbuddy_pool_get_class(struct vbuddy_pool *pool, unsigned int class,
+			   struct vbuddy_class *info);
+
+#endif /* _VBUDDY_CLASSES_H */

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vbuddy pools: the layer every other file of vbuddy.ko builds on.
+ *
+ * A pool owns pages taken from the kernel and a buddy allocator over them,
+ * both guarded by its lock. The layers above it (the per-CPU caches, the
+ * size classes, the GFP_VIRTOK window) take blocks from its buddy allocator
+ * under that lock and keep state of their own, which the pool holds for
+ * them as pointers it never follows. Where the pool must ask those layers
+ * for something (give free pages back, count them, check them), it calls
+ * the &struct vbuddy_cache_ops they registered: the pool never calls up.
+ */
+#ifndef _VBUDDY_POOL_H
+#define _VBUDDY_POOL_H
+
+#include <linux/gfp.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+#include "vbuddy.h"
+#include "buddy.h"
+
+struct dentry;
+struct vbuddy_pcp_state;
+struct vbuddy_classes;
+struct vbuddy_window;
+
+extern const char *const vbuddy_event_names[VBUDDY_EV_NR];
+
+/**
+ * struct vbuddy_stats - what a pool counts
+ * @alloc: contiguous allocations served, per order
+ * @alloc_fail: contiguous allocations refused for lack of a block, per order
+ * @events: the events of enum vbuddy_event
+ * @slots_in_use: window slots holding a GFP_VIRTOK range now
+ * @slots_peak: the most slots ever in use at once
+ *
+ * A snapshot (vbuddy_pool_get_stats()) adds up the pool's own counters and
+ * those each layer above keeps.
+ */
+struct vbuddy_stats {
+	unsigned long alloc[VBUDDY_NR_ORDERS];
+	unsigned long alloc_fail[VBUDDY_NR_ORDERS];
+	unsigned long events[VBUDDY_EV_NR];
+	unsigned long slots_in_use;
+	unsigned long slots_peak;
+};
+
+/*
+ * What an allocated block is used for, kept in its buddy tag. Each layer
+ * sets and checks its own; the pool does not read them.
+ */
+enum vbuddy_tag {
+	VBUDDY_TAG_PAGES = 0,	/* vbuddy_alloc_pages(); the default on alloc */
+	VBUDDY_TAG_LARGE,	/* a vbuddy_kmalloc() object of whole pages */
+	VBUDDY_TAG_CLASS,	/* an order-0 page carved into small objects */
+	VBUDDY_TAG_VIRT,	/* an order-0 page of a GFP_VIRTOK range */
+};
+
+/**
+ * struct vbuddy_cache_ops - a layer above the pool that keeps free pages
+ * @name: for messages
+ * @reclaim: give every free page the layer keeps back to the pool's free
+ *           lists; it may sleep only if @gfp allows blocking. Returns the
+ *           pages given back
+ * @cached: how many free pages the layer keeps now (a snapshot)
+ * @add_stats: add the layer's own counters to a snapshot
+ * @check: check the layer's state against the buddy allocator: 0, or
+ *         -EUCLEAN with the violation printed
+ *
+ * Every callback may be NULL; all are called without the pool lock held.
+ */
+struct vbuddy_cache_ops {
+	const char *name;
+	unsigned long (*reclaim)(struct vbuddy_pool *pool, gfp_t gfp);
+	unsigned long (*cached)(struct vbuddy_pool *pool);
+	void (*add_stats)(struct vbuddy_pool *pool, struct vbuddy_stats *stats);
+	int (*check)(struct vbuddy_pool *pool);
+};
+
+/* The layers that register: the window, the per-CPU caches, the size classes. */
+#define VBUDDY_MAX_CACHES	3
+
+/**
+ * struct vbuddy_chunk - pages the pool took from the kernel in one piece
+ * @page: first page (split with split_page(), so every page stands alone)
+ * @order: the piece was 2^@order pages
+ */
+struct vbuddy_chunk {
+	struct page *page;
+	unsigned int order;
+};
+
+/**
+ * struct vbuddy_pool - a pool of pages with its own buddy allocator
+ * @lock: guards @buddy and @stats, and whatever each layer says it guards;
+ *        taken with interrupts disabled, so the pool serves any context,
+ *        and innermost: nothing else is taken under it
+ * @buddy: the allocator, over the page frame numbers of @chunks; the
+ *         layers above call the buddy core on it with @lock held
+ * @stats: the pool's counters; the layers above count theirs here too,
+ *         under @lock, or keep their own and add them (@caches)
+ * @pcp: state of the per-CPU caches (module/pcp.c); fixed once created
+ * @classes: state of the size classes (module/classes.c); fixed
+ * @window: state of the GFP_VIRTOK window (module/window.c); fixed
+ * @caches: the layers that keep free pages, in the order a reclaim asks
+ *          them; fixed once the pool is registered
+ * @nr_caches: entries in @caches
+ * @nr_pages: pages in the pool; fixed at creation
+ * @nr_chunks: entries in @chunks; fixed at creation
+ * @chunks: the pages taken from the kernel, by ascending pfn; fixed
+ * @quiet: reports are expected (a test provoking them): log them at info
+ *         level and without a backtrace; written and read with
+ *         WRITE_ONCE()/READ_ONCE(), a flag for messages only
+ * @debugfs: the pool's debugfs directory (module/debugfs.c)
+ * @node: entry on the list of pools, guarded by the pools' mutex in pool.c
+ * @name: the pool's name; fixed at creation
+ */
+struct vbuddy_pool {
+	spinlock_t lock;		/* see above */
+	struct buddy buddy;
+	struct vbuddy_stats stats;
+	struct vbuddy_pcp_state *pcp;
+	struct vbuddy_classes *classes;
+	struct vbuddy_window *window;
+	const struct vbuddy_cache_ops *caches[VBUDDY_MAX_CACHES];
+	unsigned int nr_caches;
+
+	unsigned long nr_pages;
+	unsigned int nr_chunks;
+	struct vbuddy_chunk *chunks;
+	bool quiet;
+	struct dentry *debugfs;
+	struct list_head node;
+	char name[VBUDDY_NAME_LEN];
+};
+
+/* Life of a pool: module/main.c puts the layers together around these. */
+struct vbuddy_pool *vbuddy_pool_alloc(const char *name, unsigned long nr_pages);
+int vbuddy_pool_add_cache(struct vbuddy_pool *pool, const struct vbuddy_cache_ops *ops);
+int vbuddy_pool_register(struct vbuddy_pool *pool);
+void vbuddy_pool_unregister(struct vbuddy_pool *pool);
+void vbuddy_pool_free(struct vbuddy_pool *pool);
+struct vbuddy_pool *vbuddy_pool_first(void);
+void vbuddy_pool_exit(void);
+void vbuddy_pool_set_default(struct vbuddy_pool *pool);
+bool vbuddy_pool_is_default(struct vbuddy_pool *pool, const char *op);
+
+/* Lookup from a page frame, for the free paths. */
+struct vbuddy_pool *vbuddy_pool_of_pfn(unsigned long pfn);
+struct vbuddy_pool *vbuddy_pool_of_pfn_index(unsigned long pfn, u32 *idx);
+
+/* What the layers above use. */
+__printf(2, 3)
+void vbuddy_report(struct vbuddy_pool *pool, const char *fmt, ...);
+void vbuddy_pool_count(struct vbuddy_pool *pool, enum vbuddy_event ev);
+void vbuddy_pool_alloc_failed(struct vbuddy_pool *pool, unsigned int order);
+bool vbuddy_pool_reclaim(struct vbuddy_pool *pool, gfp_t gfp);
+void vbuddy_pool_get_stats(struct vbuddy_pool *pool, struct vbuddy_stats *stats);
+
+#endif /* _VBUDDY_POOL_H */
