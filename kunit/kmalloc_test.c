@@ -12,6 +12,7 @@
 
 #include "../module/classes.h"
 #include "../module/pool.h"
+#include "vbuddy_kunit.h"
 
 MODULE_IMPORT_NS(VBUDDY_INTERNAL);
 
@@ -129,6 +130,7 @@ static void kmalloc_test_zero_and_limits(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, vbuddy_pool_kmalloc(pool, 64, GFP_KERNEL | __GFP_NOFAIL));
 	vbuddy_pool_expect_reports(pool, false);
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT), r + 1);
+	KUNIT_EXPECT_REPORT(test, pool, "kmalloc(64) with __GFP_NOFAIL refused");
 }
 
 static void kmalloc_test_zeroing(struct kunit *test)
@@ -288,23 +290,33 @@ enum km_bad {
 	KM_OBJECT_AS_PAGES,
 };
 
+#define KM_MIDDLE	"refused: pointer into the middle of an object"
+
+/* @why: what the report must say */
 struct km_bad_case {
 	const char *desc;
 	enum km_bad kind;
+	const char *why;
 };
 
 static const struct km_bad_case km_bad_cases[] = {
-	{ "double free of a small object, its page freed", KM_DOUBLE_SMALL },
-	{ "double free of a large object", KM_DOUBLE_LARGE },
-	{ "pointer into a small object", KM_INTERIOR_SMALL },
-	{ "pointer into a large object", KM_INTERIOR_LARGE },
-	{ "pointer past the last object of a page", KM_TAIL_WASTE },
-	{ "pointer from kmalloc", KM_FOREIGN },
-	{ "pages from vbuddy_alloc_pages", KM_PAGES_API },
-	{ "ksize of an interior pointer", KM_KSIZE_BAD },
-	{ "krealloc of a freed object", KM_KREALLOC_BAD },
-	{ "double free of an object above the cached orders", KM_DOUBLE_HUGE },
-	{ "vbuddy_free_pages of a kmalloc object", KM_OBJECT_AS_PAGES },
+	{ "double free of a small object, its page freed", KM_DOUBLE_SMALL,
+	  "refused: double free, or never allocated" },
+	{ "double free of a large object", KM_DOUBLE_LARGE,
+	  "refused: double free, or never allocated" },
+	{ "pointer into a small object", KM_INTERIOR_SMALL, KM_MIDDLE },
+	{ "pointer into a large object", KM_INTERIOR_LARGE, KM_MIDDLE },
+	{ "pointer past the last object of a page", KM_TAIL_WASTE, KM_MIDDLE },
+	{ "pointer from kmalloc", KM_FOREIGN, "refused: not from a vbuddy pool" },
+	{ "pages from vbuddy_alloc_pages", KM_PAGES_API,
+	  "pages from vbuddy_alloc_pages(): use vbuddy_free_pages()" },
+	{ "ksize of an interior pointer", KM_KSIZE_BAD, KM_MIDDLE },
+	{ "krealloc of a freed object", KM_KREALLOC_BAD,
+	  "refused: double free, or never allocated" },
+	{ "double free of an object above the cached orders", KM_DOUBLE_HUGE,
+	  "refused: double free, or never allocated" },
+	{ "vbuddy_free_pages of a kmalloc object", KM_OBJECT_AS_PAGES,
+	  "block belongs to another interface" },
 };
 
 static void km_bad_desc(const struct km_bad_case *c, char *desc)
@@ -400,6 +412,7 @@ static void kmalloc_test_bad_input(struct kunit *test)
 	vbuddy_pool_expect_reports(victim, false);
 
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(victim, VBUDDY_EV_BAD_INPUT), r + 1);
+	KUNIT_EXPECT_REPORT(test, victim, c->why);
 	vbuddy_pool_nr_free(pool, after);
 	vbuddy_pool_get_class(pool, 4, &ca);
 	KUNIT_EXPECT_EQ(test, memcmp(before, after, sizeof(before)), 0);

@@ -20,6 +20,7 @@
 #include "../module/pcp.h"
 #include "../module/pool.h"
 #include "../module/window.h"
+#include "vbuddy_kunit.h"
 
 MODULE_IMPORT_NS(VBUDDY_INTERNAL);
 
@@ -164,16 +165,18 @@ static void pcp_test_marks(struct kunit *test)
 
 enum pcp_bad { PCP_DOUBLE, PCP_WRONG_ORDER, PCP_NOT_HEAD, PCP_AFTER_DRAIN };
 
+/* @why: what the report must say */
 struct pcp_bad_case {
 	const char *name;
 	enum pcp_bad kind;
+	const char *why;
 };
 
 static const struct pcp_bad_case pcp_bad_cases[] = {
-	{ "double free, the block on a list", PCP_DOUBLE },
-	{ "wrong order", PCP_WRONG_ORDER },
-	{ "a page inside the block", PCP_NOT_HEAD },
-	{ "double free, the block drained back", PCP_AFTER_DRAIN },
+	{ "double free, the block on a list", PCP_DOUBLE, "refused: double free" },
+	{ "wrong order", PCP_WRONG_ORDER, "wrong order for this block" },
+	{ "a page inside the block", PCP_NOT_HEAD, "not the first page of a block" },
+	{ "double free, the block drained back", PCP_AFTER_DRAIN, "refused: double free" },
 };
 
 static void pcp_bad_desc(const struct pcp_bad_case *c, char *desc)
@@ -224,6 +227,7 @@ static void pcp_test_bad_free(struct kunit *test)
 	migrate_enable();
 
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT), r + 1);
+	KUNIT_EXPECT_REPORT(test, pool, c->why);
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), free_pages);
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
 	if (c->kind == PCP_WRONG_ORDER || c->kind == PCP_NOT_HEAD)
@@ -357,6 +361,7 @@ static void pcp_test_objects(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, raw_cpu_ptr(pool->classes->cpu)->n[class], n + 1);
 	migrate_enable();
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT), 1UL);
+	KUNIT_EXPECT_REPORT(test, pool, "refused: double free, or never allocated");
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
 
 	vbuddy_pool_drain(pool);

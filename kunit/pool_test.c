@@ -13,6 +13,7 @@
 #include <linux/slab.h>
 
 #include "../module/pool.h"
+#include "vbuddy_kunit.h"
 
 MODULE_IMPORT_NS(VBUDDY_INTERNAL);
 
@@ -199,21 +200,24 @@ enum bad_kind {
 	BAD_DESTROY_DEFAULT,
 };
 
+/* @why: what the report must say */
 struct bad_case {
 	const char *desc;
 	enum bad_kind kind;
+	const char *why;
 };
 
 static const struct bad_case bad_cases[] = {
-	{ "free of a page inside a block", BAD_NOT_HEAD },
-	{ "free with the wrong order", BAD_WRONG_ORDER },
-	{ "double free", BAD_DOUBLE_FREE },
-	{ "alloc above the maximum order", BAD_ORDER_ALLOC },
-	{ "free above the maximum order", BAD_ORDER_FREE },
-	{ "free of a page from alloc_pages", BAD_FOREIGN },
-	{ "free to the wrong pool", BAD_OTHER_POOL },
-	{ "destroy with allocations", BAD_DESTROY_BUSY },
-	{ "destroy the default pool", BAD_DESTROY_DEFAULT },
+	{ "free of a page inside a block", BAD_NOT_HEAD, "not the first page of a block" },
+	{ "free with the wrong order", BAD_WRONG_ORDER, "wrong order for this block" },
+	{ "double free", BAD_DOUBLE_FREE, "refused: double free" },
+	{ "alloc above the maximum order", BAD_ORDER_ALLOC, "allocation of order 11 refused" },
+	{ "free above the maximum order", BAD_ORDER_FREE, "order above the maximum" },
+	{ "free of a page from alloc_pages", BAD_FOREIGN, "page not in this pool" },
+	{ "free to the wrong pool", BAD_OTHER_POOL, "page not in this pool" },
+	{ "destroy with allocations", BAD_DESTROY_BUSY, "destroy refused: 4 of" },
+	{ "destroy the default pool", BAD_DESTROY_DEFAULT,
+	  "the default pool belongs to the module" },
 };
 
 static void bad_desc(const struct bad_case *c, char *desc)
@@ -282,6 +286,7 @@ static void pool_test_bad_input(struct kunit *test)
 	vbuddy_pool_expect_reports(victim, false);
 
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(victim, VBUDDY_EV_BAD_INPUT), r + 1);
+	KUNIT_EXPECT_REPORT(test, victim, c->why);
 	vbuddy_pool_nr_free(victim, after);
 	KUNIT_EXPECT_EQ(test, memcmp(before, after, sizeof(before)), 0);
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(victim), 0);

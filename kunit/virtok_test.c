@@ -13,6 +13,7 @@
 #include <linux/vmalloc.h>
 
 #include "../module/pool.h"
+#include "vbuddy_kunit.h"
 
 MODULE_IMPORT_NS(VBUDDY_INTERNAL);
 
@@ -350,18 +351,24 @@ enum vt_bad {
 	VT_DIRECT_MAP,
 };
 
+/* @why: what the report must say */
 struct vt_bad_case {
 	const char *desc;
 	enum vt_bad kind;
+	const char *why;
 };
 
 static const struct vt_bad_case vt_bad_cases[] = {
-	{ "kfree of a range twice, after its unmap", VT_DOUBLE_FREE },
-	{ "kfree inside a range", VT_INTERIOR },
-	{ "vbuddy_free_pages of a range's page", VT_PAGE_AS_BLOCK },
-	{ "vbuddy_free_pages to another pool", VT_OTHER_POOL },
-	{ "GFP_VIRTOK to vbuddy_alloc_pages", VT_ALLOC_PAGES },
-	{ "kfree of a range's page by its direct map", VT_DIRECT_MAP },
+	{ "kfree of a range twice, after its unmap", VT_DOUBLE_FREE,
+	  "refused: not from a vbuddy pool" },
+	{ "kfree inside a range", VT_INTERIOR, "pointer into the middle of a GFP_VIRTOK range" },
+	{ "vbuddy_free_pages of a range's page", VT_PAGE_AS_BLOCK,
+	  "block belongs to another interface" },
+	{ "vbuddy_free_pages to another pool", VT_OTHER_POOL, "page not in this pool" },
+	{ "GFP_VIRTOK to vbuddy_alloc_pages", VT_ALLOC_PAGES,
+	  "GFP_VIRTOK refused: vbuddy_alloc_pages() promises contiguous pages" },
+	{ "kfree of a range's page by its direct map", VT_DIRECT_MAP,
+	  "page of a GFP_VIRTOK range, not its address" },
 };
 
 static void vt_bad_desc(const struct vt_bad_case *c, char *desc)
@@ -421,6 +428,7 @@ static void virtok_test_bad_input(struct kunit *test)
 	}
 	vbuddy_pool_expect_reports(victim, false);
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(victim, VBUDDY_EV_BAD_INPUT), r + 1);
+	KUNIT_EXPECT_REPORT(test, victim, c->why);
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(fx->pool), 0);
 	if (c->kind != VT_DOUBLE_FREE) {
 		KUNIT_EXPECT_NULL(test, memchr_inv(v, 0x11, 2 * PAGE_SIZE));

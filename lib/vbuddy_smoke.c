@@ -38,6 +38,19 @@ static bool smoke_check(bool ok, int line, const char *what)
 
 #define CHECK(cond) smoke_check(cond, __LINE__, #cond)
 
+/* The pool reported one more misuse, and said @why. */
+static bool reported(struct vbuddy_pool *pool, unsigned long *count, const char *why)
+{
+	char text[VBUDDY_REPORT_LEN];
+
+	vbuddy_pool_last_report(pool, text, sizeof(text));
+	if (vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT) != ++*count || !strstr(text, why)) {
+		pr_err("expected report %lu \"%s\", last was \"%s\"\n", *count, why, text);
+		return false;
+	}
+	return true;
+}
+
 static void fill(struct page *page, unsigned int order, u8 seed)
 {
 	unsigned long i;
@@ -160,26 +173,26 @@ static bool smoke_bad_input(struct vbuddy_pool *pool)
 	page = vbuddy_alloc_pages(pool, GFP_KERNEL, 2);
 	if (!CHECK(page))
 		return false;
-	vbuddy_free_pages(pool, nth_page(page, 1), 2);	/* not the head */
-	if (!CHECK(vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT) == r + 1))
+	vbuddy_free_pages(pool, nth_page(page, 1), 2);
+	if (!CHECK(reported(pool, &r, "not the first page of a block")))
 		return false;
-	vbuddy_free_pages(pool, page, 1);		/* wrong order */
-	if (!CHECK(vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT) == r + 2))
+	vbuddy_free_pages(pool, page, 1);
+	if (!CHECK(reported(pool, &r, "wrong order for this block")))
 		return false;
 	vbuddy_free_pages(pool, page, 2);
-	vbuddy_free_pages(pool, page, 2);		/* double free */
-	if (!CHECK(vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT) == r + 3))
+	vbuddy_free_pages(pool, page, 2);
+	if (!CHECK(reported(pool, &r, "refused: double free")))
 		return false;
 	if (!CHECK(!vbuddy_alloc_pages(pool, GFP_KERNEL, VBUDDY_MAX_ORDER + 1)))
 		return false;
-	if (!CHECK(vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT) == r + 4))
+	if (!CHECK(reported(pool, &r, "allocation of order 11 refused")))
 		return false;
 	foreign = alloc_page(GFP_KERNEL);
 	if (!CHECK(foreign))
 		return false;
-	vbuddy_free_pages(pool, foreign, 0);		/* not ours */
+	vbuddy_free_pages(pool, foreign, 0);
 	__free_page(foreign);
-	if (!CHECK(vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT) == r + 5))
+	if (!CHECK(reported(pool, &r, "page not in this pool")))
 		return false;
 	vbuddy_pool_expect_reports(pool, false);
 	if (!CHECK(vbuddy_pool_free_pages(pool) == SMOKE_POOL_PAGES))
@@ -256,7 +269,7 @@ static bool smoke_kmalloc(struct vbuddy_pool *pool)
 	vbuddy_pool_expect_reports(pool, true);
 	vbuddy_kfree(p);				/* double free */
 	vbuddy_pool_expect_reports(pool, false);
-	if (!CHECK(vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT) == r + 1))
+	if (!CHECK(reported(pool, &r, "refused: double free, or never allocated")))
 		return false;
 	vbuddy_pool_drain(pool);	/* free objects on per-CPU lists hold pages */
 	if (!CHECK(vbuddy_pool_free_pages(pool) == SMOKE_POOL_PAGES))
@@ -367,7 +380,7 @@ static bool smoke_destroy_busy(struct vbuddy_pool *pool)
 	vbuddy_pool_expect_reports(pool, true);
 	vbuddy_pool_destroy(pool);			/* refused */
 	vbuddy_pool_expect_reports(pool, false);
-	if (!CHECK(vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT) == r + 1))
+	if (!CHECK(reported(pool, &r, "destroy refused: 1 of 2048 pages still allocated")))
 		return false;
 	vbuddy_free_pages(pool, page, 0);
 	return vbuddy_pool_check(pool) == 0;

@@ -82,17 +82,27 @@ const char *const vbuddy_event_names[VBUDDY_EV_NR] = {
  * @fmt: what was wrong, printf style
  *
  * The first report after boot warns with a backtrace, later ones print one
- * rate-limited line each; every one is counted in the pool's stats. A test
- * that provokes reports on purpose marks its pool with
+ * rate-limited line each; every one is counted in the pool's stats, and the
+ * last one's text is kept for vbuddy_pool_last_report(). A test that
+ * provokes reports on purpose marks its pool with
  * vbuddy_pool_expect_reports(), and then they are logged at info level.
+ *
+ * Context: Any context, without the pool lock held.
  */
 void vbuddy_report(struct vbuddy_pool *pool, const char *fmt, ...)
 {
 	static bool warned;
 	struct va_format vaf;
+	unsigned long flags;
 	va_list args;
 
-	vbuddy_pool_count(pool, VBUDDY_EV_BAD_INPUT);
+	va_start(args, fmt);
+	spin_lock_irqsave(&pool->lock, flags);
+	pool->stats.events[VBUDDY_EV_BAD_INPUT]++;
+	vscnprintf(pool->last_report, sizeof(pool->last_report), fmt, args);
+	spin_unlock_irqrestore(&pool->lock, flags);
+	va_end(args);
+
 	va_start(args, fmt);
 	vaf.fmt = fmt;
 	vaf.va = &args;
@@ -554,6 +564,33 @@ void vbuddy_pool_expect_reports(struct vbuddy_pool *pool, bool quiet)
 	WRITE_ONCE(pool->quiet, quiet);
 }
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_expect_reports, VBUDDY_INTERNAL);
+
+/**
+ * vbuddy_pool_last_report() - what the last report on a pool said
+ * @pool: the pool
+ * @buf: where the text is copied, NUL-terminated
+ * @len: the size of @buf; VBUDDY_REPORT_LEN holds any report
+ *
+ * A test hook: bad-input tests check why a call was refused, not only
+ * that it was.
+ *
+ * Context: Any context.
+ * Return: the length of the text copied (cut to fit @buf); 0 if the pool
+ * has not reported.
+ */
+size_t vbuddy_pool_last_report(struct vbuddy_pool *pool, char *buf, size_t len)
+{
+	unsigned long flags;
+	ssize_t n;
+
+	if (!len)
+		return 0;
+	spin_lock_irqsave(&pool->lock, flags);
+	n = strscpy(buf, pool->last_report, len);
+	spin_unlock_irqrestore(&pool->lock, flags);
+	return n < 0 ? len - 1 : n;
+}
+EXPORT_SYMBOL_NS_GPL(vbuddy_pool_last_report, VBUDDY_INTERNAL);
 
 /**
  * vbuddy_pool_check() - check a pool's invariants

@@ -113,6 +113,7 @@ struct vbuddy_chunk {
  * @quiet: reports are expected (a test provoking them): log them at info
  *         level and without a backtrace; written and read with
  *         WRITE_ONCE()/READ_ONCE(), a flag for messages only
+ * @last_report: the text of the last report, guarded by @lock
  * @debugfs: the pool's debugfs directory (module/debugfs.c)
  * @node: entry on the list of pools, guarded by the pools' mutex in pool.c
  * @name: the pool's name; fixed at creation
@@ -131,6 +132,7 @@ struct vbuddy_pool {
 	unsigned int nr_chunks;
 	struct vbuddy_chunk *chunks;
 	bool quiet;
+	char last_report[VBUDDY_REPORT_LEN];
 	struct dentry *debugfs;
 	struct list_head node;
 	char name[VBUDDY_NAME_LEN];

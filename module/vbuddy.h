@@ -108,6 +108,10 @@ int vbuddy_pool_check(struct vbuddy_pool *pool);
 void vbuddy_pool_drain(struct vbuddy_pool *pool);
 unsigned long vbuddy_pool_checkerboard(struct vbuddy_pool *pool, struct page **held);
 void vbuddy_pool_expect_reports(struct vbuddy_pool *pool, bool quiet);
+
+/* The longest report vbuddy_pool_last_report() keeps, with its NUL. */
+#define VBUDDY_REPORT_LEN	128
+size_t vbuddy_pool_last_report(struct vbuddy_pool *pool, char *buf, size_t len);
 void vbuddy_pool_teardown(struct vbuddy_pool *pool);
 struct vbuddy_pool *vbuddy_page_pool(const struct page *page);
 
