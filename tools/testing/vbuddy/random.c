@@ -1,33 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Randomized test of the vbuddy core against a reference model.
+ * Randomized test of the vbuddy core against the reference model (model.c,
+ * shared with the fuzz target; model.h says what it checks).
  *
  * The pool layout (spans with holes, odd sizes, touching spans) and the
- * operations are drawn from the seed. The model keeps one word per frame
- * of the pool's pfn range: a hole, free, or the slot of the live allocation
- * that owns it. After each operation the allocator's answer is checked
- * against the model: allocations naturally aligned, inside one span, never
- * over a live allocation, -ENOMEM only when the model has no free aligned
- * run of that order, free_frames equal to the model's count; bad frees
- * (buddy_free() and buddy_free_tagged()) return the error the model
- * predicts and change nothing. Every check_every operations, and at the
- * end, buddy_check() runs and every block the allocator reports is
- * compared with the model. Finally all is freed and every span must be
+ * operations are drawn from the seed: allocations of random orders (mostly
+ * small), frees (plain and tagged), gathers (freed frame by frame later),
+ * bad frees of every kind, lookups and tags, the pool drifting between
+ * nearly empty and, now and then, beyond full. The model checks every
+ * answer as it goes. Its O(frames) checks are paced for pools of up to
+ * MAX_FRAMES frames and millions of operations: buddy_check() and every
+ * block against the model every check_every operations and at the end,
+ * every frame behind one -ENOMEM in SCAN_EVERY operations, all of the
+ * storage behind one refused call in SNAP_EVERY (the others: the top-order
+ * window around the frame). Finally all is freed and every span must be
  * back in its maximal blocks.
  */
 
+#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "model.h"
 #include "vbuddy_test.h"
 
 #define MAXO		VBUDDY_MAX_ORDER
-#define MAX_SPANS	16
-#define MAX_RANGE	(1UL << 20)	/* model size cap, in frames */
+#define MAX_SPANS	MODEL_MAX_SPANS
+#define MAX_RANGE	(1UL << 20)	/* pfn range cap, in frames */
 #define MAX_FRAMES	200000UL	/* pool size cap: bounds the run time */
-
-#define OWN_FREE	0U
-#define OWN_HOLE	(~0U)
+#define SCAN_EVERY	1024U
+#define SNAP_EVERY	64U
 
 struct layout {
 	unsigned int nr;
@@ -35,40 +37,13 @@ struct layout {
 	u32 nr_frames[MAX_SPANS];
 };
 
-struct live {
-	unsigned long pfn;
-	u8 order;
-	u8 tag;
-};
-
-struct stats {
-	unsigned long alloc, alloc_enomem, free, gather, gather_frames,
-		      gather_enomem, bad_free, lookup, tag, verify, nomem_scan;
-};
-
 struct rt {
 	struct rng r;
-	struct tpool *p;
-	struct buddy *b;
 	struct layout l;
-	unsigned long base, size;	/* the model covers [base, base + size) */
-	u32 *owner;			/* OWN_HOLE, OWN_FREE or live slot + 1 */
-	struct live *live;
-	u32 nr_live;
-	unsigned long model_free;
-	unsigned long *gbuf;		/* buddy_gather() output */
-	struct {
-		unsigned long pfn;
-		unsigned int order;
-	} ring[64];			/* recently freed blocks */
-	unsigned int ring_n;
-	unsigned long op;
-	unsigned long next_scan;	/* op of the next model_has_free_block() */
-	struct stats st;
+	unsigned long base, size;	/* the layout covers [base, base + size) */
+	struct model m;
+	jmp_buf bail;			/* where a model failure ends the run */
 };
-
-#define RFAIL(t, fmt, ...)						\
-	test_fail(__FILE__, __LINE__, "op %lu: " fmt, (t)->op, ##__VA_ARGS__)
 
 /* ---- layouts ------------------------------------------------------------ */
 
@@ -120,29 +95,37 @@ static void layout_large(struct rng *r, struct layout *l)
 	}
 }
 
+/* One of a few ranges, drawn by weight, then a value in it. */
+struct pick {
+	unsigned int weight;
+	unsigned long lo, hi;
+};
+
+static unsigned long pick(struct rng *r, const struct pick *p, unsigned int n)
+{
+	unsigned int i, total = 0, k;
+
+	for (i = 0; i < n; i++)
+		total += p[i].weight;
+	k = rng_below(r, total);
+	for (i = 0; k >= p[i].weight; i++)
+		k -= p[i].weight;
+	/* A single value takes no draw, so that a seed keeps its layouts. */
+	return p[i].lo == p[i].hi ? p[i].lo : rng_range(r, p[i].lo, p[i].hi);
+}
+
 /* Many small odd spans, often touching. */
 static void layout_small(struct rng *r, struct layout *l)
 {
+	static const struct pick sizes[] = { { 3, 1, 7 }, { 4, 8, 300 }, { 3, 301, 5000 } };
+	static const struct pick gaps[] = { { 7, 0, 0 }, { 7, 1, 16 }, { 6, 17, 5000 } };
 	unsigned long end = random_base(r, 0);
 	unsigned int n = rng_range(r, 10, MAX_SPANS), i;
 
 	for (i = 0; i < n; i++) {
-		unsigned int k = rng_below(r, 10);
-		unsigned long gap, nr;
+		unsigned long nr = pick(r, sizes, ARRAY_SIZE(sizes));
+		unsigned long gap = pick(r, gaps, ARRAY_SIZE(gaps));
 
-		if (k < 3)
-			nr = rng_range(r, 1, 7);
-		else if (k < 7)
-			nr = rng_range(r, 8, 300);
-		else
-			nr = rng_range(r, 301, 5000);
-		k = rng_below(r, 20);
-		if (k < 7)
-			gap = 0;
-		else if (k < 14)
-			gap = rng_range(r, 1, 16);
-		else
-			gap = rng_range(r, 17, 5000);
 		layout_add(l, &end, i ? gap : 0, nr);
 	}
 }
@@ -154,22 +137,16 @@ static void layout_small(struct rng *r, struct layout *l)
  */
 static void layout_mixed(struct rng *r, struct layout *l)
 {
+	static const struct pick sizes[] = { { 2, 1, 31 }, { 5, 32, 8000 }, { 3, 8000, 40000 } };
 	unsigned long end = random_base(r, MAXO);
 	unsigned int n = rng_range(r, 5, 10), i;
 
 	layout_add(l, &end, 0, 1536);
 	layout_add(l, &end, 0, 512 + rng_below(r, 3000));
 	for (i = 2; i < n; i++) {
-		unsigned int k = rng_below(r, 10);
-		unsigned long gap, nr;
+		unsigned long gap, nr = pick(r, sizes, ARRAY_SIZE(sizes));
+		unsigned int k = rng_below(r, 4);
 
-		if (k < 2)
-			nr = rng_range(r, 1, 31);
-		else if (k < 7)
-			nr = rng_range(r, 32, 8000);
-		else
-			nr = rng_range(r, 8000, 40000);
-		k = rng_below(r, 4);
 		gap = k == 0 ? 0 : k == 1 ? rng_range(r, 1, 1023) :
 		      k == 2 ? (rng_range(r, 1, 4) << MAXO) - (end & ((1UL << MAXO) - 1)) :
 		      rng_range(r, 1024, 20000);
@@ -196,255 +173,7 @@ static void print_layout(const struct rt *t)
 	printf("\n");
 }
 
-/* ---- the model ------------------------------------------------------------ */
-
-static inline u32 *own(struct rt *t, unsigned long pfn)
-{
-	return &t->owner[pfn - t->base];
-}
-
-static inline bool in_range(const struct rt *t, unsigned long pfn)
-{
-	return pfn >= t->base && pfn - t->base < t->size;
-}
-
-/* The layout's span holding @pfn, or -1. */
-static int span_at(const struct rt *t, unsigned long pfn)
-{
-	int lo = 0, hi = t->l.nr;
-
-	while (lo < hi) {
-		int mid = (lo + hi) / 2;
-
-		if (pfn < t->l.pfn[mid])
-			hi = mid;
-		else if (pfn - t->l.pfn[mid] >= t->l.nr_frames[mid])
-			lo = mid + 1;
-		else
-			return mid;
-	}
-	return -1;
-}
-
-/* Is [pfn, pfn + 2^order) naturally aligned and inside one span? */
-static bool block_placed(const struct rt *t, unsigned long pfn, unsigned int order)
-{
-	int s = span_at(t, pfn);
-
-	return s >= 0 && !(pfn & ((1UL << order) - 1)) &&
-	       pfn - t->l.pfn[s] + (1UL << order) <= t->l.nr_frames[s];
-}
-
-static void model_take(struct rt *t, unsigned long pfn, unsigned int order,
-		       u32 slot)
-{
-	unsigned long i;
-
-	for (i = 0; i < (1UL << order); i++)
-		*own(t, pfn + i) = slot + 1;
-	t->model_free -= 1UL << order;
-}
-
-/* Records a new live block; false (after a failure) if it overlaps. */
-static bool live_add(struct rt *t, unsigned long pfn, unsigned int order)
-{
-	unsigned long i;
-
-	if (!block_placed(t, pfn, order)) {
-		RFAIL(t, "block %lu order %u is misaligned or not inside one span",
-		      pfn, order);
-		return false;
-	}
-	for (i = 0; i < (1UL << order); i++) {
-		u32 o = *own(t, pfn + i);
-
-		if (o != OWN_FREE) {
-			RFAIL(t, "block %lu order %u overlaps live block %lu order %u at %lu",
-			      pfn, order, t->live[o - 1].pfn,
-			      t->live[o - 1].order, pfn + i);
-			return false;
-		}
-	}
-	t->live[t->nr_live].pfn = pfn;
-	t->live[t->nr_live].order = order;
-	t->live[t->nr_live].tag = 0;
-	model_take(t, pfn, order, t->nr_live);
-	t->nr_live++;
-	return true;
-}
-
-static void live_remove(struct rt *t, u32 slot)
-{
-	struct live *l = &t->live[slot];
-	unsigned long i;
-
-	for (i = 0; i < (1UL << l->order); i++)
-		*own(t, l->pfn + i) = OWN_FREE;
-	t->model_free += 1UL << l->order;
-
-	t->ring[t->ring_n % ARRAY_SIZE(t->ring)].pfn = l->pfn;
-	t->ring[t->ring_n % ARRAY_SIZE(t->ring)].order = l->order;
-	t->ring_n++;
-
-	if (slot != --t->nr_live) {
-		*l = t->live[t->nr_live];
-		for (i = 0; i < (1UL << l->order); i++)
-			*own(t, l->pfn + i) = slot + 1;
-	}
-}
-
-/*
- * What buddy_free(pfn, order) must return according to the model; with
- * @tag >= 0, what buddy_free_tagged(pfn, order, tag) must return.
- */
-static int expected_free_err(struct rt *t, unsigned long pfn, unsigned int order,
-			     int tag)
-{
-	const struct live *l;
-	u32 o;
-
-	if (order > MAXO)
-		return -ERANGE;
-	if (!in_range(t, pfn) || *own(t, pfn) == OWN_HOLE)
-		return -ENOENT;
-	o = *own(t, pfn);
-	if (o == OWN_FREE)
-		return -EALREADY;
-	l = &t->live[o - 1];
-	if (l->pfn != pfn)
-		return -EFAULT;
-	if (l->order != order)
-		return -EINVAL;
-	if (tag >= 0 && l->tag != tag)
-		return -EPERM;
-	return 0;
-}
-
-static int do_free(struct buddy *b, unsigned long pfn, unsigned int order,
-		   int tag)
-{
-	return tag < 0 ? buddy_free(b, pfn, order) :
-			 buddy_free_tagged(b, pfn, order, tag);
-}
-
-/* Does the model hold a free, aligned run of 2^order frames in one span? */
-static bool model_has_free_block(struct rt *t, unsigned int order)
-{
-	unsigned int s;
-
-	t->st.nomem_scan++;
-	t->next_scan = t->op + 1024;
-	for (s = 0; s < t->l.nr; s++) {
-		unsigned long pfn = t->l.pfn[s], end = pfn + t->l.nr_frames[s];
-		unsigned long run = 0;
-
-		for (; pfn < end; pfn++) {
-			if (*own(t, pfn) != OWN_FREE) {
-				run = 0;
-				continue;
-			}
-			/* A run that starts aligned and reaches 2^order. */
-			if (!run && (pfn & ((1UL << order) - 1)))
-				continue;
-			if (++run == (1UL << order))
-				return true;
-		}
-	}
-	return false;
-}
-
-/* ---- the full cross-check ---------------------------------------------------- */
-
-static bool verify(struct rt *t)
-{
-	unsigned long nr_free[VBUDDY_NR_ORDERS] = { 0 }, free_frames = 0;
-	int largest = -1, ret;
-	unsigned int s, o;
-
-	t->st.verify++;
-	ret = buddy_check(t->b);
-	if (ret) {
-		RFAIL(t, "buddy_check: %s", buddy_strerror(ret));
-		return false;
-	}
-	for (s = 0; s < t->l.nr; s++) {
-		unsigned long pfn = t->l.pfn[s], end = pfn + t->l.nr_frames[s];
-
-		while (pfn < end) {
-			struct buddy_block blk;
-			unsigned long i, n;
-			u32 want;
-
-			ret = buddy_lookup(t->b, pfn, &blk);
-			if (ret || blk.pfn != pfn || blk.order > MAXO ||
-			    !block_placed(t, pfn, blk.order)) {
-				RFAIL(t, "lookup(%lu): %s, pfn %lu order %u", pfn,
-				      buddy_strerror(ret), blk.pfn, blk.order);
-				return false;
-			}
-			n = 1UL << blk.order;
-			if (blk.state == BUDDY_FREE) {
-				want = OWN_FREE;
-				nr_free[blk.order]++;
-				free_frames += n;
-				if ((int)blk.order > largest)
-					largest = blk.order;
-			} else {
-				const struct live *l;
-
-				want = *own(t, pfn);
-				l = want != OWN_FREE && want != OWN_HOLE ?
-				    &t->live[want - 1] : NULL;
-				if (blk.state != BUDDY_USED || !l ||
-				    l->pfn != pfn || l->order != blk.order ||
-				    l->tag != blk.tag) {
-					RFAIL(t, "block %lu order %u state %d tag %u: model has %s %lu order %u tag %u",
-					      pfn, blk.order, blk.state, blk.tag,
-					      l ? "live" : "no live block",
-					      l ? l->pfn : 0, l ? l->order : 0,
-					      l ? l->tag : 0);
-					return false;
-				}
-			}
-			for (i = 0; i < n; i++) {
-				if (*own(t, pfn + i) != want) {
-					RFAIL(t, "block %lu order %u (state %d): model frame %lu differs",
-					      pfn, blk.order, blk.state, pfn + i);
-					return false;
-				}
-			}
-			pfn += n;
-		}
-	}
-	for (o = 0; o <= MAXO; o++) {
-		if (t->b->nr_free[o] != nr_free[o]) {
-			RFAIL(t, "nr_free[%u] = %lu, %lu free blocks found", o,
-			      t->b->nr_free[o], nr_free[o]);
-			return false;
-		}
-	}
-	if (free_frames != t->model_free || t->b->free_frames != t->model_free) {
-		RFAIL(t, "free frames: allocator %lu, blocks %lu, model %lu",
-		      t->b->free_frames, free_frames, t->model_free);
-		return false;
-	}
-	if (buddy_largest_free_order(t->b) != largest) {
-		RFAIL(t, "largest free order %d, blocks say %d",
-		      buddy_largest_free_order(t->b), largest);
-		return false;
-	}
-	return true;
-}
-
-/* ---- operations ------------------------------------------------------------------ */
-
-static bool same_counters(const struct buddy *a, const struct buddy *b)
-{
-	return a->nr_frames == b->nr_frames && a->nr_spans == b->nr_spans &&
-	       a->free_frames == b->free_frames &&
-	       !memcmp(a->free_head, b->free_head, sizeof(a->free_head)) &&
-	       !memcmp(a->nr_free, b->nr_free, sizeof(a->nr_free));
-}
+/* ---- operations ------------------------------------------------------------ */
 
 static unsigned int random_order(struct rng *r)
 {
@@ -456,66 +185,16 @@ static unsigned int random_order(struct rng *r)
 	return o > MAXO ? rng_below(r, MAXO + 1) : o;
 }
 
-static bool op_alloc(struct rt *t)
+static void op_free(struct rt *t)
 {
-	unsigned int o = random_order(&t->r), k;
-	unsigned long pfn = 0, before = t->b->free_frames;
-	int ret;
-
-	ret = buddy_alloc(t->b, o, &pfn);
-	if (ret == -ENOMEM) {
-		t->st.alloc_enomem++;
-		for (k = o; k <= MAXO; k++) {
-			if (t->b->nr_free[k]) {
-				RFAIL(t, "alloc order %u: -ENOMEM with %lu free blocks of order %u",
-				      o, t->b->nr_free[k], k);
-				return false;
-			}
-		}
-		if (buddy_largest_free_order(t->b) >= (int)o ||
-		    t->b->free_frames != before) {
-			RFAIL(t, "alloc order %u: -ENOMEM, largest free order %d",
-			      o, buddy_largest_free_order(t->b));
-			return false;
-		}
-		/* The model must agree that no such block is free (O(frames): sampled). */
-		if (t->op >= t->next_scan && model_has_free_block(t, o)) {
-			RFAIL(t, "alloc order %u: -ENOMEM but the model has a free aligned block",
-			      o);
-			return false;
-		}
-		return true;
-	}
-	if (ret) {
-		RFAIL(t, "alloc order %u: %s", o, buddy_strerror(ret));
-		return false;
-	}
-	t->st.alloc++;
-	return live_add(t, pfn, o);
+	t->m.what = "free";
+	model_free_slot(&t->m, rng_below(&t->r, t->m.nr_live), rng_below(&t->r, 2));
 }
 
-static bool op_free(struct rt *t)
+static void op_gather(struct rt *t)
 {
-	u32 slot = rng_below(&t->r, t->nr_live);
-	struct live *l = &t->live[slot];
-	int tag = rng_below(&t->r, 2) ? l->tag : -1;
-	int ret = do_free(t->b, l->pfn, l->order, tag);
-
-	if (ret) {
-		RFAIL(t, "free%s %lu order %u: %s", tag < 0 ? "" : "_tagged",
-		      l->pfn, l->order, buddy_strerror(ret));
-		return false;
-	}
-	t->st.free++;
-	live_remove(t, slot);
-	return true;
-}
-
-static bool op_gather(struct rt *t)
-{
-	unsigned long before[VBUDDY_NR_ORDERS], cum = 0, n, i, free = t->b->free_frames;
-	unsigned int k = rng_below(&t->r, 100), kstar, o;
-	int ret;
+	unsigned long n, free = t->m.free_frames;
+	unsigned int k = rng_below(&t->r, 100);
 
 	if (k < 80)
 		n = rng_range(&t->r, 1, 16);
@@ -527,75 +206,30 @@ static bool op_gather(struct rt *t)
 		n = free + rng_range(&t->r, 1, 10);	/* too many */
 	else
 		n = free;				/* everything */
+	t->m.what = "gather";
+	model_gather(&t->m, n);
+}
 
-	memcpy(before, t->b->nr_free, sizeof(before));
-	/* The smallest kstar with enough frames in blocks of order <= kstar. */
-	for (kstar = 0; kstar <= MAXO; kstar++) {
-		cum += before[kstar] << kstar;
-		if (cum >= n)
-			break;
-	}
-
-	if (n > free) {
-		struct buddy saved = *t->b;
-
-		ret = buddy_gather(t->b, n, t->gbuf);
-		if (ret != -ENOMEM || !same_counters(&saved, t->b)) {
-			RFAIL(t, "gather %lu of %lu free: %s, or the counters changed",
-			      n, free, buddy_strerror(ret));
-			return false;
-		}
-		t->st.gather_enomem++;
-		return true;
-	}
-	ret = buddy_gather(t->b, n, t->gbuf);
-	if (ret) {
-		RFAIL(t, "gather %lu of %lu free: %s", n, free,
-		      buddy_strerror(ret));
-		return false;
-	}
-	t->st.gather++;
-	t->st.gather_frames += n;
-	for (i = 0; i < n; i++)
-		if (!live_add(t, t->gbuf[i], 0))
-			return false;
-	/* Smallest blocks first: nothing above kstar was touched. */
-	for (o = kstar + 1; o <= MAXO; o++) {
-		if (t->b->nr_free[o] != before[o]) {
-			RFAIL(t, "gather %lu: order %u blocks %lu -> %lu, but orders <= %u held enough",
-			      n, o, before[o], t->b->nr_free[o], kstar);
-			return false;
-		}
-	}
-	if (t->b->free_frames != free - n) {
-		RFAIL(t, "gather %lu: free frames %lu -> %lu", n, free,
-		      t->b->free_frames);
-		return false;
-	}
-	return true;
+/* Any frame of the layout's range, hole or not. */
+static unsigned long any_pfn(struct rt *t)
+{
+	return t->base + rng_below(&t->r, t->size);
 }
 
 /*
- * A bad free: the pfn and order are picked to provoke each error; the
- * model says which one is due. The counters must not move, nor any frame
- * of the aligned top-order window around @pfn (the only frames a free
- * there could merge), nor - checked now and then - any byte at all.
+ * A bad free: the pfn and order are picked to provoke each error, and the
+ * model says which one is due (or, now and then, that it is a good free).
  */
-static bool op_bad_free(struct rt *t)
+static void op_bad_free(struct rt *t)
 {
-	struct buddy_frame win[1 << MAXO];
-	unsigned long pfn = 0, wpfn = 0;
+	struct model *m = &t->m;
 	unsigned int order = 0, kind = rng_below(&t->r, 7), tries;
-	struct buddy saved;
-	struct snap full;
-	bool do_full = !rng_below(&t->r, 64);
-	u32 widx = 0, wn = 0;
-	int want, ret, s, tag = -1;
+	unsigned long pfn = 0;
+	int tag = -1;
 
 	switch (kind) {
 	case 0:		/* order out of range */
-		pfn = t->nr_live ? t->live[rng_below(&t->r, t->nr_live)].pfn :
-				   t->l.pfn[0];
+		pfn = m->nr_live ? m->live[rng_below(&t->r, m->nr_live)].pfn : t->l.pfn[0];
 		order = rng_range(&t->r, MAXO + 1, 300);
 		break;
 	case 1:		/* outside every span */
@@ -608,8 +242,8 @@ static bool op_bad_free(struct rt *t)
 			break;
 		default:
 			for (tries = 0; tries < 16; tries++) {
-				pfn = t->base + rng_below(&t->r, t->size);
-				if (*own(t, pfn) == OWN_HOLE)
+				pfn = any_pfn(t);
+				if (!model_span_of(m, pfn))
 					break;
 			}
 			break;
@@ -617,29 +251,29 @@ static bool op_bad_free(struct rt *t)
 		order = rng_below(&t->r, MAXO + 1);
 		break;
 	case 2:		/* a recently freed block: double free if still free */
-		if (t->ring_n) {
-			unsigned int i = rng_below(&t->r, t->ring_n < ARRAY_SIZE(t->ring) ?
-						   t->ring_n : ARRAY_SIZE(t->ring));
+		if (m->ring_n) {
+			unsigned int i = rng_below(&t->r, m->ring_n < MODEL_RING ?
+						   m->ring_n : MODEL_RING);
 
-			pfn = t->ring[i].pfn;
-			order = t->ring[i].order;
+			pfn = m->ring[i].pfn;
+			order = m->ring[i].order;
 			break;
 		}
 		/* fall through */
 	case 3:		/* any free frame */
 		for (tries = 0; tries < 16; tries++) {
-			pfn = t->base + rng_below(&t->r, t->size);
-			if (*own(t, pfn) == OWN_FREE)
+			pfn = any_pfn(t);
+			if (model_span_of(m, pfn) && model_slot_of(m, pfn) < 0)
 				break;
 		}
 		order = rng_below(&t->r, MAXO + 1);
 		break;
 	case 4:		/* inside a live block */
 	case 5:		/* the head of a live block, wrong order */
-		if (!t->nr_live)
-			return true;
+		if (!m->nr_live)
+			return;
 		for (tries = 0; tries < 8; tries++) {
-			const struct live *l = &t->live[rng_below(&t->r, t->nr_live)];
+			const struct model_live *l = &m->live[rng_below(&t->r, m->nr_live)];
 
 			pfn = l->pfn;
 			order = l->order;
@@ -656,10 +290,10 @@ static bool op_bad_free(struct rt *t)
 			order = rng_below(&t->r, MAXO + 1);
 		break;
 	case 6:		/* buddy_free_tagged() with the wrong tag */
-		if (!t->nr_live)
-			return true;
+		if (!m->nr_live)
+			return;
 		{
-			const struct live *l = &t->live[rng_below(&t->r, t->nr_live)];
+			const struct model_live *l = &m->live[rng_below(&t->r, m->nr_live)];
 
 			pfn = l->pfn;
 			order = l->order;
@@ -668,196 +302,113 @@ static bool op_bad_free(struct rt *t)
 		break;
 	}
 	if (kind != 6 && !rng_below(&t->r, 4))
-		tag = rng_below(&t->r, 256);	/* tagged: same errors first */
-
-	want = expected_free_err(t, pfn, order, tag);
-	if (!want)
-		return true;	/* happened to be a valid free: not this op's job */
-
-	saved = *t->b;
-	s = in_range(t, pfn) ? span_at(t, pfn) : -1;
-	if (s >= 0) {
-		unsigned long lo = pfn & ~((1UL << MAXO) - 1);
-		unsigned long spfn = t->l.pfn[s], send = spfn + t->l.nr_frames[s];
-		unsigned long hi = lo + (1UL << MAXO);
-
-		wpfn = lo < spfn ? spfn : lo;
-		hi = hi > send ? send : hi;
-		widx = t->b->spans[s].first + (u32)(wpfn - spfn);
-		wn = hi - wpfn;
-		memcpy(win, &t->b->frames[widx], wn * sizeof(win[0]));
-	}
-	if (do_full)
-		snap_take(&full, t->b);
-
-	ret = do_free(t->b, pfn, order, tag);
-	t->st.bad_free++;
-	if (ret != want) {
-		RFAIL(t, "bad free %lu order %u tag %d (kind %u): got %d (%s), want %d (%s)",
-		      pfn, order, tag, kind, ret, buddy_strerror(ret), want,
-		      buddy_strerror(want));
-		if (do_full)
-			snap_drop(&full);
-		return false;
-	}
-	if (!same_counters(&saved, t->b) ||
-	    (wn && memcmp(win, &t->b->frames[widx], wn * sizeof(win[0])))) {
-		RFAIL(t, "bad free %lu order %u (%s) changed the state near %lu",
-		      pfn, order, buddy_strerror(want), wpfn);
-		if (do_full)
-			snap_drop(&full);
-		return false;
-	}
-	if (do_full) {
-		bool same = snap_same(&full, t->b);
-
-		snap_drop(&full);
-		if (!same) {
-			RFAIL(t, "bad free %lu order %u (%s) changed the state",
-			      pfn, order, buddy_strerror(want));
-			return false;
-		}
-	}
-	return true;
+		tag = rng_below(&t->r, 256);	/* tagged: the same errors first */
+	m->what = "bad free";
+	model_free_any(m, pfn, order, tag);
 }
 
-static bool op_lookup_or_tag(struct rt *t)
+/* Tag a live block, or try an interior frame or any frame; look one up. */
+static void op_lookup_or_tag(struct rt *t)
 {
-	struct buddy_block blk;
+	struct model *m = &t->m;
 	unsigned long pfn;
-	u32 o;
-	int ret;
 
-	if (t->nr_live && rng_below(&t->r, 2)) {
-		struct live *l = &t->live[rng_below(&t->r, t->nr_live)];
+	m->what = "lookup or tag";
+	if (m->nr_live && rng_below(&t->r, 2)) {
+		u32 slot = rng_below(&t->r, m->nr_live);
+		const struct model_live *l = &m->live[slot];
 		u8 tag = rng_next(&t->r);
 
-		t->st.tag++;
 		if (rng_below(&t->r, 2)) {
-			ret = buddy_set_tag(t->b, l->pfn, tag);
-			if (ret) {
-				RFAIL(t, "set_tag %lu: %s", l->pfn, buddy_strerror(ret));
-				return false;
-			}
-			l->tag = tag;
-			return true;
+			model_set_tag_slot(m, slot, tag);
+			return;
 		}
-		if (l->order) {
-			pfn = l->pfn + rng_range(&t->r, 1, (1UL << l->order) - 1);
-			ret = buddy_set_tag(t->b, pfn, tag);
-			if (ret != -EINVAL) {
-				RFAIL(t, "set_tag on interior frame %lu: %s", pfn,
-				      buddy_strerror(ret));
-				return false;
-			}
-		}
+		if (l->order)
+			model_set_tag(m, l->pfn + rng_range(&t->r, 1, (1UL << l->order) - 1), tag);
 		pfn = l->pfn + rng_below(&t->r, 1UL << l->order);
 	} else {
-		pfn = t->base + rng_below(&t->r, t->size);
+		pfn = any_pfn(t);
+		model_set_tag(m, pfn, rng_next(&t->r));
 	}
-
-	t->st.lookup++;
-	ret = buddy_lookup(t->b, pfn, &blk);
-	o = *own(t, pfn);
-	if (o == OWN_HOLE) {
-		if (ret != -ENOENT) {
-			RFAIL(t, "lookup of hole %lu: %s", pfn, buddy_strerror(ret));
-			return false;
-		}
-		if (buddy_set_tag(t->b, pfn, 1) != -EINVAL) {
-			RFAIL(t, "set_tag on hole %lu accepted", pfn);
-			return false;
-		}
-		return true;
-	}
-	if (ret) {
-		RFAIL(t, "lookup %lu: %s", pfn, buddy_strerror(ret));
-		return false;
-	}
-	if (o != OWN_FREE) {
-		const struct live *l = &t->live[o - 1];
-
-		if (blk.state != BUDDY_USED || blk.pfn != l->pfn ||
-		    blk.order != l->order || blk.tag != l->tag) {
-			RFAIL(t, "lookup %lu: state %d pfn %lu order %u tag %u, model: used %lu order %u tag %u",
-			      pfn, blk.state, blk.pfn, blk.order, blk.tag,
-			      l->pfn, l->order, l->tag);
-			return false;
-		}
-		return true;
-	}
-	if (blk.state != BUDDY_FREE || blk.order > MAXO ||
-	    pfn - blk.pfn >= (1UL << blk.order) || pfn < blk.pfn ||
-	    !block_placed(t, blk.pfn, blk.order)) {
-		RFAIL(t, "lookup of free frame %lu: state %d pfn %lu order %u",
-		      pfn, blk.state, blk.pfn, blk.order);
-		return false;
-	}
-	for (pfn = blk.pfn; pfn < blk.pfn + (1UL << blk.order); pfn++) {
-		if (*own(t, pfn) != OWN_FREE) {
-			RFAIL(t, "free block %lu order %u holds model-owned frame %lu",
-			      blk.pfn, blk.order, pfn);
-			return false;
-		}
-	}
-	if (buddy_set_tag(t->b, blk.pfn, 1) != -EINVAL) {
-		RFAIL(t, "set_tag on free block %lu accepted", blk.pfn);
-		return false;
-	}
-	return true;
+	model_lookup(m, pfn);
 }
 
-/* ---- a run ------------------------------------------------------------------------- */
+/* ---- a run ------------------------------------------------------------------ */
 
-static bool setup(struct rt *t, const struct rand_params *rp, unsigned int layout)
+static void rt_fail(struct model *m, const char *msg)
 {
-	unsigned long total, end, i;
-	unsigned int s;
+	struct rt *t = m->priv;
 
-	memset(t, 0, sizeof(*t));
+	test_fail(__FILE__, __LINE__, "%s", msg);
+	longjmp(t->bail, 1);
+}
+
+/* A layout from the seed, within the caps. */
+static void make_layout(struct rt *t, const struct rand_params *rp, unsigned int layout)
+{
+	unsigned long end;
+
 	/* Each layout has a stream of its own, all from the one seed. */
 	t->r.s = rp->seed * 0x100000001b3ULL + layout + 1;
 	for (;;) {
 		memset(&t->l, 0, sizeof(t->l));
 		layouts[layout].make(&t->r, &t->l);
 		end = t->l.pfn[t->l.nr - 1] + t->l.nr_frames[t->l.nr - 1];
-		if (end - t->l.pfn[0] <= MAX_RANGE &&
-		    total_frames(&t->l) <= MAX_FRAMES)
+		if (end - t->l.pfn[0] <= MAX_RANGE && total_frames(&t->l) <= MAX_FRAMES)
 			break;
 	}
-	total = total_frames(&t->l);
 	t->base = t->l.pfn[0];
 	t->size = end - t->base;
-
-	t->p = tpool_new(total, t->l.nr);
-	t->b = &t->p->b;
-	for (s = 0; s < t->l.nr; s++) {
-		int ret = buddy_add_span(t->b, t->l.pfn[s], t->l.nr_frames[s]);
-
-		if (ret) {
-			RFAIL(t, "add span [%lu,+%u): %s", t->l.pfn[s],
-			      t->l.nr_frames[s], buddy_strerror(ret));
-			return false;
-		}
-	}
-	t->owner = xcalloc(t->size, sizeof(*t->owner));
-	for (i = 0; i < t->size; i++)
-		t->owner[i] = OWN_HOLE;
-	for (s = 0; s < t->l.nr; s++)
-		for (i = 0; i < t->l.nr_frames[s]; i++)
-			*own(t, t->l.pfn[s] + i) = OWN_FREE;
-	t->model_free = total;
-	t->live = xcalloc(total, sizeof(*t->live));
-	t->gbuf = xcalloc(total + 16, sizeof(*t->gbuf));
-	return expect_recovered(t->b) && verify(t);
 }
 
-static void teardown(struct rt *t)
+static void run_ops(struct rt *t, const struct rand_params *rp)
 {
-	tpool_free(t->p);
-	free(t->owner);
-	free(t->live);
-	free(t->gbuf);
+	struct model *m = &t->m;
+	unsigned long fill_target = 0, op;
+	unsigned int s;
+
+	for (s = 0; s < t->l.nr; s++)
+		MODEL_ASSERT(m, !model_add_span(m, t->l.pfn[s], t->l.nr_frames[s]),
+			     "add span [%lu,+%u)", t->l.pfn[s], t->l.nr_frames[s]);
+	model_expect_recovered(m);
+	model_verify(m);
+
+	for (op = 0; op < rp->ops; op++) {
+		unsigned int k = rng_below(&t->r, 1000);
+		unsigned long used = m->nr_frames - m->free_frames;
+
+		m->op = op + 1;
+		/* Drift between nearly empty and, now and then, beyond full. */
+		if (!(op & 0x3fff))
+			fill_target = m->nr_frames *
+				      (rng_below(&t->r, 8) ? rng_range(&t->r, 0, 95) : 105) / 100;
+
+		if (k < 10) {
+			op_bad_free(t);
+		} else if (k < 30) {
+			op_lookup_or_tag(t);
+		} else if (!m->nr_live ||
+			   rng_below(&t->r, 100) < (used < fill_target ? 70 : 30)) {
+			if (rng_below(&t->r, 100) < 2) {
+				op_gather(t);
+			} else {
+				m->what = "alloc";
+				model_alloc_order(m, random_order(&t->r));
+			}
+		} else {
+			op_free(t);
+		}
+		model_step(m);
+	}
+	m->what = "final verify";
+	model_verify(m);
+
+	/* Free everything: every span must come back whole. */
+	while (m->nr_live)
+		op_free(t);
+	m->what = "recovery";
+	model_verify(m);
+	model_expect_recovered(m);
 }
 
 const char *random_layout_name(unsigned int layout)
@@ -867,59 +418,34 @@ const char *random_layout_name(unsigned int layout)
 
 bool random_run(const struct rand_params *rp, unsigned int layout)
 {
-	unsigned long fill_target = 0;
 	struct rt *t = xcalloc(1, sizeof(*t));
+	struct model *m = &t->m;
 	bool ok;
+	const struct model_stats *st = &m->st;
 
-	ok = setup(t, rp, layout);
+	make_layout(t, rp, layout);
 	print_layout(t);
-
-	for (t->op = 0; ok && t->op < rp->ops; t->op++) {
-		unsigned int k = rng_below(&t->r, 1000);
-		unsigned long used = t->b->nr_frames - t->model_free;
-
-		/* Drift between nearly empty and, now and then, beyond full. */
-		if (!(t->op & 0x3fff))
-			fill_target = t->b->nr_frames *
-				      (rng_below(&t->r, 8) ? rng_range(&t->r, 0, 95) : 105) / 100;
-
-		if (k < 10)
-			ok = op_bad_free(t);
-		else if (k < 30)
-			ok = op_lookup_or_tag(t);
-		else if (!t->nr_live ||
-			 rng_below(&t->r, 100) < (used < fill_target ? 70 : 30))
-			ok = rng_below(&t->r, 100) < 2 ? op_gather(t) : op_alloc(t);
-		else
-			ok = op_free(t);
-
-		if (ok && t->b->free_frames != t->model_free) {
-			RFAIL(t, "free_frames %lu, model %lu", t->b->free_frames,
-			      t->model_free);
-			ok = false;
-		}
-		if (ok && rp->check_every && !((t->op + 1) % rp->check_every))
-			ok = verify(t);
-	}
+	m->check_every = 0;		/* model_verify() runs buddy_check() */
+	m->verify_every = rp->check_every;
+	m->scan_every = SCAN_EVERY;
+	m->snap_every = SNAP_EVERY;
+	m->fail = rt_fail;
+	m->priv = t;
+	model_alloc(m, total_frames(&t->l), t->l.nr);
+	model_start(m, model_buddy_new(total_frames(&t->l), t->l.nr));
+	ok = !setjmp(t->bail);		/* and again, false, if the model fails */
 	if (ok)
-		ok = verify(t);
+		run_ops(t, rp);
 
-	/* Free everything: every span must come back whole. */
-	while (ok && t->nr_live)
-		ok = op_free(t);
-	if (ok)
-		ok = verify(t) && expect_recovered(t->b) &&
-		     EXPECT_EQ(t->model_free, t->b->nr_frames);
-
-	printf("#   %lu ops: %lu allocs (%lu -ENOMEM, %lu checked on the model), %lu frees, %lu gathers of %lu frames (%lu -ENOMEM), %lu bad frees, %lu lookups, %lu tag ops, %lu full checks\n",
-	       t->op, t->st.alloc, t->st.alloc_enomem, t->st.nomem_scan,
-	       t->st.free, t->st.gather, t->st.gather_frames,
-	       t->st.gather_enomem, t->st.bad_free, t->st.lookup, t->st.tag,
-	       t->st.verify);
+	printf("#   %lu ops: %lu allocs (%lu -ENOMEM, %lu checked on every frame), %lu frees, %lu gathers of %lu frames (%lu -ENOMEM), %lu refused frees, %lu lookups, %lu tag ops, %lu full checks\n",
+	       m->op, st->alloc, st->alloc_enomem, st->scans, st->free, st->gather,
+	       st->gather_frames, st->gather_enomem, st->refused, st->lookup, st->tag,
+	       st->verify);
 	if (!ok)
 		printf("#   FAILED: replay with: make check SEED=%llu OPS=%lu\n",
 		       (unsigned long long)rp->seed, rp->ops);
-	teardown(t);
+	model_buddy_free(m->b);
+	model_release(m);
 	free(t);
 	return ok;
 }

@@ -1,17 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vbuddy_test: runs the unit cases (unit.c), the randomized test (random.c)
- * and the cases that run the other programs of this directory (tools.c:
- * the fuzz corpus replay and the trace replays) against module/buddy.c and
- * reports in TAP. The last line is always "N passed, M failed"; the exit
- * status is 1 if any case failed. Each case runs in a child process of its
- * own, so that a case that crashes or trips a sanitizer is counted as
- * failed and the others still run.
+ * vbuddy_test: runs, against module/buddy.c, the KUnit suite of the core
+ * (kunit/buddy_test.c, built here through the KUnit shim of include/ and
+ * kunit_shim.c), the randomized test (random.c) and the cases that run the
+ * other programs of this directory (tools.c: the fuzz corpus replay and the
+ * trace replays), and reports in TAP: one line per KUnit case, or per
+ * parameter of a parameterised one, as KUnit counts them. The last line is
+ * always "N passed, M failed"; the exit status is 1 if any case failed.
+ *
+ * Each case runs in a child process of its own, so that a case that
+ * crashes or trips a sanitizer is counted as failed and the others still
+ * run. What a case writes to stderr (the core's reports, which the kernel
+ * would log) is shown before its TAP line as "#   log: " lines; a
+ * sanitizer report, or a crashed case's stderr, is copied to stderr as it
+ * is.
  *
  * Usage: vbuddy_test [-s SEED] [-n OPS] [-u] [-r] [-x]
  *   -s SEED  seed of the randomized test (also env SEED; default below)
  *   -n OPS   operations per randomized run (also env OPS; default 2000000)
- *   -u       the unit cases
+ *   -u       the KUnit cases
  *   -r       the randomized runs
  *   -x       the corpus and trace replays
  * Without -u, -r or -x, all of them.
@@ -23,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sanitizer.h"
 #include "vbuddy_test.h"
 
 #define DEFAULT_SEED		20240601ULL
@@ -30,22 +38,10 @@
 #define DEFAULT_CHECK_EVERY	4096U
 #define MAX_FAIL_MESSAGES	8
 
-/* A sanitizer report ends the child with this (see the hooks below). */
+/* A sanitizer report ends the child with this exit status (LSan's: 23). */
 #define SANITIZER_EXIT		99
 
-/* The sanitizer runtimes read their defaults from these hooks. */
-const char *__asan_default_options(void);
-const char *__ubsan_default_options(void);
-
-const char *__asan_default_options(void)
-{
-	return "exitcode=99:detect_leaks=1";
-}
-
-const char *__ubsan_default_options(void)
-{
-	return "exitcode=99:print_stacktrace=1";
-}
+SANITIZER_DEFAULT_OPTIONS("exitcode=99:detect_leaks=1", "exitcode=99:print_stacktrace=1")
 
 static unsigned int fail_count;		/* expectations failed in this case */
 
@@ -71,28 +67,6 @@ bool test_case_failed(void)
 	return fail_count != 0;
 }
 
-#define ERRNAME(e)	{ -(e), "-" #e }
-
-const char *test_errname(int err)
-{
-	static const struct {
-		int err;
-		const char *name;
-	} names[] = {
-		{ 0, "0" }, ERRNAME(EPERM), ERRNAME(ENOENT), ERRNAME(ENOMEM),
-		ERRNAME(EFAULT), ERRNAME(EINVAL), ERRNAME(ENOSPC),
-		ERRNAME(ERANGE), ERRNAME(EALREADY), ERRNAME(EUCLEAN),
-	};
-	static char buf[32];
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(names); i++)
-		if (names[i].err == err)
-			return names[i].name;
-	snprintf(buf, sizeof(buf), "%d", err);
-	return buf;
-}
-
 void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
@@ -102,240 +76,6 @@ void *xcalloc(size_t n, size_t size)
 		exit(2);
 	}
 	return p;
-}
-
-struct tpool *tpool_new(u32 max_frames, u32 max_spans)
-{
-	struct tpool *p = xcalloc(1, sizeof(*p));
-
-	p->frames = xcalloc(max_frames, sizeof(*p->frames));
-	p->spans = xcalloc(max_spans, sizeof(*p->spans));
-	/* Garbage, so that reading a frame before its span is added shows. */
-	memset(p->frames, 0xa5, (size_t)max_frames * sizeof(*p->frames));
-	memset(p->spans, 0xa5, (size_t)max_spans * sizeof(*p->spans));
-	buddy_init(&p->b, p->frames, max_frames, p->spans, max_spans);
-	return p;
-}
-
-void tpool_free(struct tpool *p)
-{
-	if (!p)
-		return;
-	free(p->frames);
-	free(p->spans);
-	free(p);
-}
-
-void snap_take(struct snap *s, const struct buddy *b)
-{
-	s->b = *b;
-	s->frames = xcalloc(b->max_frames, sizeof(*s->frames));
-	s->spans = xcalloc(b->max_spans, sizeof(*s->spans));
-	memcpy(s->frames, b->frames, (size_t)b->max_frames * sizeof(*b->frames));
-	memcpy(s->spans, b->spans, (size_t)b->max_spans * sizeof(*b->spans));
-}
-
-void snap_clone(struct snap *copy, const struct buddy *b)
-{
-	snap_take(copy, b);
-	copy->b.frames = copy->frames;
-	copy->b.spans = copy->spans;
-}
-
-/*
- * struct buddy is compared field by field (its padding is not state); the
- * storage byte for byte, all of it, also what lies past nr_frames/nr_spans.
- */
-bool snap_same(const struct snap *s, const struct buddy *b)
-{
-	const struct buddy *a = &s->b;
-	bool same = true;
-	unsigned int o;
-
-	if (a->frames != b->frames || a->spans != b->spans ||
-	    a->max_frames != b->max_frames || a->max_spans != b->max_spans ||
-	    a->nr_frames != b->nr_frames || a->nr_spans != b->nr_spans ||
-	    a->free_frames != b->free_frames) {
-		printf("#   struct buddy changed: nr_frames %u->%u nr_spans %u->%u free_frames %lu->%lu\n",
-		       a->nr_frames, b->nr_frames, a->nr_spans, b->nr_spans,
-		       a->free_frames, b->free_frames);
-		same = false;
-	}
-	for (o = 0; o <= VBUDDY_MAX_ORDER; o++) {
-		if (a->free_head[o] != b->free_head[o] ||
-		    a->nr_free[o] != b->nr_free[o]) {
-			printf("#   order %u changed: head %u->%u nr_free %lu->%lu\n",
-			       o, a->free_head[o], b->free_head[o],
-			       a->nr_free[o], b->nr_free[o]);
-			same = false;
-		}
-	}
-	if (a->max_frames == b->max_frames &&
-	    memcmp(s->frames, b->frames,
-		   (size_t)b->max_frames * sizeof(*b->frames))) {
-		u32 i;
-
-		for (i = 0; i < b->max_frames; i++)
-			if (memcmp(&s->frames[i], &b->frames[i], sizeof(s->frames[i])))
-				break;
-		printf("#   frame index %u changed (first of possibly more)\n", i);
-		same = false;
-	}
-	if (a->max_spans == b->max_spans &&
-	    memcmp(s->spans, b->spans, (size_t)b->max_spans * sizeof(*b->spans))) {
-		printf("#   span storage changed\n");
-		same = false;
-	}
-	return same;
-}
-
-void snap_drop(struct snap *s)
-{
-	free(s->frames);
-	free(s->spans);
-	s->frames = NULL;
-	s->spans = NULL;
-}
-
-/* Counts, not ends: a range may end at ULONG_MAX, where pfn + nr wraps. */
-int carve(unsigned long pfn, unsigned long nr, struct blk_desc *out, int max)
-{
-	int n = 0;
-
-	while (nr) {
-		unsigned int order = 0;
-
-		/* Grow while still aligned and inside the range. */
-		while (order < VBUDDY_MAX_ORDER &&
-		       !(pfn & ((2UL << order) - 1)) && (2UL << order) <= nr)
-			order++;
-		if (n == max)
-			return -1;
-		out[n].pfn = pfn;
-		out[n].order = order;
-		out[n].state = BUDDY_FREE;
-		n++;
-		pfn += 1UL << order;
-		nr -= 1UL << order;
-	}
-	return n;
-}
-
-int walk_blocks(const struct buddy *b, unsigned long pfn, unsigned long nr,
-		struct blk_desc *out, int max)
-{
-	unsigned long done = 0;
-	int n = 0;
-
-	while (done < nr) {
-		unsigned long p = pfn + done;
-		struct buddy_block blk;
-		int ret = buddy_lookup(b, p, &blk);
-
-		if (ret) {
-			test_fail(__FILE__, __LINE__, "buddy_lookup(%lu): %s", p,
-				  buddy_strerror(ret));
-			return -1;
-		}
-		if (blk.pfn != p || blk.order > VBUDDY_MAX_ORDER ||
-		    (1UL << blk.order) > nr - done || n == max) {
-			test_fail(__FILE__, __LINE__,
-				  "block at %lu: lookup says pfn %lu order %u", p,
-				  blk.pfn, blk.order);
-			return -1;
-		}
-		out[n].pfn = blk.pfn;
-		out[n].order = blk.order;
-		out[n].state = blk.state;
-		n++;
-		done += 1UL << blk.order;
-	}
-	return n;
-}
-
-bool expect_recovered(const struct buddy *b)
-{
-	unsigned long want_free[VBUDDY_NR_ORDERS] = { 0 };
-	bool ok = true;
-	unsigned int o;
-	u32 i;
-
-	ok &= EXPECT_OK(buddy_check(b));
-	ok &= EXPECT_EQ(b->free_frames, b->nr_frames);
-	for (i = 0; i < b->nr_spans; i++) {
-		const struct buddy_span *s = &b->spans[i];
-		struct blk_desc *want, *got;
-		int nw, ng, k;
-
-		want = xcalloc(s->nr, sizeof(*want));
-		got = xcalloc(s->nr, sizeof(*got));
-		nw = carve(s->pfn, s->nr, want, s->nr);
-		ng = walk_blocks(b, s->pfn, s->nr, got, s->nr);
-		if (!EXPECT_EQ(ng, nw)) {
-			printf("#   span %u (pfn %lu, %u frames) not in maximal blocks\n",
-			       i, s->pfn, s->nr);
-			ok = false;
-		} else {
-			for (k = 0; k < nw; k++) {
-				if (got[k].pfn != want[k].pfn ||
-				    got[k].order != want[k].order ||
-				    got[k].state != BUDDY_FREE) {
-					test_fail(__FILE__, __LINE__,
-						  "span %u block %d: got pfn %lu order %u state %d, want free pfn %lu order %u",
-						  i, k, got[k].pfn, got[k].order,
-						  got[k].state, want[k].pfn,
-						  want[k].order);
-					ok = false;
-					break;
-				}
-				want_free[want[k].order]++;
-			}
-		}
-		free(want);
-		free(got);
-	}
-	for (o = 0; o <= VBUDDY_MAX_ORDER; o++)
-		ok &= EXPECT_EQ(b->nr_free[o], want_free[o]);
-	return ok;
-}
-
-void quiet_begin(struct quiet *q)
-{
-	fflush(stdout);
-	fflush(stderr);
-	q->tmp = tmpfile();
-	q->saved_fd = -1;
-	if (!q->tmp)
-		return;
-	q->saved_fd = dup(STDERR_FILENO);
-	if (q->saved_fd < 0 || dup2(fileno(q->tmp), STDERR_FILENO) < 0) {
-		if (q->saved_fd >= 0)
-			close(q->saved_fd);
-		q->saved_fd = -1;
-	}
-}
-
-void quiet_end(struct quiet *q, const char *prefix)
-{
-	char line[512];
-
-	fflush(stderr);
-	if (q->saved_fd >= 0) {
-		dup2(q->saved_fd, STDERR_FILENO);
-		close(q->saved_fd);
-	}
-	if (!q->tmp)
-		return;
-	rewind(q->tmp);
-	while (fgets(line, sizeof(line), q->tmp)) {
-		size_t len = strlen(line);
-
-		if (len && line[len - 1] == '\n')
-			line[len - 1] = '\0';
-		printf("#   %s%s\n", prefix, line);
-	}
-	fclose(q->tmp);
-	q->tmp = NULL;
 }
 
 static bool parse_u64(const char *what, const char *s, u64 *out)
@@ -361,15 +101,32 @@ static void usage(void)
 	exit(2);
 }
 
-struct case_ctx {
-	void (*unit)(void);		/* a unit or tool case */
-	const struct rand_params *rp;
-	unsigned int layout;
-};
-
-/* Runs one case in a child; true if it passed. */
-static bool run_case(const struct case_ctx *c)
+/* What a case wrote to stderr: TAP diagnostics, or stderr for a report. */
+static void show_log(FILE *log, bool to_stderr)
 {
+	char line[1024];
+
+	if (!log)
+		return;
+	rewind(log);
+	while (fgets(line, sizeof(line), log)) {
+		size_t len = strlen(line);
+
+		if (to_stderr) {
+			fputs(line, stderr);
+			continue;
+		}
+		if (len && line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		printf("#   log: %s\n", line);
+	}
+	fclose(log);
+}
+
+/* Runs @fn(@arg) in a child, its stderr kept aside; true if it passed. */
+static bool run_case(bool (*fn)(const void *arg), const void *arg)
+{
+	FILE *log = tmpfile();
 	int status;
 	pid_t pid;
 
@@ -383,14 +140,12 @@ static bool run_case(const struct case_ctx *c)
 	if (!pid) {
 		bool ok;
 
+		if (log)
+			dup2(fileno(log), STDERR_FILENO);
 		fail_count = 0;
-		if (c->unit) {
-			c->unit();
-			ok = !fail_count;
-		} else {
-			ok = random_run(c->rp, c->layout) && !fail_count;
-		}
+		ok = fn(arg) && !fail_count;
 		fflush(stdout);
+		fflush(stderr);
 		exit(ok ? 0 : 1);	/* exit(), not _exit(): LSan runs then */
 	}
 	while (waitpid(pid, &status, 0) < 0) {
@@ -399,17 +154,88 @@ static bool run_case(const struct case_ctx *c)
 			exit(2);
 		}
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) <= 1)
+	if (WIFEXITED(status) && WEXITSTATUS(status) <= 1) {
+		show_log(log, false);
 		return !WEXITSTATUS(status);
+	}
 	if (WIFSIGNALED(status))
-		printf("#   crashed: signal %d\n", WTERMSIG(status));
+		printf("#   crashed: signal %d (its stderr on stderr)\n", WTERMSIG(status));
 	else if (WEXITSTATUS(status) == SANITIZER_EXIT)
 		printf("#   sanitizer report (on stderr)\n");
 	else if (WEXITSTATUS(status) == 23)
 		printf("#   LeakSanitizer report (on stderr)\n");
 	else
-		printf("#   exited with status %d\n", WEXITSTATUS(status));
+		printf("#   exited with status %d (its stderr on stderr)\n",
+		       WEXITSTATUS(status));
+	show_log(log, true);
 	return false;
+}
+
+struct tally {
+	unsigned int n, passed, failed;
+};
+
+static void report(struct tally *t, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void report(struct tally *t, bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok)
+		t->passed++;
+	else
+		t->failed++;
+	printf("%s %u - ", ok ? "ok" : "not ok", ++t->n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+/* ---- the KUnit cases ------------------------------------------------------ */
+
+static bool kunit_one(const void *c)
+{
+	return kunit_shim_run(c);
+}
+
+struct kunit_tap {
+	struct tally *t;
+	const char *suite;
+};
+
+static void kunit_each(void *ctx, const char *suite, const char *name,
+		       const struct kunit_shim_case *c)
+{
+	struct kunit_tap *k = ctx;
+
+	if (k->suite != suite)
+		printf("# %s\n", suite);
+	k->suite = suite;
+	report(k->t, run_case(kunit_one, c), "%s", name);
+}
+
+/* ---- the randomized runs and the tool cases ---------------------------------- */
+
+struct random_arg {
+	const struct rand_params *rp;
+	unsigned int layout;
+};
+
+static bool random_one(const void *arg)
+{
+	const struct random_arg *a = arg;
+
+	return random_run(a->rp, a->layout);
+}
+
+static bool tool_one(const void *arg)
+{
+	const struct test_case *c = arg;
+
+	c->fn();
+	return true;
 }
 
 int main(int argc, char **argv)
@@ -420,7 +246,8 @@ int main(int argc, char **argv)
 		.check_every = DEFAULT_CHECK_EVERY,
 	};
 	bool run_unit = false, run_random = false, run_tools = false;
-	unsigned int passed = 0, failed = 0, n = 0, i;
+	struct tally t = { 0 };
+	unsigned int i;
 	const char *env;
 	u64 v;
 	int opt;
@@ -466,20 +293,14 @@ int main(int argc, char **argv)
 		run_unit = run_random = run_tools = true;
 
 	printf("TAP version 13\n");
-	printf("1..%u\n", (run_unit ? nr_unit_cases : 0) +
+	printf("1..%u\n", (run_unit ? kunit_shim_each(NULL, NULL) : 0) +
 			  (run_random ? NR_RANDOM_LAYOUTS : 0) +
 			  (run_tools ? nr_tool_cases : 0));
 
-	for (i = 0; run_unit && i < nr_unit_cases; i++) {
-		struct case_ctx c = { .unit = unit_cases[i].fn };
-		bool ok = run_case(&c);
+	if (run_unit) {
+		struct kunit_tap k = { .t = &t };
 
-		if (ok)
-			passed++;
-		else
-			failed++;
-		printf("%s %u - %s\n", ok ? "ok" : "not ok", ++n,
-		       unit_cases[i].name);
+		kunit_shim_each(kunit_each, &k);
 	}
 
 	if (run_random)
@@ -487,29 +308,15 @@ int main(int argc, char **argv)
 		       (unsigned long long)rp.seed, rp.ops,
 		       (unsigned long long)rp.seed, rp.ops);
 	for (i = 0; run_random && i < NR_RANDOM_LAYOUTS; i++) {
-		struct case_ctx c = { .rp = &rp, .layout = i };
-		bool ok = run_case(&c);
+		struct random_arg a = { &rp, i };
 
-		if (ok)
-			passed++;
-		else
-			failed++;
-		printf("%s %u - %s (seed %llu, %lu ops)\n", ok ? "ok" : "not ok",
-		       ++n, random_layout_name(i), (unsigned long long)rp.seed,
-		       rp.ops);
+		report(&t, run_case(random_one, &a), "%s (seed %llu, %lu ops)",
+		       random_layout_name(i), (unsigned long long)rp.seed, rp.ops);
 	}
 
-	for (i = 0; run_tools && i < nr_tool_cases; i++) {
-		struct case_ctx c = { .unit = tool_cases[i].fn };
-		bool ok = run_case(&c);
+	for (i = 0; run_tools && i < nr_tool_cases; i++)
+		report(&t, run_case(tool_one, &tool_cases[i]), "%s", tool_cases[i].name);
 
-		if (ok)
-			passed++;
-		else
-			failed++;
-		printf("%s %u - %s\n", ok ? "ok" : "not ok", ++n, tool_cases[i].name);
-	}
-
-	printf("%u passed, %u failed\n", passed, failed);
-	return failed ? 1 : 0;
+	printf("%u passed, %u failed\n", t.passed, t.failed);
+	return t.failed ? 1 : 0;
 }
