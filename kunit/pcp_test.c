@@ -11,6 +11,7 @@
 
 #include <kunit/test.h>
 #include <linux/err.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
@@ -62,7 +63,15 @@ static void pcp_test_exit(struct kunit *test)
 /* Blocks on this CPU's list of @order; call with migration disabled. */
 static unsigned int here(struct vbuddy_pool *pool, unsigned int order)
 {
-	return raw_cpu_ptr(pool->pcp->cpu)->count[order];
+	/* Written under the list's lock, also by a remote drain: a snapshot. */
+	return data_race(raw_cpu_ptr(pool->pcp->cpu)->count[order]);
+}
+
+/* Objects on this CPU's list of @class; call with migration disabled. */
+static unsigned int objects_here(struct vbuddy_pool *pool, unsigned int class)
+{
+	/* Written under the lists' lock, also by a remote drain: a snapshot. */
+	return data_race(raw_cpu_ptr(pool->classes->cpu)->n[class]);
 }
 
 /* A freed block stays on the CPU's list, free but not on the pool's lists. */
@@ -343,10 +352,10 @@ static void pcp_test_objects(struct kunit *test)
 	migrate_disable();
 	p = vbuddy_pool_kmalloc(pool, 64, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	n = raw_cpu_ptr(pool->classes->cpu)->n[class];
+	n = objects_here(pool, class);
 	KUNIT_EXPECT_EQ(test, n, pool->classes->objects_batch - 1U);	/* refilled, one out */
 	vbuddy_kfree(p);
-	KUNIT_EXPECT_EQ(test, raw_cpu_ptr(pool->classes->cpu)->n[class], n + 1);
+	KUNIT_EXPECT_EQ(test, objects_here(pool, class), n + 1);
 	q = vbuddy_pool_kmalloc(pool, 64, GFP_KERNEL);
 	KUNIT_EXPECT_PTR_EQ(test, q, p);
 	vbuddy_pool_get_class(pool, class, &c);
@@ -358,7 +367,7 @@ static void pcp_test_objects(struct kunit *test)
 	vbuddy_pool_expect_reports(pool, true);
 	vbuddy_kfree(q);
 	vbuddy_pool_expect_reports(pool, false);
-	KUNIT_EXPECT_EQ(test, raw_cpu_ptr(pool->classes->cpu)->n[class], n + 1);
+	KUNIT_EXPECT_EQ(test, objects_here(pool, class), n + 1);
 	migrate_enable();
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT), 1UL);
 	KUNIT_EXPECT_REPORT(test, pool, "refused: double free, or never allocated");
@@ -370,6 +379,147 @@ static void pcp_test_objects(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c.pages, 0UL);
 }
 
+/* Two tasks that free the same thing at the same moment, as far as can be. */
+struct race_ctx {
+	struct vbuddy_pool *pool;
+	struct page *page;	/* a block of order 0, or ... */
+	void *obj;		/* ... a kmalloc object */
+	atomic_t ready;
+	struct completion done;
+};
+
+static int race_fn(void *arg)
+{
+	struct race_ctx *ctx = arg;
+
+	atomic_inc(&ctx->ready);
+	while (atomic_read(&ctx->ready) < 2)
+		cond_resched();		/* on one CPU, let the other one come */
+	if (ctx->page)
+		vbuddy_free_pages(ctx->pool, ctx->page, 0);
+	else
+		vbuddy_kfree(ctx->obj);
+	complete(&ctx->done);
+	return 0;
+}
+
+/* Start two racing frees of @ctx's block or object, on two CPUs if there are. */
+static void race_frees(struct kunit *test, struct race_ctx *ctx)
+{
+	struct task_struct *t[2];
+	unsigned int i;
+
+	atomic_set(&ctx->ready, 0);
+	init_completion(&ctx->done);
+	for (i = 0; i < 2; i++) {
+		t[i] = kthread_create(race_fn, ctx, "vbuddy-race/%u", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t[i]));
+		kthread_bind(t[i], cpumask_nth(i % num_online_cpus(), cpu_online_mask));
+	}
+	for (i = 0; i < 2; i++)
+		wake_up_process(t[i]);
+	for (i = 0; i < 2; i++)
+		wait_for_completion(&ctx->done);
+}
+
+/*
+ * The losing side of each lockless free: two CPUs free one cached block
+ * (the owner byte's cmpxchg()) or one small object (its held bit) at once.
+ * Exactly one free wins, every round; the other is refused as a double
+ * free, and the pool stays intact.
+ */
+static void pcp_test_racing_frees(struct kunit *test)
+{
+	struct vbuddy_pool *pool = test->priv;
+	struct race_ctx ctx = { .pool = pool };
+	unsigned int round;
+	unsigned long r;
+
+	vbuddy_pool_expect_reports(pool, true);
+	for (round = 0; round < 64; round++) {
+		ctx.obj = NULL;
+		ctx.page = vbuddy_alloc_pages(pool, GFP_KERNEL, 0);
+		KUNIT_ASSERT_NOT_NULL(test, ctx.page);
+		r = vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT);
+		race_frees(test, &ctx);
+		KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT), r + 1);
+
+		ctx.page = NULL;
+		ctx.obj = vbuddy_pool_kmalloc(pool, 64, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, ctx.obj);
+		race_frees(test, &ctx);
+		KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT), r + 2);
+	}
+	vbuddy_pool_expect_reports(pool, false);
+	KUNIT_EXPECT_REPORT(test, pool, "double free");
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
+	vbuddy_pool_drain(pool);	/* the objects freed onto per-CPU lists */
+}
+
+struct remote_ctx {
+	struct vbuddy_pool *pool;
+	struct page *page;
+	void *obj;
+	unsigned int count;	/* this CPU's blocks of order 0 after the free */
+	struct completion done;
+};
+
+static int remote_free_fn(void *arg)
+{
+	struct remote_ctx *ctx = arg;
+
+	vbuddy_free_pages(ctx->pool, ctx->page, 0);
+	vbuddy_kfree(ctx->obj);
+	ctx->count = raw_cpu_ptr(ctx->pool->pcp->cpu)->count[0];
+	complete(&ctx->done);
+	return 0;
+}
+
+/*
+ * A block and an object allocated on one CPU and freed on another land on
+ * the freeing CPU's lists, and come back from there.
+ */
+static void pcp_test_remote_free(struct kunit *test)
+{
+	struct vbuddy_pool *pool = test->priv;
+	struct remote_ctx ctx = { .pool = pool };
+	unsigned int here_cpu, there_cpu, before;
+	struct vbuddy_pcp *there;
+	struct task_struct *t;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "one CPU: nothing is remote (the qemu -smp 4 KCSAN run has four)");
+	migrate_disable();
+	here_cpu = smp_processor_id();
+	there_cpu = cpumask_any_but(cpu_online_mask, here_cpu);
+	ctx.page = vbuddy_alloc_pages(pool, GFP_KERNEL, 0);
+	ctx.obj = vbuddy_pool_kmalloc(pool, 32, GFP_KERNEL);
+	before = here(pool, 0);
+	migrate_enable();
+	KUNIT_ASSERT_NOT_NULL(test, ctx.page);
+	KUNIT_ASSERT_NOT_NULL(test, ctx.obj);
+
+	init_completion(&ctx.done);
+	t = kthread_create(remote_free_fn, &ctx, "vbuddy-remote");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	kthread_bind(t, there_cpu);
+	wake_up_process(t);
+	wait_for_completion(&ctx.done);
+
+	/* On the other CPU's list, at its head; this CPU's list is as it was. */
+	there = per_cpu_ptr(pool->pcp->cpu, there_cpu);
+	/* Snapshots of lists that another CPU may drain: the pool is ours alone. */
+	KUNIT_EXPECT_EQ(test, data_race(per_cpu_ptr(pool->pcp->cpu, here_cpu)->count[0]),
+			before);
+	/* As above. */
+	KUNIT_EXPECT_PTR_EQ(test, data_race(list_first_entry(&there->lists[0], struct page, lru)),
+			    ctx.page);
+	KUNIT_EXPECT_GE(test, ctx.count, 1U);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
+	vbuddy_pool_drain(pool);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), PCP_POOL_PAGES);
+}
+
 static struct kunit_case pcp_test_cases[] = {
 	KUNIT_CASE(pcp_test_free_is_cached),
 	KUNIT_CASE(pcp_test_large_objects),
@@ -379,6 +529,8 @@ static struct kunit_case pcp_test_cases[] = {
 	KUNIT_CASE(pcp_test_reclaim_virtok),
 	KUNIT_CASE(pcp_test_destroy),
 	KUNIT_CASE(pcp_test_objects),
+	KUNIT_CASE(pcp_test_racing_frees),
+	KUNIT_CASE(pcp_test_remote_free),
 	{}
 };
 

@@ -54,6 +54,10 @@ static const struct create_case create_cases[] = {
 	{ "zero pages", "zero", 0, -EINVAL },
 	{ "more pages than a pool holds", "huge", 1UL << 31, -EINVAL },
 	{ "name taken", "kunit", 16, -EEXIST },
+	{ "name with a slash", "a/b", 16, -EINVAL },
+	{ "name '.'", ".", 16, -EINVAL },
+	{ "name '..'", "..", 16, -EINVAL },
+	{ "name with a control character", "a\tb", 16, -EINVAL },
 	{ "one page", "one", 1, 0 },
 	{ "not a power of two", "odd", 1000, 0 },
 };
@@ -414,6 +418,85 @@ static void pool_test_threads(struct kunit *test)
 	}
 }
 
+/*
+ * A pool larger than the machine fails cleanly, without waking the OOM
+ * killer (its report would fail the stage), and so does one of exactly the
+ * machine's size, which gets past the size check and fails while taking
+ * pages; a normal pool can be created right after.
+ */
+static void pool_test_larger_than_ram(struct kunit *test)
+{
+	struct vbuddy_pool *pool;
+
+	pool = vbuddy_pool_create("kunit-huge", totalram_pages() + 1);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pool), -ENOMEM);
+	pool = vbuddy_pool_create("kunit-huge", totalram_pages());
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pool), -ENOMEM);
+	pool = vbuddy_pool_create("kunit-huge", TEST_POOL_PAGES);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	vbuddy_pool_destroy(pool);
+}
+
+struct lookup_ctx {
+	struct vbuddy_pool *pool;
+	unsigned long ops;
+	bool stop;
+	struct completion done;
+};
+
+/* kmalloc, ksize, is_virtual, kfree into one pool until told to stop. */
+static int lookup_fn(void *arg)
+{
+	struct lookup_ctx *ctx = arg;
+	void *p;
+
+	while (!READ_ONCE(ctx->stop)) {
+		p = vbuddy_pool_kmalloc(ctx->pool, 64 << (ctx->ops % 8), GFP_KERNEL);
+		if (p && vbuddy_ksize(p) && !vbuddy_is_virtual(p))
+			ctx->ops++;
+		vbuddy_kfree(p);
+		cond_resched();
+	}
+	complete(&ctx->done);
+	return 0;
+}
+
+/*
+ * Frees (and ksize, is_virtual) into one pool look their pool up in the
+ * pfn tree while another thread creates and destroys pools, which writes
+ * it: the lookups must never read a freed tree node or pool (KASAN, in the
+ * kasan flavour) and always find their own pool.
+ */
+static void pool_test_lookup_vs_destroy(struct kunit *test)
+{
+	struct lookup_ctx ctx[2];
+	struct vbuddy_pool *other;
+	unsigned long end = jiffies + HZ;
+	struct task_struct *t;
+	unsigned int i, rounds;
+
+	for (i = 0; i < ARRAY_SIZE(ctx); i++) {
+		ctx[i] = (struct lookup_ctx){ .pool = test->priv };
+		init_completion(&ctx[i].done);
+		t = kthread_run(lookup_fn, &ctx[i], "vbuddy-lookup/%u", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	}
+	/* 200 rounds, or a second's worth on a slow (KASAN) kernel. */
+	for (rounds = 0; rounds < 200 && (rounds < 20 || time_before(jiffies, end)); rounds++) {
+		/* Several pieces each: every create and destroy rewrites the tree. */
+		other = vbuddy_pool_create("kunit-churn", 64 + rounds % 64);
+		KUNIT_EXPECT_FALSE(test, IS_ERR(other));
+		vbuddy_pool_destroy(other);
+	}
+	for (i = 0; i < ARRAY_SIZE(ctx); i++) {
+		WRITE_ONCE(ctx[i].stop, true);
+		wait_for_completion(&ctx[i].done);
+		KUNIT_EXPECT_GT(test, ctx[i].ops, 0UL);
+	}
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(test->priv, VBUDDY_EV_BAD_INPUT), 0UL);
+	vbuddy_pool_drain(test->priv);	/* the objects freed onto per-CPU lists */
+}
+
 static struct kunit_case pool_test_cases[] = {
 	KUNIT_CASE_PARAM(pool_test_create, pool_create_gen_params),
 	KUNIT_CASE_PARAM(pool_test_every_order, pool_orders_gen_params),
@@ -422,6 +505,8 @@ static struct kunit_case pool_test_cases[] = {
 	KUNIT_CASE_PARAM(pool_test_bad_input, pool_bad_gen_params),
 	KUNIT_CASE(pool_test_atomic),
 	KUNIT_CASE(pool_test_threads),
+	KUNIT_CASE(pool_test_larger_than_ram),
+	KUNIT_CASE(pool_test_lookup_vs_destroy),
 	{}
 };
 

@@ -9,6 +9,7 @@
 #include <linux/err.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
@@ -342,6 +343,75 @@ static void virtok_test_krealloc(struct kunit *test)
 	vbuddy_kfree(c);
 }
 
+/*
+ * A fallback in the caller's reclaim context: GFP_KERNEL first, then
+ * GFP_NOFS and GFP_NOIO as a filesystem or block driver in reclaim would
+ * ask. No lock that another request path takes is held across vmap(), and
+ * vmap() allocates in the caller's NOFS/NOIO scope, so lockdep stays silent
+ * (a splat fails the stage).
+ */
+static void virtok_test_reclaim_context(struct kunit *test)
+{
+	static const gfp_t nested[] = { GFP_NOFS, GFP_NOIO };
+	struct vt_fixture *fx = test->priv;
+	unsigned int i;
+	void *p;
+
+	checkerboard(test, fx);
+	p = vbuddy_pool_kmalloc(fx->pool, 2 * PAGE_SIZE, GFP_KERNEL | GFP_VIRTOK);
+	KUNIT_ASSERT_TRUE(test, vbuddy_is_virtual(p));
+	vbuddy_kfree(p);
+	for (i = 0; i < ARRAY_SIZE(nested); i++) {
+		fs_reclaim_acquire(GFP_KERNEL);
+		p = vbuddy_pool_kmalloc(fx->pool, 2 * PAGE_SIZE, nested[i] | GFP_VIRTOK);
+		KUNIT_EXPECT_TRUE(test, vbuddy_is_virtual(p));
+		vbuddy_kfree(p);
+		fs_reclaim_release(GFP_KERNEL);
+	}
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(fx->pool, VBUDDY_EV_VIRT_SERVED), 3UL);
+}
+
+/*
+ * A free that may sleep unmaps before it returns: right after it, with
+ * every other page freed, the pool holds every block it started with, and
+ * nobody drained anything.
+ */
+static void virtok_test_unmap_prompt(struct kunit *test)
+{
+	struct vt_fixture *fx = test->priv;
+	unsigned int order, n = 0, i, *orders;
+	struct page **blocks;
+	void *p;
+
+	blocks = kunit_kcalloc(test, VT_POOL_PAGES, sizeof(*blocks), GFP_KERNEL);
+	orders = kunit_kcalloc(test, VT_POOL_PAGES, sizeof(*orders), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, blocks);
+	KUNIT_ASSERT_NOT_NULL(test, orders);
+	checkerboard(test, fx);
+	p = vbuddy_pool_kmalloc(fx->pool, 4 * PAGE_SIZE, GFP_KERNEL | GFP_VIRTOK);
+	KUNIT_ASSERT_TRUE(test, vbuddy_is_virtual(p));
+	vbuddy_kfree(p);
+	release_held(fx);
+	/*
+	 * Largest first. GFP_ATOMIC: a request that may not sleep drains the
+	 * per-CPU caches but waits for no unmap, so only a free that unmapped
+	 * at once lets this succeed.
+	 */
+	for (order = VBUDDY_NR_ORDERS; order-- > 0;) {
+		for (i = 0; i < fx->fresh[order]; i++) {
+			blocks[n] = vbuddy_alloc_pages(fx->pool, GFP_ATOMIC, order);
+			orders[n] = order;
+			KUNIT_EXPECT_NOT_NULL_MSG(test, blocks[n], "block %u, order %u", i,
+						  order);
+			if (blocks[n])
+				n++;
+		}
+	}
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(fx->pool), 0UL);
+	while (n--)
+		vbuddy_free_pages(fx->pool, blocks[n], orders[n]);
+}
+
 enum vt_bad {
 	VT_DOUBLE_FREE,
 	VT_INTERIOR,
@@ -446,6 +516,8 @@ static struct kunit_case virtok_test_cases[] = {
 	KUNIT_CASE(virtok_test_refusals),
 	KUNIT_CASE(virtok_test_contiguous_first),
 	KUNIT_CASE(virtok_test_krealloc),
+	KUNIT_CASE(virtok_test_reclaim_context),
+	KUNIT_CASE(virtok_test_unmap_prompt),
 	KUNIT_CASE_PARAM(virtok_test_bad_input, virtok_bad_gen_params),
 	{}
 };

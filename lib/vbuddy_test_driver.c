@@ -3,29 +3,64 @@
  * vbuddy_test_driver: lets userspace drive vbuddy pools, for the kselftest
  * in tools/testing/selftests/vbuddy/ and the pictures of make demo.
  *
- * One command per write(2) to /sys/kernel/debug/vbuddy_test/control; a
- * read returns the result line of the last command that succeeded; a
- * command that fails makes write(2) fail with its errno.
+ * One command per write(2) to /sys/kernel/debug/vbuddy_test/control. A
+ * command that fails makes write(2) fail with its errno; one that succeeds
+ * makes write(2) return its length and rewinds the file, so that read(2)
+ * returns its result line (with a newline) from the start. Results are kept
+ * per open file: a read returns the result of the last command that
+ * succeeded through the same open file (nothing before the first), never
+ * another user's. Pools and held objects are shared by all users.
  *
- *   create <pool> <pages>           ok
- *   destroy <pool>                  ok (frees what the driver holds first)
- *   alloc <pool> <order>            id <n> pfn <pfn>
- *   kmalloc <pool> <size> [virtok]  id <n> virtual <0|1>
+ * The grammar: a command is 1 to 127 bytes, tokens of printable ASCII
+ * other than space ('!'..'~') separated by single spaces, optionally
+ * followed by one newline; nothing else (no leading, trailing or double
+ * space, no tab, no NUL, no other byte):
+ *
+ *   create <name> <pages>           ok
+ *   destroy <name>                  ok (frees what the driver holds first)
+ *   alloc <pool> <order>            id <id> pfn <pfn>
+ *   kmalloc <pool> <size> [virtok]  id <id> virtual <0|1>
  *   free <id>                       ok
  *   checkerboard <pool>             held <n>: every free page taken, those of
  *                                   even pfn given back
  *   release <pool>                  ok: all the driver holds there freed
  *
- * <pool> is a pool the driver created, or "default". After every command
- * the pools are drained (vbuddy_pool_drain()): the per-CPU caches hold
- * nothing, and debugfs shows each pool's free pages on its free lists, as
- * the kselftest and the pictures want them.
+ *   <name>   1..VBUDDY_NAME_LEN-1 bytes (a longer name is refused, never
+ *            cut); what else a name may hold, vbuddy_pool_create() decides
+ *   <pool>   the <name> of a pool the driver created, or "default"
+ *   <pages>  1..2^30
+ *   <order>  0..VBUDDY_MAX_ORDER
+ *   <size>   1..PAGE_SIZE << VBUDDY_MAX_ORDER bytes
+ *   <id>     0..2^64-1; ids are handed out from 1 up and never reused
+ *
+ * Numbers are decimal digits only (no sign, no base prefix). Errors:
+ *
+ *   EINVAL   malformed: an unknown command or option, a wrong number of
+ *            tokens, a bad or out-of-range number, a name too long, any
+ *            other byte; also a name vbuddy_pool_create() refuses
+ *   ENOENT   well-formed, but no such pool or id
+ *   EEXIST   create: a pool of that name exists
+ *   EPERM    destroy default: the default pool belongs to vbuddy
+ *   ENOMEM   the pool (or the kernel) cannot serve the request; create of
+ *            more pages than the machine has
+ *
+ * Everything is checked before vbuddy is called, so no input can make
+ * vbuddy report a misuse (a warning), and requests are made with
+ * __GFP_NOWARN: a pool that cannot serve one fails quietly.
+ *
+ * After every command the pools are drained (vbuddy_pool_drain()): the
+ * per-CPU caches hold nothing, and debugfs shows each pool's free pages on
+ * its free lists, as the kselftest and the pictures want them.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bits.h>
+#include <linux/ctype.h>
 #include <linux/debugfs.h>
 #include <linux/err.h>
+#include <linux/kernel.h>
+#include <linux/limits.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -37,6 +72,14 @@
 
 MODULE_IMPORT_NS(VBUDDY_INTERNAL);
 
+/* The longest command, with its newline. */
+#define TDRV_CMD_MAX		127
+/* Tokens in a command: the command word and up to three arguments. */
+#define TDRV_MAX_TOKENS		4
+/* A result line, without its newline, with its NUL. */
+#define TDRV_RESULT_LEN		64
+#define TDRV_MAX_POOL_PAGES	BIT(30)
+
 /* A pool the driver made. */
 struct tdrv_pool {
 	struct list_head node;
@@ -47,19 +90,143 @@ struct tdrv_pool {
 /* An allocation the driver holds: pages (@page, @order) or kmalloc (@ptr). */
 struct tdrv_obj {
 	struct list_head node;
-	unsigned int id;
+	u64 id;
 	struct vbuddy_pool *pool;
 	struct page *page;
 	unsigned int order;
 	void *ptr;
 };
 
+/* What one open file of the control file keeps: its last result. */
+struct tdrv_file {
+	char result[TDRV_RESULT_LEN];	/* guarded by tdrv_lock */
+};
+
+enum tdrv_op {
+	TDRV_CREATE,
+	TDRV_DESTROY,
+	TDRV_ALLOC,
+	TDRV_KMALLOC,
+	TDRV_FREE,
+	TDRV_CHECKERBOARD,
+	TDRV_RELEASE,
+};
+
+/*
+ * The syntax of a command: its word, whether a name follows it, whether a
+ * number follows (then) and its range, whether the option "virtok" may end
+ * it.
+ */
+struct tdrv_syntax {
+	const char *word;
+	enum tdrv_op op;
+	bool name;
+	bool num;
+	u64 min, max;
+	bool virtok;
+};
+
+static const struct tdrv_syntax tdrv_syntax[] = {
+	{ "create", TDRV_CREATE, .name = true, .num = true,
+	  .min = 1, .max = TDRV_MAX_POOL_PAGES },
+	{ "destroy", TDRV_DESTROY, .name = true },
+	{ "alloc", TDRV_ALLOC, .name = true, .num = true,
+	  .min = 0, .max = VBUDDY_MAX_ORDER },
+	{ "kmalloc", TDRV_KMALLOC, .name = true, .num = true,
+	  .min = 1, .max = PAGE_SIZE << VBUDDY_MAX_ORDER, .virtok = true },
+	{ "free", TDRV_FREE, .num = true, .min = 0, .max = U64_MAX },
+	{ "checkerboard", TDRV_CHECKERBOARD, .name = true },
+	{ "release", TDRV_RELEASE, .name = true },
+};
+
+/* A command, parsed and checked: everything but the names' existence. */
+struct tdrv_cmd {
+	enum tdrv_op op;
+	const char *name;	/* a pool's name, in the caller's buffer */
+	u64 num;		/* pages, order, size or id */
+	bool virtok;
+};
+
 static DEFINE_MUTEX(tdrv_lock);
 static LIST_HEAD(tdrv_pools);		/* guarded by tdrv_lock */
 static LIST_HEAD(tdrv_objs);		/* guarded by tdrv_lock */
-static unsigned int tdrv_next_id = 1;	/* guarded by tdrv_lock */
-static char tdrv_result[64];		/* guarded by tdrv_lock */
+static u64 tdrv_next_id = 1;		/* guarded by tdrv_lock */
 static struct dentry *tdrv_dir;
+
+/*
+ * Split @buf (NUL-terminated, @len bytes) in place into at most
+ * TDRV_MAX_TOKENS tokens at single spaces: the number of tokens, or -EINVAL
+ * if the grammar's bytes or spacing are not kept.
+ */
+static int split(char *buf, size_t len, char *tok[TDRV_MAX_TOKENS])
+{
+	char *start = buf;
+	int n = 0;
+	size_t i;
+
+	if (len && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	if (!len)
+		return -EINVAL;
+	for (i = 0; i <= len; i++) {
+		if (i == len || buf[i] == ' ') {
+			/* An empty token: a space at either end, or two. */
+			if (buf + i == start || n == TDRV_MAX_TOKENS)
+				return -EINVAL;
+			buf[i] = '\0';
+			tok[n++] = start;
+			start = buf + i + 1;
+		} else if (buf[i] < '!' || buf[i] > '~') {
+			return -EINVAL;
+		}
+	}
+	return n;
+}
+
+/* A decimal number of @min..@max, digits only: 0 or -EINVAL. */
+static int parse_num(const char *s, u64 min, u64 max, u64 *val)
+{
+	/* kstrtou64() would take a sign too. */
+	if (!isdigit(*s) || kstrtou64(s, 10, val))
+		return -EINVAL;
+	return *val >= min && *val <= max ? 0 : -EINVAL;
+}
+
+/* Parse the command in @buf (@len bytes, NUL-terminated) into @cmd. */
+static int parse(char *buf, size_t len, struct tdrv_cmd *cmd)
+{
+	const struct tdrv_syntax *syn = NULL;
+	char *tok[TDRV_MAX_TOKENS];
+	unsigned int i;
+	int n, t = 1;
+
+	n = split(buf, len, tok);
+	if (n < 0)
+		return n;
+	for (i = 0; i < ARRAY_SIZE(tdrv_syntax); i++)
+		if (!strcmp(tok[0], tdrv_syntax[i].word))
+			syn = &tdrv_syntax[i];
+	if (!syn)
+		return -EINVAL;
+
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->op = syn->op;
+	if (syn->name) {
+		if (t == n || strlen(tok[t]) >= VBUDDY_NAME_LEN)
+			return -EINVAL;
+		cmd->name = tok[t++];
+	}
+	if (syn->num) {
+		if (t == n || parse_num(tok[t++], syn->min, syn->max, &cmd->num))
+			return -EINVAL;
+	}
+	if (syn->virtok && t < n) {
+		if (strcmp(tok[t++], "virtok"))
+			return -EINVAL;
+		cmd->virtok = true;
+	}
+	return t == n ? 0 : -EINVAL;
+}
 
 static struct tdrv_pool *find_tpool(const char *name)
 {
@@ -82,10 +249,11 @@ static struct vbuddy_pool *find_pool(const char *name)
 	return tp ? tp->pool : NULL;
 }
 
+/* Hold an allocation under a new id, in *@id: 0 or -ENOMEM. */
 static int hold(struct vbuddy_pool *pool, struct page *page, unsigned int order,
-		void *ptr)
+		void *ptr, u64 *id)
 {
-	struct tdrv_obj *obj = kzalloc(sizeof(*obj), GFP_KERNEL);
+	struct tdrv_obj *obj = kzalloc(sizeof(*obj), GFP_KERNEL | __GFP_NOWARN);
 
 	lockdep_assert_held(&tdrv_lock);
 	if (!obj)
@@ -96,7 +264,8 @@ static int hold(struct vbuddy_pool *pool, struct page *page, unsigned int order,
 	obj->order = order;
 	obj->ptr = ptr;
 	list_add_tail(&obj->node, &tdrv_objs);
-	return obj->id;
+	*id = obj->id;
+	return 0;
 }
 
 static void drop(struct tdrv_obj *obj)
@@ -120,128 +289,170 @@ static void release_pool(struct vbuddy_pool *pool)
 	vbuddy_pool_drain(pool);
 }
 
-static int cmd_checkerboard(struct vbuddy_pool *pool)
+static int cmd_create(const char *name, unsigned long pages, char *res)
+{
+	struct tdrv_pool *tp;
+	int ret;
+
+	if (find_pool(name))
+		return -EEXIST;
+	/* Never served, and vbuddy would take all it could on the way. */
+	if (pages > totalram_pages())
+		return -ENOMEM;
+	tp = kzalloc(sizeof(*tp), GFP_KERNEL | __GFP_NOWARN);
+	if (!tp)
+		return -ENOMEM;
+	tp->pool = vbuddy_pool_create(name, pages);
+	if (IS_ERR(tp->pool)) {
+		ret = PTR_ERR(tp->pool);
+		kfree(tp);
+		return ret;
+	}
+	strscpy(tp->name, name, sizeof(tp->name));
+	list_add_tail(&tp->node, &tdrv_pools);
+	strscpy(res, "ok", TDRV_RESULT_LEN);
+	return 0;
+}
+
+static int cmd_destroy(const char *name, char *res)
+{
+	struct tdrv_pool *tp;
+
+	if (!strcmp(name, "default"))
+		return -EPERM;
+	tp = find_tpool(name);
+	if (!tp)
+		return -ENOENT;
+	release_pool(tp->pool);
+	/* Nothing else allocates from it; were it so, refuse, not report. */
+	if (vbuddy_pool_free_pages(tp->pool) != vbuddy_pool_nr_pages(tp->pool))
+		return -EBUSY;
+	vbuddy_pool_destroy(tp->pool);
+	list_del(&tp->node);
+	kfree(tp);
+	strscpy(res, "ok", TDRV_RESULT_LEN);
+	return 0;
+}
+
+static int cmd_alloc(struct vbuddy_pool *pool, unsigned int order, char *res)
+{
+	struct page *page;
+	u64 id;
+	int ret;
+
+	page = vbuddy_alloc_pages(pool, GFP_KERNEL | __GFP_NOWARN, order);
+	if (!page)
+		return -ENOMEM;
+	ret = hold(pool, page, order, NULL, &id);
+	if (ret) {
+		vbuddy_free_pages(pool, page, order);
+		return ret;
+	}
+	snprintf(res, TDRV_RESULT_LEN, "id %llu pfn %lu", id, page_to_pfn(page));
+	return 0;
+}
+
+static int cmd_kmalloc(struct vbuddy_pool *pool, size_t size, bool virtok,
+		       char *res)
+{
+	gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
+	void *p;
+	u64 id;
+	int ret;
+
+	if (virtok)
+		gfp |= GFP_VIRTOK;
+	p = vbuddy_pool_kmalloc(pool, size, gfp);
+	if (ZERO_OR_NULL_PTR(p))
+		return -ENOMEM;
+	ret = hold(pool, NULL, 0, p, &id);
+	if (ret) {
+		vbuddy_kfree(p);
+		return ret;
+	}
+	snprintf(res, TDRV_RESULT_LEN, "id %llu virtual %d", id,
+		 vbuddy_is_virtual(p));
+	return 0;
+}
+
+static int cmd_free(u64 id, char *res)
+{
+	struct tdrv_obj *obj;
+
+	list_for_each_entry(obj, &tdrv_objs, node) {
+		if (obj->id == id) {
+			drop(obj);
+			strscpy(res, "ok", TDRV_RESULT_LEN);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int cmd_checkerboard(struct vbuddy_pool *pool, char *res)
 {
 	struct page **held;
 	unsigned long n, i;
 	int ret = 0;
+	u64 id;
 
-	held = kvcalloc(vbuddy_pool_free_pages(pool) ?: 1, sizeof(*held), GFP_KERNEL);
+	/*
+	 * Room for every page of the pool: others may free pages into the
+	 * default pool while it is taken.
+	 */
+	held = kvcalloc(vbuddy_pool_nr_pages(pool), sizeof(*held),
+			GFP_KERNEL | __GFP_NOWARN);
 	if (!held)
 		return -ENOMEM;
 	n = vbuddy_pool_checkerboard(pool, held);
 	for (i = 0; i < n; i++) {
-		if (ret >= 0)
-			ret = hold(pool, held[i], 0, NULL);
-		if (ret < 0)
+		if (!ret)
+			ret = hold(pool, held[i], 0, NULL, &id);
+		if (ret)
 			vbuddy_free_pages(pool, held[i], 0);
 	}
 	kvfree(held);
-	if (ret < 0)
+	if (ret)
 		return ret;
-	snprintf(tdrv_result, sizeof(tdrv_result), "held %lu", n);
+	snprintf(res, TDRV_RESULT_LEN, "held %lu", n);
 	return 0;
 }
 
-static int run(char *cmd)
+/* Run a parsed command; its result line goes to @res (TDRV_RESULT_LEN). */
+static int run(const struct tdrv_cmd *cmd, char *res)
 {
-	char name[VBUDDY_NAME_LEN], opt[16] = "";
-	struct vbuddy_pool *pool = NULL;
-	struct tdrv_obj *obj;
-	struct tdrv_pool *tp;
-	unsigned long pages;
-	unsigned int order, id;
-	struct page *page;
-	size_t size;
-	void *p;
-	int ret;
+	struct vbuddy_pool *pool;
 
 	lockdep_assert_held(&tdrv_lock);
-	if (sscanf(cmd, "create %31s %lu", name, &pages) == 2) {
-		if (find_pool(name))
-			return -EEXIST;
-		tp = kzalloc(sizeof(*tp), GFP_KERNEL);
-		if (!tp)
-			return -ENOMEM;
-		tp->pool = vbuddy_pool_create(name, pages);
-		if (IS_ERR(tp->pool)) {
-			ret = PTR_ERR(tp->pool);
-			kfree(tp);
-			return ret;
-		}
-		strscpy(tp->name, name, sizeof(tp->name));
-		list_add_tail(&tp->node, &tdrv_pools);
-		strscpy(tdrv_result, "ok", sizeof(tdrv_result));
-		return 0;
-	}
-	if (sscanf(cmd, "destroy %31s", name) == 1) {
-		tp = find_tpool(name);
-		if (!tp)
-			return -ENOENT;
-		release_pool(tp->pool);
-		vbuddy_pool_destroy(tp->pool);
-		list_del(&tp->node);
-		kfree(tp);
-		strscpy(tdrv_result, "ok", sizeof(tdrv_result));
-		return 0;
-	}
-	if (sscanf(cmd, "free %u", &id) == 1) {
-		list_for_each_entry(obj, &tdrv_objs, node) {
-			if (obj->id == id) {
-				drop(obj);
-				strscpy(tdrv_result, "ok", sizeof(tdrv_result));
-				return 0;
-			}
-		}
-		return -ENOENT;
+	switch (cmd->op) {
+	case TDRV_CREATE:
+		return cmd_create(cmd->name, cmd->num, res);
+	case TDRV_DESTROY:
+		return cmd_destroy(cmd->name, res);
+	case TDRV_FREE:
+		return cmd_free(cmd->num, res);
+	default:
+		break;
 	}
 
 	/* The rest name a pool. */
-	if (sscanf(cmd, "%*s %31s", name) == 1)
-		pool = find_pool(name);
+	pool = find_pool(cmd->name);
 	if (!pool)
-		return sscanf(cmd, "%*s %31s", name) == 1 ? -ENOENT : -EINVAL;
-
-	if (sscanf(cmd, "alloc %*s %u", &order) == 1) {
-		page = vbuddy_alloc_pages(pool, GFP_KERNEL | __GFP_NOWARN, order);
-		if (!page)
-			return -ENOMEM;
-		ret = hold(pool, page, order, NULL);
-		if (ret < 0) {
-			vbuddy_free_pages(pool, page, order);
-			return ret;
-		}
-		snprintf(tdrv_result, sizeof(tdrv_result), "id %d pfn %lu", ret,
-			 page_to_pfn(page));
-		return 0;
-	}
-	if (sscanf(cmd, "kmalloc %*s %zu %15s", &size, opt) >= 1) {
-		gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
-
-		if (!strcmp(opt, "virtok"))
-			gfp |= GFP_VIRTOK;
-		else if (*opt)
-			return -EINVAL;
-		p = vbuddy_pool_kmalloc(pool, size, gfp);
-		if (ZERO_OR_NULL_PTR(p))
-			return -ENOMEM;
-		ret = hold(pool, NULL, 0, p);
-		if (ret < 0) {
-			vbuddy_kfree(p);
-			return ret;
-		}
-		snprintf(tdrv_result, sizeof(tdrv_result), "id %d virtual %d", ret,
-			 vbuddy_is_virtual(p));
-		return 0;
-	}
-	if (!strncmp(cmd, "checkerboard ", 13))
-		return cmd_checkerboard(pool);
-	if (!strncmp(cmd, "release ", 8)) {
+		return -ENOENT;
+	switch (cmd->op) {
+	case TDRV_ALLOC:
+		return cmd_alloc(pool, cmd->num, res);
+	case TDRV_KMALLOC:
+		return cmd_kmalloc(pool, cmd->num, cmd->virtok, res);
+	case TDRV_CHECKERBOARD:
+		return cmd_checkerboard(pool, res);
+	case TDRV_RELEASE:
 		release_pool(pool);
-		strscpy(tdrv_result, "ok", sizeof(tdrv_result));
+		strscpy(res, "ok", TDRV_RESULT_LEN);
 		return 0;
+	default:
+		return -EINVAL;
 	}
-	return -EINVAL;
 }
 
 static void drain_all(void)
@@ -254,38 +465,69 @@ static void drain_all(void)
 	vbuddy_pool_drain(vbuddy_default_pool());
 }
 
+static int control_open(struct inode *inode, struct file *file)
+{
+	struct tdrv_file *tf = kzalloc(sizeof(*tf), GFP_KERNEL);
+
+	if (!tf)
+		return -ENOMEM;
+	file->private_data = tf;
+	return 0;
+}
+
+static int control_release(struct inode *inode, struct file *file)
+{
+	kfree(file->private_data);
+	return 0;
+}
+
 static ssize_t control_write(struct file *file, const char __user *ubuf,
 			     size_t count, loff_t *ppos)
 {
-	char buf[96];
+	struct tdrv_file *tf = file->private_data;
+	char buf[TDRV_CMD_MAX + 1], res[TDRV_RESULT_LEN];
+	struct tdrv_cmd cmd;
 	int ret;
 
-	if (count >= sizeof(buf))
+	if (!count || count > TDRV_CMD_MAX)
 		return -EINVAL;
 	if (copy_from_user(buf, ubuf, count))
 		return -EFAULT;
 	buf[count] = '\0';
+	ret = parse(buf, count, &cmd);
+	if (ret)
+		return ret;
+
 	mutex_lock(&tdrv_lock);
-	ret = run(strim(buf));
+	ret = run(&cmd, res);
 	drain_all();
+	if (!ret)
+		strscpy(tf->result, res, sizeof(tf->result));
 	mutex_unlock(&tdrv_lock);
-	return ret ? ret : count;
+	if (ret)
+		return ret;
+	*ppos = 0;
+	return count;
 }
 
 static ssize_t control_read(struct file *file, char __user *ubuf, size_t count,
 			    loff_t *ppos)
 {
-	char buf[sizeof(tdrv_result) + 1];
-	int len;
+	struct tdrv_file *tf = file->private_data;
+	char buf[TDRV_RESULT_LEN + 1];
+	int len = 0;
 
 	mutex_lock(&tdrv_lock);
-	len = scnprintf(buf, sizeof(buf), "%s\n", tdrv_result);
+	if (*tf->result)
+		len = scnprintf(buf, sizeof(buf), "%s\n", tf->result);
 	mutex_unlock(&tdrv_lock);
 	return simple_read_from_buffer(ubuf, count, ppos, buf, len);
 }
 
 static const struct file_operations control_fops = {
 	.owner = THIS_MODULE,
+	.open = control_open,
+	.release = control_release,
 	.read = control_read,
 	.write = control_write,
 	.llseek = default_llseek,

@@ -100,6 +100,7 @@ static void free_list_add(struct buddy *b, u32 idx, unsigned int order)
 	if (head != BUDDY_NIL)
 		b->frames[head].prev = idx;
 	b->free_head[order] = idx;
+	b->changes++;
 	f->order = order;
 	f->state = BUDDY_FREE;
 	b->nr_free[order]++;
@@ -121,6 +122,7 @@ static void free_list_del(struct buddy *b, u32 idx)
 	f->next = BUDDY_NIL;
 	f->prev = BUDDY_NIL;
 	f->state = BUDDY_TAIL;
+	b->changes++;
 	b->nr_free[order]--;
 	b->free_frames -= order_pages(order);
 }
@@ -183,6 +185,7 @@ void buddy_init(struct buddy *b, struct buddy_frame *frames, u32 max_frames,
 	b->nr_frames = 0;
 	b->nr_spans = 0;
 	b->free_frames = 0;
+	b->changes = 0;
 	for (order = 0; order <= VBUDDY_MAX_ORDER; order++) {
 		b->free_head[order] = BUDDY_NIL;
 		b->nr_free[order] = 0;
@@ -416,6 +419,26 @@ int buddy_index(const struct buddy *b, unsigned long pfn, u32 *index)
 }
 
 /**
+ * buddy_pfn_of_index() - the frame number of a frame index
+ * @b: the allocator
+ * @index: a frame index, 0..nr_frames-1
+ * @pfn: where its frame number goes
+ *
+ * The inverse of buddy_index(); like it, reads only the spans.
+ *
+ * Return: 0; -ENOENT if @index is no frame of the allocator.
+ */
+int buddy_pfn_of_index(const struct buddy *b, u32 index, unsigned long *pfn)
+{
+	const struct buddy_span *s = span_of_index(b, index);
+
+	if (!s)
+		return -ENOENT;
+	*pfn = s->pfn + (index - s->first);
+	return 0;
+}
+
+/**
  * buddy_gather() - take scattered frames, smallest free blocks first
  * @b: the allocator
  * @nr: how many frames
@@ -513,6 +536,7 @@ int buddy_set_tag(struct buddy *b, unsigned long pfn, u8 tag)
 	if (f->state != BUDDY_USED)
 		return -EINVAL;
 	f->tag = tag;
+	b->changes++;
 	return 0;
 }
 
@@ -579,83 +603,150 @@ static int check_span(const struct buddy *b, const struct buddy_span *s,
 	return 0;
 }
 
-static int check_list(const struct buddy *b, unsigned int order,
-		      unsigned long blocks)
+/*
+ * Walk up to @budget entries of the free list of @st->order from where the
+ * last call stopped; 1 when the list has more, 0 at its end (its length
+ * checked against the free blocks the spans hold), or -EUCLEAN.
+ */
+static int check_list_step(const struct buddy *b, struct buddy_check_state *st,
+			   unsigned long budget)
 {
-	unsigned long n = 0;
-	u32 prev = BUDDY_NIL, idx;
+	unsigned int order = st->order;
+	unsigned long blocks = st->blocks[order];
+	u32 idx;
 
-	for (idx = b->free_head[order]; idx != BUDDY_NIL; idx = b->frames[idx].next) {
+	idx = st->listed ? b->frames[st->prev].next : b->free_head[order];
+	for (; idx != BUDDY_NIL; idx = b->frames[idx].next) {
 		const struct buddy_frame *f;
 
-		if (idx >= b->nr_frames || ++n > blocks) {
+		if (!budget--)
+			return 1;
+		if (idx >= b->nr_frames || ++st->listed > blocks) {
 			buddy_pr_err("order %u list runs past %lu blocks\n", order, blocks);
 			return -EUCLEAN;
 		}
 		f = &b->frames[idx];
-		if (f->state != BUDDY_FREE || f->order != order || f->prev != prev) {
+		if (f->state != BUDDY_FREE || f->order != order ||
+		    f->prev != (st->listed == 1 ? BUDDY_NIL : st->prev)) {
 			buddy_pr_err("order %u list holds a bad entry (index %u)\n",
 				     order, idx);
 			return -EUCLEAN;
 		}
-		prev = idx;
+		st->prev = idx;
 	}
-	if (n != blocks || n != b->nr_free[order]) {
+	if (st->listed != blocks || st->listed != b->nr_free[order]) {
 		buddy_pr_err("order %u: %lu free blocks, %lu listed, %lu counted\n",
-			     order, blocks, n, b->nr_free[order]);
+			     order, blocks, st->listed, b->nr_free[order]);
 		return -EUCLEAN;
 	}
 	return 0;
 }
 
 /**
- * buddy_check() - verify every invariant of the allocator
+ * buddy_check_begin() - start a check that may be done in steps
  * @b: the allocator
- *
- * Spans ascend without overlap and fill the frame array; every frame
- * belongs to exactly one naturally aligned block inside its span; no two
- * free buddies of the same order are left unmerged; each order's list holds
- * exactly that order's free blocks, correctly linked; the free counters
- * match. Costs O(frames). The first violation found is printed.
- *
- * Return: 0, or -EUCLEAN if an invariant does not hold.
+ * @st: the state of the check, for buddy_check_step()
  */
-int buddy_check(const struct buddy *b)
+void buddy_check_begin(const struct buddy *b, struct buddy_check_state *st)
 {
-	unsigned long blocks[VBUDDY_NR_ORDERS] = { 0 };
-	unsigned long free_frames = 0;
 	unsigned int order;
-	u32 i, first = 0;
+
+	for (order = 0; order <= VBUDDY_MAX_ORDER; order++)
+		st->blocks[order] = 0;
+	st->span = 0;
+	st->first = 0;
+	st->order = 0;
+	st->listed = 0;
+	st->prev = BUDDY_NIL;
+	st->changes = b->changes;
+}
+
+/**
+ * buddy_check_step() - go on with a check begun by buddy_check_begin()
+ * @b: the allocator
+ * @st: the state of the check
+ * @budget: about how many frames or list entries to look at this time (a
+ *          whole span at least)
+ * @spans_only: check the spans only; their free blocks are counted, but
+ *              the lists and counters are not compared with them
+ *
+ * First the spans, a whole span at a time: they ascend without overlap
+ * and fill the frame array; every frame belongs to exactly one naturally
+ * aligned block inside its span; no two free buddies of the same order
+ * are left unmerged. Then each order's list, @budget entries at a time:
+ * it holds exactly that order's free blocks, correctly linked, and the
+ * free counters match. The caller serialises each step with the
+ * allocator's users; between steps they may change it, which makes the
+ * comparison of lists with spans meaningless (@b->changes tells; the
+ * caller then passes @spans_only or begins again). The first violation
+ * found is printed.
+ *
+ * Return: 1 while there is more to check, 0 when all of it held, or
+ * -EUCLEAN if an invariant does not hold.
+ */
+int buddy_check_step(const struct buddy *b, struct buddy_check_state *st,
+		     unsigned long budget, bool spans_only)
+{
+	unsigned long done = 0, free_frames = 0;
+	unsigned int order;
 	int ret;
 
-	for (i = 0; i < b->nr_spans; i++) {
-		const struct buddy_span *s = &b->spans[i];
+	while (st->span < b->nr_spans) {
+		const struct buddy_span *s = &b->spans[st->span];
+		u32 i = st->span;
 
-		if (s->first != first || !s->nr ||
+		if (done && done + s->nr > budget)
+			return 1;
+		if (s->first != st->first || !s->nr ||
 		    (i && s->pfn <= b->spans[i - 1].pfn + (b->spans[i - 1].nr - 1))) {
 			buddy_pr_err("span %u (pfn %lu) is misplaced\n", i, s->pfn);
 			return -EUCLEAN;
 		}
-		first += s->nr;
-		ret = check_span(b, s, blocks);
+		ret = check_span(b, s, st->blocks);
 		if (ret)
 			return ret;
+		st->first += s->nr;
+		done += s->nr;
+		st->span++;
+		if (st->span == b->nr_spans && st->first != b->nr_frames) {
+			buddy_pr_err("spans hold %u frames, %u recorded\n", st->first,
+				     b->nr_frames);
+			return -EUCLEAN;
+		}
 	}
-	if (first != b->nr_frames) {
-		buddy_pr_err("spans hold %u frames, %u recorded\n", first, b->nr_frames);
-		return -EUCLEAN;
-	}
-	for (order = 0; order <= VBUDDY_MAX_ORDER; order++) {
-		ret = check_list(b, order, blocks[order]);
+	if (spans_only)
+		return 0;
+	for (; st->order <= VBUDDY_MAX_ORDER; st->order++) {
+		ret = check_list_step(b, st, done < budget ? budget - done : 0);
 		if (ret)
 			return ret;
-		free_frames += blocks[order] << order;
+		done += st->listed;
+		st->listed = 0;
+		st->prev = BUDDY_NIL;
 	}
+	for (order = 0; order <= VBUDDY_MAX_ORDER; order++)
+		free_frames += st->blocks[order] << order;
 	if (free_frames != b->free_frames) {
 		buddy_pr_err("%lu frames free, %lu recorded\n", free_frames, b->free_frames);
 		return -EUCLEAN;
 	}
 	return 0;
+}
+
+/**
+ * buddy_check() - verify every invariant of the allocator, in one go
+ * @b: the allocator
+ *
+ * buddy_check_step() over everything: costs O(frames).
+ *
+ * Return: 0, or -EUCLEAN if an invariant does not hold.
+ */
+int buddy_check(const struct buddy *b)
+{
+	struct buddy_check_state st;
+
+	buddy_check_begin(b, &st);
+	return buddy_check_step(b, &st, ULONG_MAX, false);
 }
 
 /**

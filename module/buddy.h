@@ -73,6 +73,8 @@ struct buddy_span {
  * @free_frames: frames in free blocks
  * @free_head: first free block of each order (frame index) or BUDDY_NIL
  * @nr_free: free blocks of each order
+ * @changes: counts every change to the frames, for a caller that checks
+ *           the allocator in steps (buddy_check_step())
  */
 struct buddy {
 	struct buddy_frame *frames;
@@ -84,6 +86,27 @@ struct buddy {
 	unsigned long free_frames;
 	u32 free_head[VBUDDY_NR_ORDERS];
 	unsigned long nr_free[VBUDDY_NR_ORDERS];
+	unsigned long changes;
+};
+
+/**
+ * struct buddy_check_state - where a check in steps is
+ * @blocks: free blocks of each order the spans checked so far hold
+ * @span: the next span to check
+ * @first: the frame index that span must start at
+ * @order: the free list being walked, once the spans are done
+ * @listed: entries of that list walked so far
+ * @prev: the last entry walked
+ * @changes: &struct buddy.changes when the check began
+ */
+struct buddy_check_state {
+	unsigned long blocks[VBUDDY_NR_ORDERS];
+	u32 span;
+	u32 first;
+	unsigned int order;
+	unsigned long listed;
+	u32 prev;
+	unsigned long changes;
 };
 
 /**
@@ -112,12 +135,16 @@ int buddy_free_tagged(struct buddy *b, unsigned long pfn, unsigned int order,
 int buddy_free_check(const struct buddy *b, unsigned long pfn, unsigned int order,
 		     int tag);
 int buddy_index(const struct buddy *b, unsigned long pfn, u32 *index);
+int buddy_pfn_of_index(const struct buddy *b, u32 index, unsigned long *pfn);
 int buddy_gather(struct buddy *b, unsigned long nr, unsigned long *pfns);
 int buddy_lookup(const struct buddy *b, unsigned long pfn,
 		 struct buddy_block *blk);
 int buddy_set_tag(struct buddy *b, unsigned long pfn, u8 tag);
 int buddy_largest_free_order(const struct buddy *b);
 int buddy_check(const struct buddy *b);
+void buddy_check_begin(const struct buddy *b, struct buddy_check_state *st);
+int buddy_check_step(const struct buddy *b, struct buddy_check_state *st,
+		     unsigned long budget, bool spans_only);
 const char *buddy_strerror(int err);
 
 #endif /* _VBUDDY_BUDDY_H */

@@ -11,6 +11,7 @@
 
 #include <linux/types.h>
 #include <linux/errno.h>
+#include <linux/limits.h>
 #include <linux/compiler.h>
 #include <linux/log2.h>
 #include <linux/printk.h>
@@ -19,6 +20,7 @@
 
 #else /* userspace */
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -7,6 +7,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <linux/kmemleak.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -137,7 +138,7 @@ static u32 class_grow(struct vbuddy_pool *pool, unsigned int class)
 	buddy_lookup(&pool->buddy, pfn, &blk);
 
 	cp = &cl->pages[blk.index];
-	cp->addr = page_address(pfn_to_page(pfn));
+	cp->pfn = pfn;
 	cp->inuse = 0;
 	cp->class = class;
 	bitmap_zero(cp->map, class_objects(class));
@@ -157,7 +158,7 @@ static unsigned long class_shrink(struct vbuddy_pool *pool, struct vbuddy_class 
 	lockdep_assert_held(&pool->lock);
 	if (idx == BUDDY_NIL)
 		return 0;
-	pfn = page_to_pfn(virt_to_page(cl->pages[idx].addr));
+	pfn = cl->pages[idx].pfn;
 	c->empty = BUDDY_NIL;
 	partial_del(cl, c, idx);
 	c->pages--;
@@ -448,7 +449,7 @@ void *vbuddy_class_alloc(struct vbuddy_pool *pool, unsigned int class)
 		return NULL;
 	cp = &cl->pages[ref.idx];
 	WARN_ON_ONCE(test_and_set_bit(ref.obj, cp->held));
-	return cp->addr + ref.obj * vbuddy_class_size[class];
+	return page_address(pfn_to_page(cp->pfn)) + ref.obj * vbuddy_class_size[class];
 }
 
 /**
@@ -497,6 +498,7 @@ bool vbuddy_class_free_fast(struct vbuddy_pool *pool, const void *p, u32 idx)
 	if (off != ref.obj * size || ref.obj >= class_objects(class) ||
 	    !test_and_clear_bit(ref.obj, cp->held))
 		return false;
+	kmemleak_free(p);	/* ours now, and nobody else's until listed */
 
 	objs = raw_cpu_ptr(cl->cpu);
 	spin_lock_irqsave(&objs->lock, flags);
@@ -527,7 +529,7 @@ const char *vbuddy_class_resolve(struct vbuddy_pool *pool, u32 idx, const void *
 				 size_t *size, unsigned int *obj)
 {
 	struct vbuddy_class_page *cp = &pool->classes->pages[idx];
-	unsigned long off = p - cp->addr;
+	unsigned long off = p - page_address(pfn_to_page(cp->pfn));
 
 	lockdep_assert_held(&pool->lock);
 	*size = vbuddy_class_size[cp->class];

@@ -28,7 +28,9 @@ extern const unsigned short vbuddy_class_size[VBUDDY_NR_CLASSES];
 
 /**
  * struct vbuddy_class_page - a page of small objects
- * @addr: the page's address
+ * @pfn: the page's frame number (not its address: kmemleak scans this
+ *       array, and an address would keep object 0 of every page
+ *       "referenced")
  * @next: next page of the class with a free object (frame index)
  * @prev: previous such page (frame index)
  * @inuse: objects taken out of the page
@@ -46,7 +48,7 @@ extern const unsigned short vbuddy_class_size[VBUDDY_NR_CLASSES];
  * pool lock, but for @held.
  */
 struct vbuddy_class_page {
-	void *addr;
+	unsigned long pfn;
 	u32 next;
 	u32 prev;
 	u16 inuse;

@@ -36,25 +36,34 @@
  * stats
  *   every counter, one ``name value`` per line: nr_pages, free_pages (on
  *   the free lists, as buddyinfo), cached_pages (free too: on the per-CPU
- *   lists and in the size classes' empty pages), alloc_order<N> and
- *   alloc_fail_order<N> (contiguous allocations served and refused, per
- *   order), the events (free, bad_input, virt_served, virt_pages_mapped,
- *   virt_freed, virt_refused_{no_pages,no_slot,atomic,too_big,map_failed},
- *   pcp_refill, pcp_drain, reclaim), slots_in_use, slots_peak, and per size
+ *   lists and in the size classes' empty pages), held_back_pages (freed
+ *   while still referenced, waiting for the references to go) and
+ *   lost_pages (freed to the kernel by someone else, out of service),
+ *   alloc_order<N> and alloc_fail_order<N> (contiguous allocations served
+ *   and refused, per order), the events (free, bad_input, virt_served,
+ *   virt_pages_mapped, virt_freed,
+ *   virt_refused_{no_pages,no_slot,atomic,too_big,map_failed}, pcp_refill,
+ *   pcp_drain, reclaim, held_back), slots_in_use, slots_peak, and per size
  *   class class<size>_objects and class<size>_pages.
  * pagemap
  *   one character per page in pfn order, 64 a line: ``.`` free, ``,`` free
  *   on a per-CPU list, ``P`` vbuddy_alloc_pages(), ``L`` a kmalloc of whole
  *   pages, ``C`` a page of small objects, ``V`` a page of a GFP_VIRTOK
- *   range.
+ *   range, ``H`` held back (freed, still referenced), ``X`` out of service.
+ *   Read a span at a time: on a busy pool, not one instant's picture.
  * pcp
  *   the per-CPU caches: a line ``order<N> high <h> low <l> batch <b>`` per
  *   order 0..3, in blocks (``-`` for an order that bypasses the caches),
  *   then ``cpu<N>`` and the blocks on each of that CPU's lists.
  * window
- *   ``slots <total> in_use <n> peak <p>``, then a line per slot in use.
+ *   ``slots <total> in_use <n> peak <p>``, then a line per slot in use, its
+ *   address hashed as %p prints it.
  * check
- *   runs the buddy core's invariant checker: ``ok`` or ``corrupt``.
+ *   runs every invariant checker of the pool: ``ok`` or ``corrupt``; then
+ *   ``free lists not checked: the pool kept changing`` if it never found
+ *   the pool still long enough to compare the free lists with the blocks,
+ *   and ``held_back_pages <n>`` and ``lost_pages <n>`` when not zero. Like
+ *   every file here, it holds the pool lock for a bounded time only.
  */
 
 static struct dentry *vbuddy_debugfs_root;
@@ -160,18 +169,21 @@ static int stats_show(struct seq_file *m, void *v)
 	struct vbuddy_pool *pool = m->private;
 	struct vbuddy_class classes[VBUDDY_NR_CLASSES];
 	struct vbuddy_stats st;
-	unsigned long flags, free_pages, cached;
+	unsigned long flags, free_pages, cached, held_back, lost;
 	unsigned int i;
 
 	vbuddy_pool_get_stats(pool, &st);
 	cached = vbuddy_pool_cached_pages(pool);
 	spin_lock_irqsave(&pool->lock, flags);
 	free_pages = pool->buddy.free_frames;
+	held_back = pool->held_back_pages;
+	lost = pool->lost_pages;
 	memcpy(classes, pool->classes->class, sizeof(classes));
 	spin_unlock_irqrestore(&pool->lock, flags);
 
 	seq_printf(m, "nr_pages %lu\nfree_pages %lu\ncached_pages %lu\n", pool->nr_pages,
 		   free_pages, cached);
+	seq_printf(m, "held_back_pages %lu\nlost_pages %lu\n", held_back, lost);
 	for (i = 0; i <= VBUDDY_MAX_ORDER; i++)
 		seq_printf(m, "alloc_order%u %lu\n", i, st.alloc[i]);
 	for (i = 0; i <= VBUDDY_MAX_ORDER; i++)
@@ -192,6 +204,7 @@ static char block_char(struct vbuddy_pool *pool, const struct buddy_block *blk)
 	static const char tag_char[] = {
 		[VBUDDY_TAG_PAGES] = 'P', [VBUDDY_TAG_LARGE] = 'L',
 		[VBUDDY_TAG_CLASS] = 'C', [VBUDDY_TAG_VIRT] = 'V',
+		[VBUDDY_TAG_HELD_BACK] = 'H', [VBUDDY_TAG_LOST] = 'X',
 	};
 	u8 owner;
 
@@ -217,10 +230,15 @@ static int pagemap_show(struct seq_file *m, void *v)
 	map = kvmalloc(pool->nr_pages, GFP_KERNEL);
 	if (!map)
 		return -ENOMEM;
-	spin_lock_irqsave(&pool->lock, flags);
+	/*
+	 * A span (at most 2^VBUDDY_MAX_ORDER frames) per hold of the pool
+	 * lock: the picture is not one instant's, but no section with
+	 * interrupts off grows with the pool. Spans never change.
+	 */
 	for (s = 0; s < pool->buddy.nr_spans; s++) {
 		const struct buddy_span *span = &pool->buddy.spans[s];
 
+		spin_lock_irqsave(&pool->lock, flags);
 		for (j = 0; j < span->nr; j += len) {
 			if (buddy_lookup(&pool->buddy, span->pfn + j, &blk))
 				break;
@@ -228,8 +246,9 @@ static int pagemap_show(struct seq_file *m, void *v)
 			memset(map + n, block_char(pool, &blk), len);
 			n += len;
 		}
+		spin_unlock_irqrestore(&pool->lock, flags);
+		cond_resched();
 	}
-	spin_unlock_irqrestore(&pool->lock, flags);
 
 	for (i = 0; i < n; i += 64) {
 		seq_write(m, map + i, min(64UL, n - i));
@@ -245,6 +264,7 @@ static int window_show(struct seq_file *m, void *v)
 	static const char *const state_names[] = {
 		[VBUDDY_SLOT_FREE] = "free", [VBUDDY_SLOT_MAPPING] = "mapping",
 		[VBUDDY_SLOT_IN_USE] = "in_use", [VBUDDY_SLOT_FREEING] = "freeing",
+		[VBUDDY_SLOT_UNMAPPING] = "unmapping",
 	};
 	struct vbuddy_pool *pool = m->private;
 	struct vbuddy_window *w = pool->window;
@@ -264,8 +284,8 @@ static int window_show(struct seq_file *m, void *v)
 	seq_printf(m, "slots %u in_use %lu peak %lu\n", w->nr_slots, in_use, peak);
 	for (i = 0; i < w->nr_slots; i++)
 		if (slots[i].state != VBUDDY_SLOT_FREE)
-			seq_printf(m, "slot %u pages %u addr 0x%lx state %s\n", i,
-				   slots[i].nr_pages, slots[i].addr,
+			seq_printf(m, "slot %u pages %u addr %p state %s\n", i,
+				   slots[i].nr_pages, (void *)slots[i].addr,
 				   state_names[slots[i].state]);
 	kvfree(slots);
 	return 0;
@@ -304,7 +324,21 @@ DEFINE_SHOW_ATTRIBUTE(pcp);
 
 static int check_show(struct seq_file *m, void *v)
 {
-	seq_puts(m, vbuddy_pool_check(m->private) ? "corrupt\n" : "ok\n");
+	struct vbuddy_pool *pool = m->private;
+	unsigned long flags, held_back, lost;
+	bool lists;
+
+	seq_puts(m, vbuddy_pool_check_lists(pool, &lists) ? "corrupt\n" : "ok\n");
+	if (!lists)
+		seq_puts(m, "free lists not checked: the pool kept changing\n");
+	spin_lock_irqsave(&pool->lock, flags);
+	held_back = pool->held_back_pages;
+	lost = pool->lost_pages;
+	spin_unlock_irqrestore(&pool->lock, flags);
+	if (held_back)
+		seq_printf(m, "held_back_pages %lu\n", held_back);
+	if (lost)
+		seq_printf(m, "lost_pages %lu\n", lost);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(check);
@@ -321,6 +355,11 @@ void vbuddy_debugfs_pool_add(struct vbuddy_pool *pool)
 
 	dir = debugfs_create_dir(pool->name, vbuddy_debugfs_root);
 	pool->debugfs = dir;
+	/* -ENODEV: a kernel without debugfs, nothing to report. */
+	if (IS_ERR(dir) && PTR_ERR(dir) != -ENODEV) {
+		pr_warn("pool %s: no debugfs directory: %pe\n", pool->name, dir);
+		return;
+	}
 	debugfs_create_file("buddyinfo", 0400, dir, pool, &buddyinfo_fops);
 	debugfs_create_file("extfrag", 0400, dir, pool, &extfrag_fops);
 	debugfs_create_file("stats", 0400, dir, pool, &stats_fops);
@@ -345,6 +384,8 @@ void vbuddy_debugfs_pool_remove(struct vbuddy_pool *pool)
 void vbuddy_debugfs_init(void)
 {
 	vbuddy_debugfs_root = debugfs_create_dir("vbuddy", NULL);
+	if (IS_ERR(vbuddy_debugfs_root) && PTR_ERR(vbuddy_debugfs_root) != -ENODEV)
+		pr_warn("no debugfs directory: %pe\n", vbuddy_debugfs_root);
 	vbuddy_fault_debugfs(vbuddy_debugfs_root);
 }
 

@@ -33,10 +33,15 @@ static inline void vbuddy_fault_debugfs(struct dentry *root)
 }
 #endif
 
-/* kvcalloc() and alloc_pages() for vbuddy's bookkeeping, failable by injection. */
+/*
+ * kvcalloc() and alloc_pages() for vbuddy's bookkeeping, failable by
+ * injection. Bookkeeping is taken when a pool is created, which is never
+ * worth waking the OOM killer for: it fails instead.
+ */
 static inline void *vbuddy_kvcalloc(size_t n, size_t size)
 {
-	return vbuddy_should_fail(VBUDDY_FAIL_KERNEL) ? NULL : kvcalloc(n, size, GFP_KERNEL);
+	return vbuddy_should_fail(VBUDDY_FAIL_KERNEL) ? NULL :
+		kvcalloc(n, size, GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 }
 
 static inline struct page *vbuddy_kernel_pages(gfp_t gfp, unsigned int order)

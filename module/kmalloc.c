@@ -8,10 +8,14 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/jiffies.h>
+#include <linux/kmemleak.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
+#include <linux/preempt.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -77,8 +81,15 @@ static bool free_fast(const void *p)
 	if (!(owner & VBUDDY_OWN_LARGE))
 		return vbuddy_class_free_fast(pool, p, idx);
 	order = owner & VBUDDY_OWN_ORDER;
-	if (offset_in_page(p) ||
-	    vbuddy_pcp_free_index(pool, pfn_to_page(pfn), idx, order, true))
+	if (offset_in_page(p))
+		return false;
+	/*
+	 * Unregistered before the block is free for anyone to take (and
+	 * register); if the free then fails, it was a double free racing
+	 * another, which kmemleak reports too.
+	 */
+	kmemleak_free(p);
+	if (vbuddy_pcp_free_index(pool, pfn_to_page(pfn), idx, order, true))
 		return false;
 	trace_vbuddy_free(pool->name, pfn, order, VBUDDY_TAG_LARGE);
 	return true;
@@ -112,48 +123,78 @@ static void *contig_alloc(struct vbuddy_pool *pool, size_t size)
 	return NULL;
 }
 
+/* One try at @size: contiguous, after a reclaim, then the window. */
+static void *kmalloc_try(struct vbuddy_pool *pool, size_t size, gfp_t gfp, bool *virt)
+{
+	void *p;
+
+	*virt = false;
+	p = contig_alloc(pool, size);
+	if (!p && vbuddy_pool_reclaim(pool, gfp))
+		p = contig_alloc(pool, size);
+	if (!p && gfp & GFP_VIRTOK && size > PAGE_SIZE) {
+		p = vbuddy_window_alloc(pool, size, gfp);
+		*virt = true;
+	}
+	return p;
+}
+
 /**
  * vbuddy_pool_kmalloc() - allocate memory from a pool, as kmalloc() does
  * @pool: the pool
  * @size: bytes wanted; at most 2^VBUDDY_MAX_ORDER pages
- * @gfp: GFP flags: __GFP_ZERO zeroes the whole object, __GFP_NOWARN
- *       silences the failure message; __GFP_NOFAIL is refused with a
- *       warning, since a fixed pool cannot promise; blocking is never needed
+ * @gfp: GFP flags, as Documentation/api.rst tabulates: __GFP_ZERO (and the
+ *       init_on_alloc boot option) zeroes the whole object; GFP_VIRTOK
+ *       allows the fallback for more than a page; __GFP_NOFAIL waits for
+ *       frees where the caller may sleep; __GFP_NOWARN silences the failure
+ *       message; zone modifiers the pool's zone cannot satisfy and
+ *       __GFP_ACCOUNT are refused with a report
+ *
+ * The object is aligned to ARCH_KMALLOC_MINALIGN at least; a size that is
+ * a power of two is aligned to itself, up to 2^VBUDDY_MAX_ORDER pages, as
+ * kmalloc() promises (GFP_VIRTOK ranges excepted: they are page aligned,
+ * as kvmalloc() promises).
  *
  * Context: Any context, with a @gfp that says so (GFP_ATOMIC, GFP_NOWAIT).
  * Return: the object, ZERO_SIZE_PTR for a @size of 0, or NULL if the pool
- * has no room, @size is too large, or @gfp has __GFP_NOFAIL.
+ * has no room, @size is above 2^VBUDDY_MAX_ORDER pages, or (reported) @gfp
+ * has a flag refused above or asks __GFP_NOFAIL for what the pool can never
+ * hold.
  */
 void *vbuddy_pool_kmalloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
 {
-	bool virt = false;
+	unsigned long start = jiffies;
+	bool virt;
 	void *p;
 
 	might_alloc(gfp & ~GFP_VIRTOK);
-	if (unlikely(gfp & __GFP_NOFAIL)) {
-		vbuddy_report(pool, "kmalloc(%zu) with __GFP_NOFAIL refused: a pool cannot promise",
-			      size);
-		return NULL;
-	}
 	if (unlikely(!size))
 		return ZERO_SIZE_PTR;
-	p = contig_alloc(pool, size);
-	if (!p && size <= PAGE_SIZE << VBUDDY_MAX_ORDER && vbuddy_pool_reclaim(pool, gfp))
-		p = contig_alloc(pool, size);
-	if (!p && gfp & GFP_VIRTOK && size > PAGE_SIZE &&
-	    size <= PAGE_SIZE << VBUDDY_MAX_ORDER) {
-		p = vbuddy_window_alloc(pool, size, gfp);
-		virt = true;
-	}
-
-	if (unlikely(!p)) {
-		if (!(gfp & __GFP_NOWARN))
-			pr_warn_ratelimited("pool %s: kmalloc(%zu) failed\n", pool->name, size);
+	if (unlikely(size > PAGE_SIZE << VBUDDY_MAX_ORDER))
+		goto fail;
+	if (unlikely(!vbuddy_pool_gfp_ok(pool, gfp, size > PAGE_SIZE ? get_order(size) : 0)))
+		return NULL;
+	/* vbuddy_pool_gfp_ok() refused the rest: the window is the only way. */
+	if (unlikely(gfp & __GFP_NOFAIL) && get_order(size) > pool->max_order &&
+	    (size > pool->nr_pages << PAGE_SHIFT || !pool->window->nr_slots)) {
+		vbuddy_report_gfp(pool, gfp, "__GFP_NOFAIL kmalloc(%zu) refused: it never fits",
+				  size);
 		return NULL;
 	}
-	if (gfp & __GFP_ZERO)
+	do {
+		p = kmalloc_try(pool, size, gfp, &virt);
+	} while (unlikely(!p) && vbuddy_pool_nofail_retry(pool, gfp, start));
+	if (unlikely(!p))
+		goto fail;
+	if (want_init_on_alloc(gfp))
 		memset(p, 0, virt ? PAGE_ALIGN(size) : bucket_size(size));
+	/* As SLUB does: kmemleak scans the object and reports it if leaked. */
+	kmemleak_alloc(p, virt ? PAGE_ALIGN(size) : bucket_size(size), 1, gfp);
 	return p;
+fail:
+	if (!(gfp & __GFP_NOWARN))
+		pr_warn_ratelimited("pool %s: kmalloc(%zu) failed\n", pool->name, size);
+	return NULL;
 }
 EXPORT_SYMBOL_GPL(vbuddy_pool_kmalloc);
 
@@ -221,14 +262,14 @@ EXPORT_SYMBOL_GPL(vbuddy_kcalloc);
 
 /**
  * struct vbuddy_obj - an allocation found from its address
- * @pool: the pool that owns it
+ * @p: its address, as the caller gave it
  * @blk: its buddy block
  * @size: its usable size
  * @obj: object index in its class page (class objects only)
  * @cached: whole pages from a per-CPU cache (VBUDDY_OWN_LARGE)
  */
 struct vbuddy_obj {
-	struct vbuddy_pool *pool;
+	const void *p;
 	struct buddy_block blk;
 	size_t size;
 	unsigned int obj;
@@ -245,6 +286,7 @@ static const char *obj_resolve(struct vbuddy_pool *pool, const void *p,
 	u8 owner;
 
 	lockdep_assert_held(&pool->lock);
+	o->p = p;
 	o->cached = false;
 	if (buddy_lookup(&pool->buddy, pfn, &o->blk))
 		return "not from this pool";
@@ -278,17 +320,18 @@ static const char *obj_resolve(struct vbuddy_pool *pool, const void *p,
 	}
 }
 
-static void obj_release(struct vbuddy_pool *pool, struct vbuddy_obj *o)
+static void obj_release(struct vbuddy_pool *pool, struct vbuddy_obj *o, bool defer)
 {
 	lockdep_assert_held(&pool->lock);
 	pool->stats.events[VBUDDY_EV_FREE]++;
+	kmemleak_free(o->p);
 	switch (o->blk.tag) {
 	case VBUDDY_TAG_LARGE:
 		buddy_free(&pool->buddy, o->blk.pfn, o->blk.order);
 		trace_vbuddy_free(pool->name, o->blk.pfn, o->blk.order, VBUDDY_TAG_LARGE);
 		break;
 	case VBUDDY_TAG_VIRT:
-		vbuddy_window_release(pool, o->blk.index);
+		vbuddy_window_release(pool, o->blk.index, defer);
 		break;
 	default:
 		vbuddy_class_release(pool, o->blk.index, o->obj);
@@ -315,36 +358,68 @@ static struct vbuddy_pool *owner_of(const void *p, unsigned long *pfn)
 }
 
 /*
- * Look @p up and, if @release, free it. Reports a bad pointer. Return its
- * usable size, or 0 if @p is no live allocation.
+ * What obj_op() does with the allocation it finds: only look it up
+ * (ksize, krealloc; OBJ_SIZE without reporting a bad pointer), or free it;
+ * a free that may not sleep leaves the unmap of a GFP_VIRTOK range to a
+ * work item.
  */
-static size_t obj_op(const void *p, bool release, const char *op)
+enum obj_action { OBJ_SIZE, OBJ_LOOKUP, OBJ_FREE, OBJ_FREE_DEFER };
+
+static inline bool obj_frees(enum obj_action act)
+{
+	return act == OBJ_FREE || act == OBJ_FREE_DEFER;
+}
+
+/*
+ * Look @p up and free it if @act says so. Reports a bad pointer. Returns
+ * its usable size, or 0 if @p is no live allocation; its pool in @poolp.
+ * Call under rcu_read_lock(): the lookup may race the destruction of
+ * another pool, and a pool is freed only after a grace period.
+ */
+static size_t obj_op(const void *p, enum obj_action act, const char *op,
+		     struct vbuddy_pool **poolp)
 {
 	struct vbuddy_pool *pool;
 	unsigned long flags, pfn;
 	struct vbuddy_obj o;
 	const char *why;
 
-	pool = owner_of(p, &pfn);
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "vbuddy: a lookup without rcu_read_lock()");
+	*poolp = pool = owner_of(p, &pfn);
 	if (!pool) {
-		vbuddy_report(vbuddy_default_pool(), "%s(%p) refused: not from a vbuddy pool",
-			      op, p);
+		if (act != OBJ_SIZE)
+			vbuddy_report(vbuddy_default_pool(),
+				      "%s(%p) refused: not from a vbuddy pool", op, p);
 		return 0;
 	}
 	spin_lock_irqsave(&pool->lock, flags);
 	why = obj_resolve(pool, p, pfn, &o);
-	if (!why && release && !o.cached)
-		obj_release(pool, &o);
+	if (!why && obj_frees(act) && !o.cached)
+		obj_release(pool, &o, act == OBJ_FREE_DEFER);
 	spin_unlock_irqrestore(&pool->lock, flags);
 	/* Not under the pool lock: a list lock comes first. Lost a race: a double free. */
-	if (!why && release && o.cached &&
-	    vbuddy_pcp_free_index(pool, pfn_to_page(o.blk.pfn), o.blk.index, o.blk.order, true))
-		why = "double free, or never allocated";
+	if (!why && obj_frees(act) && o.cached) {
+		kmemleak_free(p);	/* as in free_fast() */
+		if (vbuddy_pcp_free_index(pool, pfn_to_page(o.blk.pfn), o.blk.index,
+					  o.blk.order, true))
+			why = "double free, or never allocated";
+	}
 	if (why) {
-		vbuddy_report(pool, "%s(%p) refused: %s", op, p, why);
+		if (act != OBJ_SIZE)
+			vbuddy_report(pool, "%s(%p) refused: %s", op, p, why);
 		return 0;
 	}
 	return o.size;
+}
+
+/*
+ * May this free sleep, to unmap a GFP_VIRTOK range at once? Only where the
+ * kernel can tell: without CONFIG_PREEMPT_COUNT a held spinlock is
+ * invisible, and the work item unmaps instead.
+ */
+static bool free_may_sleep(void)
+{
+	return IS_ENABLED(CONFIG_PREEMPT_COUNT) && preemptible() && !rcu_preempt_depth();
 }
 
 /**
@@ -354,16 +429,41 @@ static size_t obj_op(const void *p, bool release, const char *op)
  *
  * A double free, a pointer into the middle of an object, or a pointer that
  * no vbuddy pool gave out is reported and refused; the pool stays intact.
+ * A GFP_VIRTOK range freed where the caller may sleep is unmapped, and its
+ * pages are back in the pool, when this returns; elsewhere a work item
+ * unmaps it soon after. With the init_on_free boot option the object is
+ * zeroed first.
  *
  * Context: Any context.
  */
 void vbuddy_kfree(const void *p)
 {
+	bool may_sleep, virt = is_vmalloc_addr(p);
+	struct vbuddy_pool *pool;
+	size_t freed;
+
 	if (unlikely(ZERO_OR_NULL_PTR(p)))
 		return;
-	if (likely(free_fast(p)))
+	may_sleep = virt && free_may_sleep();
+	rcu_read_lock();
+	/*
+	 * init_on_free: zero the object while it is still the caller's; a bad
+	 * pointer is left alone here and reported by the free below.
+	 */
+	if (want_init_on_free()) {
+		freed = obj_op(p, OBJ_SIZE, "kfree", &pool);
+		if (freed)
+			memset((void *)p, 0, freed);
+	}
+	if (likely(!virt && free_fast(p))) {
+		rcu_read_unlock();
 		return;
-	obj_op(p, true, "kfree");
+	}
+	freed = obj_op(p, may_sleep ? OBJ_FREE : OBJ_FREE_DEFER, "kfree", &pool);
+	rcu_read_unlock();
+	/* The caller's range was ours to unmap: the pool outlives this call. */
+	if (freed && virt && may_sleep)
+		vbuddy_window_unmap(pool);
 }
 EXPORT_SYMBOL_GPL(vbuddy_kfree);
 
@@ -377,9 +477,15 @@ EXPORT_SYMBOL_GPL(vbuddy_kfree);
  */
 size_t vbuddy_ksize(const void *p)
 {
+	struct vbuddy_pool *pool;
+	size_t size;
+
 	if (unlikely(ZERO_OR_NULL_PTR(p)))
 		return 0;
-	return obj_op(p, false, "ksize");
+	rcu_read_lock();
+	size = obj_op(p, OBJ_LOOKUP, "ksize", &pool);
+	rcu_read_unlock();
+	return size;
 }
 EXPORT_SYMBOL_GPL(vbuddy_ksize);
 
@@ -404,7 +510,6 @@ EXPORT_SYMBOL_GPL(vbuddy_ksize);
 void *vbuddy_krealloc(const void *p, size_t new_size, gfp_t gfp)
 {
 	struct vbuddy_pool *pool;
-	unsigned long pfn;
 	size_t old;
 	void *n;
 
@@ -414,10 +519,12 @@ void *vbuddy_krealloc(const void *p, size_t new_size, gfp_t gfp)
 		vbuddy_kfree(p);
 		return ZERO_SIZE_PTR;
 	}
-	old = obj_op(p, false, "krealloc");
+	rcu_read_lock();
+	old = obj_op(p, OBJ_LOOKUP, "krealloc", &pool);
+	rcu_read_unlock();
+	/* From here on @pool lives as long as the caller's @p does. */
 	if (!old)
 		return NULL;
-	pool = owner_of(p, &pfn);
 
 	if (bucket_size(new_size) == old ||
 	    (is_vmalloc_addr(p) && PAGE_ALIGN(new_size) == old)) {
@@ -447,7 +554,13 @@ EXPORT_SYMBOL_GPL(vbuddy_krealloc);
 bool vbuddy_is_virtual(const void *p)
 {
 	unsigned long pfn;
+	bool ret;
 
-	return is_vmalloc_addr(p) && owner_of(p, &pfn);
+	if (!is_vmalloc_addr(p))
+		return false;
+	rcu_read_lock();
+	ret = owner_of(p, &pfn);
+	rcu_read_unlock();
+	return ret;
 }
 EXPORT_SYMBOL_GPL(vbuddy_is_virtual);

@@ -10,9 +10,11 @@
 
 #include <linux/err.h>
 #include <linux/module.h>
+#include <linux/workqueue.h>
 
 #include "classes.h"
 #include "debugfs.h"
+#include "pages.h"
 #include "pcp.h"
 #include "pool.h"
 #include "window.h"
@@ -43,6 +45,7 @@ static void pool_free_layers(struct vbuddy_pool *pool, const char *when)
 	vbuddy_window_destroy(pool, when);
 	vbuddy_classes_destroy(pool);
 	vbuddy_pcp_destroy(pool);
+	vbuddy_pages_destroy(pool);
 	vbuddy_pool_free(pool);
 }
 
@@ -54,7 +57,7 @@ static void pool_free_layers(struct vbuddy_pool *pool, const char *when)
  */
 static void pool_remove(struct vbuddy_pool *pool, const char *when)
 {
-	unsigned long free_pages = vbuddy_pool_free_pages(pool);
+	unsigned long free_pages = vbuddy_pool_unheld_pages(pool);
 
 	if (when && free_pages != pool->nr_pages)
 		pr_err("pool %s: %lu pages still allocated %s; freeing them\n",
@@ -65,31 +68,39 @@ static void pool_remove(struct vbuddy_pool *pool, const char *when)
 }
 
 /**
- * vbuddy_pool_create() - create a pool of pages
- * @name: a unique name, shorter than VBUDDY_NAME_LEN, without '/' (it names
- *        the pool's directory in debugfs)
- * @nr_pages: how many pages the pool takes from the kernel
+ * vbuddy_pool_create_gfp() - create a pool of pages of a zone
+ * @name: a unique name of 1 to VBUDDY_NAME_LEN - 1 characters, without '/'
+ *        or control characters, and neither "." nor ".." (it names the
+ *        pool's directory in debugfs)
+ * @nr_pages: how many pages the pool takes from the kernel, 1 to 2^30
+ * @gfp: GFP_KERNEL, with __GFP_DMA32 or __GFP_DMA for a pool whose pages
+ *       all lie in that zone (it then serves requests for that zone too),
+ *       and __GFP_ACCOUNT to charge the pages to the caller's memory cgroup
  *
  * The pages are taken now, in the largest pieces the kernel will give, and
  * stay with the pool until vbuddy_pool_destroy(). Pieces need not be
  * adjacent; blocks never merge across them, so a pool whose pieces are
  * smaller than 2^VBUDDY_MAX_ORDER pages has no block of that order.
+ * Taking them never wakes the OOM killer: a pool the kernel cannot give
+ * fails.
  *
  * Context: Process context; may sleep.
- * Return: the pool, or ERR_PTR(-EINVAL) for a missing or too long @name or
- * a @nr_pages of 0 or above 2^30, ERR_PTR(-EEXIST) if a pool of that name
- * exists, ERR_PTR(-ENOMEM) if the kernel cannot give the pages.
+ * Return: the pool; ERR_PTR(-EINVAL) for a bad @name, a @nr_pages of 0 or
+ * above 2^30, or other flags in @gfp; ERR_PTR(-EEXIST) if a pool of that
+ * name exists; ERR_PTR(-ENOMEM) if the kernel cannot give the pages (any
+ * @nr_pages above the machine's memory) or the bookkeeping.
  */
-struct vbuddy_pool *vbuddy_pool_create(const char *name, unsigned long nr_pages)
+struct vbuddy_pool *vbuddy_pool_create_gfp(const char *name, unsigned long nr_pages,
+					   gfp_t gfp)
 {
 	struct vbuddy_pool *pool;
 	int ret;
 
-	pool = vbuddy_pool_alloc(name, nr_pages);
+	pool = vbuddy_pool_alloc(name, nr_pages, gfp);
 	if (IS_ERR(pool))
 		return pool;
 	/* The window first: a reclaim asks the layers in this order. */
-	ret = vbuddy_window_init(pool) ?: vbuddy_pcp_init(pool) ?:
+	ret = vbuddy_window_init(pool) ?: vbuddy_pages_init(pool) ?: vbuddy_pcp_init(pool) ?:
 		vbuddy_classes_init(pool) ?: vbuddy_pool_register(pool);
 	if (ret) {
 		pool_free_layers(pool, NULL);
@@ -97,6 +108,22 @@ struct vbuddy_pool *vbuddy_pool_create(const char *name, unsigned long nr_pages)
 	}
 	vbuddy_debugfs_pool_add(pool);
 	return pool;
+}
+EXPORT_SYMBOL_GPL(vbuddy_pool_create_gfp);
+
+/**
+ * vbuddy_pool_create() - create a pool of pages
+ * @name: as for vbuddy_pool_create_gfp()
+ * @nr_pages: as for vbuddy_pool_create_gfp()
+ *
+ * vbuddy_pool_create_gfp() with GFP_KERNEL: pages of any zone, not charged.
+ *
+ * Context: Process context; may sleep.
+ * Return: as vbuddy_pool_create_gfp().
+ */
+struct vbuddy_pool *vbuddy_pool_create(const char *name, unsigned long nr_pages)
+{
+	return vbuddy_pool_create_gfp(name, nr_pages, GFP_KERNEL);
 }
 EXPORT_SYMBOL_GPL(vbuddy_pool_create);
 
@@ -119,7 +146,7 @@ void vbuddy_pool_destroy(struct vbuddy_pool *pool)
 	if (IS_ERR_OR_NULL(pool) || vbuddy_pool_is_default(pool, "destroy"))
 		return;
 	vbuddy_pool_drain(pool);
-	free_pages = vbuddy_pool_free_pages(pool);
+	free_pages = vbuddy_pool_unheld_pages(pool);
 	if (free_pages != pool->nr_pages) {
 		vbuddy_report(pool, "destroy refused: %lu of %lu pages still allocated",
 			      pool->nr_pages - free_pages, pool->nr_pages);
@@ -151,11 +178,34 @@ void vbuddy_pool_teardown(struct vbuddy_pool *pool)
 }
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_teardown, VBUDDY_INTERNAL);
 
+/*
+ * A parameter above its cap is clamped, once, saying so; sysfs then shows
+ * the value in use.
+ */
+static void __init clamp_param(const char *name, unsigned int *val, unsigned int cap)
+{
+	if (*val <= cap)
+		return;
+	pr_warn("%s=%u is above its cap; using %u\n", name, *val, cap);
+	*val = cap;
+}
+
+/* Unmaps of GFP_VIRTOK ranges freed where the caller may not sleep. */
+static struct workqueue_struct *vbuddy_wq;
+
 static int __init vbuddy_init(void)
 {
 	struct vbuddy_pool *pool;
 
-	vbuddy_window_setup(virtok_slots);
+	/* Reclaim may wait for these unmaps: a rescuer guarantees progress. */
+	vbuddy_wq = alloc_workqueue("vbuddy", WQ_MEM_RECLAIM, 0);
+	if (!vbuddy_wq)
+		return -ENOMEM;
+	clamp_param("virtok_slots", &virtok_slots, VBUDDY_MAX_SLOTS);
+	clamp_param("pcp_objects", &pcp_objects, VBUDDY_PCP_OBJECTS_MAX);
+	clamp_param("pcp_high", &pcp_high, U16_MAX);
+	clamp_param("pcp_low", &pcp_low, pcp_high);
+	vbuddy_window_setup(virtok_slots, vbuddy_wq);
 	vbuddy_pcp_setup(pcp_high, pcp_low);
 	vbuddy_classes_setup(pcp_objects);
 	vbuddy_debugfs_init();
@@ -163,6 +213,7 @@ static int __init vbuddy_init(void)
 	if (IS_ERR(pool)) {
 		vbuddy_debugfs_exit();
 		vbuddy_pool_exit();
+		destroy_workqueue(vbuddy_wq);
 		pr_err("cannot create the default pool of %lu pages: %pe\n",
 		       pool_pages, pool);
 		return PTR_ERR(pool);
@@ -191,6 +242,7 @@ static void __exit vbuddy_exit(void)
 	}
 	vbuddy_debugfs_exit();
 	vbuddy_pool_exit();
+	destroy_workqueue(vbuddy_wq);
 }
 module_exit(vbuddy_exit);
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Per-CPU caches of small blocks, in front of the pool lock, and the page
- * API (vbuddy_alloc_pages(), vbuddy_free_pages()) served through them.
+ * Per-CPU caches of small blocks, in front of the pool lock. The page API
+ * (module/pages.c) and kmalloc's whole-page objects are served through them.
  *
  * The owner-byte protocol
  * =======================
@@ -49,7 +49,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpumask.h>
-#include <linux/highmem.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -411,7 +410,7 @@ static int pcp_check_list(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 		if (buddy_lookup(&pool->buddy, pfn, &blk) || blk.pfn != pfn ||
 		    blk.state != BUDDY_USED || blk.order != order ||
 		    blk.tag != VBUDDY_TAG_PAGES || blk.index != page_private(page) ||
-		    pool->pcp->owner[blk.index] != VBUDDY_OWN_CACHED) {
+		    vbuddy_pcp_owner(pool, blk.index) != VBUDDY_OWN_CACHED) {
 			pr_err("pool %s: cpu %u order %u: pfn %#lx is no cached block\n",
 			       pool->name, cpu, order, pfn);
 			return -EUCLEAN;
@@ -509,137 +508,3 @@ void vbuddy_pcp_destroy(struct vbuddy_pool *pool)
 	kfree(st);
 	pool->pcp = NULL;
 }
-
-/**
- * vbuddy_alloc_pages() - allocate 2^@order physically contiguous pages
- * @pool: the pool
- * @gfp: GFP flags: __GFP_ZERO zeroes the pages, __GFP_NOWARN silences the
- *       failure message; whether the caller may sleep is checked as for
- *       alloc_pages(), but the pool itself never sleeps
- * @order: 0..VBUDDY_MAX_ORDER
- *
- * The block is naturally aligned: its first pfn is a multiple of 2^@order.
- * Every page of it is a page of its own (refcount 1), as after split_page().
- *
- * Context: Any context, with a @gfp that says so (GFP_ATOMIC, GFP_NOWAIT).
- * Return: the first page of the block, or NULL if the pool has no free block
- * of @order or larger, or (reported) @order is above VBUDDY_MAX_ORDER or
- * @gfp has GFP_VIRTOK, which cannot give physically contiguous pages.
- */
-struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
-				unsigned int order)
-{
-	struct page *page;
-	unsigned long i;
-
-	might_alloc(gfp & ~GFP_VIRTOK);
-	if (gfp & GFP_VIRTOK) {
-		vbuddy_report(pool, "GFP_VIRTOK refused: %s() promises contiguous pages",
-			      __func__);
-		return NULL;
-	}
-	if (order > VBUDDY_MAX_ORDER) {
-		vbuddy_report(pool, "allocation of order %u refused: the maximum is %u",
-			      order, VBUDDY_MAX_ORDER);
-		return NULL;
-	}
-
-	if (vbuddy_should_fail(VBUDDY_FAIL_POOL)) {
-		page = NULL;
-	} else {
-		page = vbuddy_pcp_get_block(pool, order, false);
-		if (!page && vbuddy_pool_reclaim(pool, gfp))
-			page = vbuddy_pcp_get_block(pool, order, false);
-	}
-	if (!page) {
-		vbuddy_pool_alloc_failed(pool, order);
-		if (!(gfp & __GFP_NOWARN))
-			pr_warn_ratelimited("pool %s: no free block of order %u\n",
-					    pool->name, order);
-		return NULL;
-	}
-	trace_vbuddy_alloc(pool->name, page_to_pfn(page), order, VBUDDY_TAG_PAGES);
-
-	if (gfp & __GFP_ZERO)
-		for (i = 0; i < 1UL << order; i++)
-			clear_highpage(nth_page(page, i));
-	return page;
-}
-EXPORT_SYMBOL_GPL(vbuddy_alloc_pages);
-
-/**
- * vbuddy_free_pages() - give back a block from vbuddy_alloc_pages()
- * @pool: the pool it came from
- * @page: the first page of the block, or NULL (nothing is done)
- * @order: the order it was allocated with
- *
- * A page that is not the first page of an allocated block of this pool and
- * @order, or is freed twice, is reported and the free refused; the pool is
- * left as it was.
- *
- * Context: Any context.
- */
-void vbuddy_free_pages(struct vbuddy_pool *pool, struct page *page,
-		       unsigned int order)
-{
-	unsigned long flags, pfn;
-	int ret;
-	u32 idx;
-
-	if (!page)
-		return;
-	pfn = page_to_pfn(page);
-	if (vbuddy_pcp_serves(pool, order)) {
-		ret = buddy_index(&pool->buddy, pfn, &idx) ?:
-			vbuddy_pcp_free_index(pool, page, idx, order, false);
-	} else {
-		spin_lock_irqsave(&pool->lock, flags);
-		ret = buddy_free_tagged(&pool->buddy, pfn, order, VBUDDY_TAG_PAGES);
-		if (!ret)
-			pool->stats.events[VBUDDY_EV_FREE]++;
-		spin_unlock_irqrestore(&pool->lock, flags);
-	}
-
-	if (!ret)
-		trace_vbuddy_free(pool->name, pfn, order, VBUDDY_TAG_PAGES);
-	else
-		vbuddy_report(pool, "free of pfn %#lx order %u refused: %s",
-			      pfn, order, buddy_strerror(ret));
-}
-EXPORT_SYMBOL_GPL(vbuddy_free_pages);
-
-/**
- * vbuddy_pool_checkerboard() - fragment a pool: every other page free
- * @pool: the pool
- * @held: room for as many pages as the pool has free; the pages kept (those
- *        of odd pfn) are stored here, for the caller to free
- *
- * Every free page is taken as an order-0 block and those of even pfn are
- * given back: half the pages stay free and no two of them are buddies, so
- * no block of order 1 or more is left. The per-CPU caches are drained at
- * the end, so every free page is on the pool's lists. A test hook, for the
- * tests, the demo and the benchmark.
- *
- * Context: Process context.
- * Return: how many pages were kept in @held.
- */
-unsigned long vbuddy_pool_checkerboard(struct vbuddy_pool *pool, struct page **held)
-{
-	struct page *page, *next;
-	unsigned long n = 0;
-	LIST_HEAD(even);
-
-	while ((page = vbuddy_alloc_pages(pool, GFP_KERNEL | __GFP_NOWARN, 0))) {
-		if (page_to_pfn(page) % 2)
-			held[n++] = page;
-		else
-			list_add(&page->lru, &even);	/* ours until freed */
-	}
-	list_for_each_entry_safe(page, next, &even, lru) {
-		list_del(&page->lru);
-		vbuddy_free_pages(pool, page, 0);
-	}
-	pcp_reclaim(pool, GFP_KERNEL);	/* the free pages on the pool lists */
-	return n;
-}
-EXPORT_SYMBOL_NS_GPL(vbuddy_pool_checkerboard, VBUDDY_INTERNAL);

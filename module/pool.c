@@ -31,7 +31,10 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/ctype.h>
 #include <linux/err.h>
+#include <linux/jiffies.h>
+#include <linux/sched.h>
 #include <linux/lockdep.h>
 #include <linux/maple_tree.h>
 #include <linux/mm.h>
@@ -55,10 +58,13 @@ static struct vbuddy_pool *default_pool;	/* set once at module init */
 
 /*
  * Which pool owns a pfn: one range per chunk, so vbuddy_kfree() finds the
- * pool from a pointer alone. Written under vbuddy_pools_lock, read from any
- * context.
+ * pool from a pointer alone. Written under vbuddy_pools_lock; read from any
+ * context under rcu_read_lock(): in RCU mode the tree frees its nodes after
+ * a grace period, and a pool is freed only after one too
+ * (vbuddy_pool_unregister()), so a lookup racing a destroy reads no freed
+ * memory.
  */
-static DEFINE_MTREE(vbuddy_pfns);
+static struct maple_tree vbuddy_pfns = MTREE_INIT(vbuddy_pfns, MT_FLAGS_USE_RCU);
 
 const char *const vbuddy_event_names[VBUDDY_EV_NR] = {
 	[VBUDDY_EV_FREE]		= "free",
@@ -74,7 +80,37 @@ const char *const vbuddy_event_names[VBUDDY_EV_NR] = {
 	[VBUDDY_EV_PCP_REFILL]		= "pcp_refill",
 	[VBUDDY_EV_PCP_DRAIN]		= "pcp_drain",
 	[VBUDDY_EV_RECLAIM]		= "reclaim",
+	[VBUDDY_EV_HELD_BACK]		= "held_back",
 };
+
+static void pool_vreport(struct vbuddy_pool *pool, gfp_t gfp, const char *fmt,
+			 va_list args)
+{
+	static bool warned;
+	struct va_format vaf;
+	unsigned long flags;
+	va_list copy;
+
+	va_copy(copy, args);
+	spin_lock_irqsave(&pool->lock, flags);
+	pool->stats.events[VBUDDY_EV_BAD_INPUT]++;
+	vscnprintf(pool->last_report, sizeof(pool->last_report), fmt, copy);
+	spin_unlock_irqrestore(&pool->lock, flags);
+	va_end(copy);
+	if (gfp & __GFP_NOWARN)
+		return;
+
+	va_copy(copy, args);
+	vaf.fmt = fmt;
+	vaf.va = &copy;
+	if (READ_ONCE(pool->quiet))
+		pr_info("pool %s: expected report: %pV\n", pool->name, &vaf);
+	else if (!xchg(&warned, true))
+		WARN(1, KBUILD_MODNAME ": pool %s: %pV\n", pool->name, &vaf);
+	else
+		pr_err_ratelimited("pool %s: %pV\n", pool->name, &vaf);
+	va_end(copy);
+}
 
 /**
  * vbuddy_report() - report a misuse of a pool, which the caller refuses
@@ -91,28 +127,115 @@ const char *const vbuddy_event_names[VBUDDY_EV_NR] = {
  */
 void vbuddy_report(struct vbuddy_pool *pool, const char *fmt, ...)
 {
-	static bool warned;
-	struct va_format vaf;
-	unsigned long flags;
 	va_list args;
 
 	va_start(args, fmt);
-	spin_lock_irqsave(&pool->lock, flags);
-	pool->stats.events[VBUDDY_EV_BAD_INPUT]++;
-	vscnprintf(pool->last_report, sizeof(pool->last_report), fmt, args);
-	spin_unlock_irqrestore(&pool->lock, flags);
+	pool_vreport(pool, 0, fmt, args);
 	va_end(args);
+}
+
+/**
+ * vbuddy_report_gfp() - vbuddy_report() of a request that has GFP flags
+ * @pool: the pool misused
+ * @gfp: the request's flags: with __GFP_NOWARN the report is counted and
+ *       kept but not printed, as the page allocator stays silent about an
+ *       order above its maximum then
+ * @fmt: what was wrong, printf style
+ *
+ * Context: Any context, without the pool lock held.
+ */
+void vbuddy_report_gfp(struct vbuddy_pool *pool, gfp_t gfp, const char *fmt, ...)
+{
+	va_list args;
 
 	va_start(args, fmt);
-	vaf.fmt = fmt;
-	vaf.va = &args;
-	if (READ_ONCE(pool->quiet))
-		pr_info("pool %s: expected report: %pV\n", pool->name, &vaf);
-	else if (!xchg(&warned, true))
-		WARN(1, KBUILD_MODNAME ": pool %s: %pV\n", pool->name, &vaf);
-	else
-		pr_err_ratelimited("pool %s: %pV\n", pool->name, &vaf);
+	pool_vreport(pool, gfp, fmt, args);
 	va_end(args);
+}
+
+/*
+ * GFP flags a pool does not look at: placement and reclaim hints of the
+ * page allocator that mean nothing for pages taken already.
+ */
+#define VBUDDY_GFP_IGNORED	(__GFP_RECLAIMABLE | __GFP_WRITE | __GFP_HARDWALL | \
+				 __GFP_THISNODE | __GFP_MEMALLOC | __GFP_NOMEMALLOC | \
+				 __GFP_NOLOCKDEP)
+
+/**
+ * vbuddy_pool_gfp_ok() - may a pool serve a request with these flags?
+ * @pool: the pool
+ * @gfp: the request's flags
+ * @order: the order of the block the request needs (0 for a small object)
+ *
+ * Refused, with a report (silent with __GFP_NOWARN): a zone the pool's
+ * pages may not lie in (a pool of ZONE_NORMAL pages cannot promise
+ * GFP_DMA32), an invalid combination of zone modifiers, __GFP_ACCOUNT (a
+ * pool's pages are charged once, when it is created), __GFP_COMP above
+ * order 0 (vbuddy's blocks are runs of order-0 pages, never compound
+ * pages), and __GFP_NOFAIL from a context that may not sleep (nothing to
+ * wait for there). The full table is in Documentation/api.rst.
+ *
+ * Context: Any context.
+ * Return: true if the request may go on.
+ */
+bool vbuddy_pool_gfp_ok(struct vbuddy_pool *pool, gfp_t gfp, unsigned int order)
+{
+	unsigned int zone_bits = (__force unsigned int)(gfp & GFP_ZONEMASK);
+
+	if ((GFP_ZONE_BAD >> zone_bits) & 1) {
+		vbuddy_report_gfp(pool, gfp, "request refused: invalid zone modifiers %#x",
+				  zone_bits);
+		return false;
+	}
+	if (gfp_zone(gfp) < pool->zone) {
+		vbuddy_report_gfp(pool, gfp, "request for zone %d refused: pages of zone %d",
+				  gfp_zone(gfp), pool->zone);
+		return false;
+	}
+	if (gfp & __GFP_ACCOUNT) {
+		vbuddy_report_gfp(pool, gfp, "__GFP_ACCOUNT refused: charged at creation");
+		return false;
+	}
+	if (order && (gfp & __GFP_COMP)) {
+		vbuddy_report_gfp(pool, gfp, "__GFP_COMP refused: blocks are no compound pages");
+		return false;
+	}
+	if ((gfp & __GFP_NOFAIL) && order > pool->max_order && !(gfp & GFP_VIRTOK)) {
+		vbuddy_report_gfp(pool, gfp, "__GFP_NOFAIL refused: no block of order %u, ever",
+				  order);
+		return false;
+	}
+	if ((gfp & __GFP_NOFAIL) && !gfpflags_allow_blocking(gfp)) {
+		vbuddy_report_gfp(pool, gfp, "__GFP_NOFAIL refused: the caller may not sleep");
+		return false;
+	}
+	return true;
+}
+
+/**
+ * vbuddy_pool_nofail_retry() - wait a little for a __GFP_NOFAIL request
+ * @pool: the pool
+ * @gfp: the request's flags
+ * @start: jiffies when the request began
+ *
+ * A __GFP_NOFAIL request that the pool cannot serve waits for frees: it
+ * reclaims (pending unmaps included) and sleeps a tick, then its caller
+ * tries again; every ten seconds it says that it still waits.
+ *
+ * Context: Process context, with a @gfp that allows blocking
+ * (vbuddy_pool_gfp_ok() refused the others).
+ * Return: true to try again (@gfp has __GFP_NOFAIL), else false at once.
+ */
+bool vbuddy_pool_nofail_retry(struct vbuddy_pool *pool, gfp_t gfp, unsigned long start)
+{
+	if (!(gfp & __GFP_NOFAIL))
+		return false;
+	if (time_after(jiffies, start + 10 * HZ))
+		pr_warn_ratelimited("pool %s: a __GFP_NOFAIL request has waited %u s for a free\n",
+				    pool->name, jiffies_to_msecs(jiffies - start) / 1000);
+	vbuddy_pool_reclaim(pool, gfp);
+	schedule_timeout_uninterruptible(1);
+	return true;
 }
 
 /**
@@ -156,23 +279,37 @@ static int chunk_cmp(const void *a, const void *b)
 	return pa < pb ? -1 : pa > pb;
 }
 
-static void pool_free_chunks(struct vbuddy_chunk *chunks, unsigned int nr)
+/*
+ * Drop the pool's reference to every page of its chunks: a page someone
+ * else still references lives on until they put it. Pages lost to the
+ * kernel already are not ours to drop. The chunks are the buddy core's
+ * spans, in order, so frame indices count up through them.
+ */
+static void pool_free_chunks(struct vbuddy_pool *pool)
 {
+	unsigned long j, idx = 0;
 	unsigned int i;
-	unsigned long j;
 
-	for (i = 0; i < nr; i++)
-		for (j = 0; j < 1UL << chunks[i].order; j++)
-			__free_page(nth_page(chunks[i].page, j));
+	for (i = 0; i < pool->nr_chunks; i++) {
+		for (j = 0; j < 1UL << pool->chunks[i].order; j++, idx++) {
+			if (pool->lost && test_bit(idx, pool->lost))
+				continue;
+			__free_page(nth_page(pool->chunks[i].page, j));
+		}
+	}
 }
 
 /*
  * Take @nr_pages from the kernel in the largest pieces it will give: each
- * order is tried until it fails, then the next smaller one. The pieces are
- * chained through page->lru of their first page (ours until freed) and then
- * laid out in an array sorted by pfn, as the buddy core wants its spans.
+ * order is tried until it fails, then the next smaller one. A pool is never
+ * worth waking the OOM killer for: orders above 0 are asked for with
+ * __GFP_NORETRY, order 0 with __GFP_RETRY_MAYFAIL (reclaim, but fail rather
+ * than kill), and when even that fails everything taken goes back. The
+ * pieces are chained through page->lru of their first page (ours until
+ * freed) and then laid out in an array sorted by pfn, as the buddy core
+ * wants its spans.
  */
-static int pool_take_pages(struct vbuddy_pool *pool, unsigned long nr_pages)
+static int pool_take_pages(struct vbuddy_pool *pool, unsigned long nr_pages, gfp_t flags)
 {
 	unsigned int order = min_t(unsigned int, VBUDDY_MAX_ORDER, MAX_PAGE_ORDER);
 	struct page *page, *next;
@@ -181,12 +318,11 @@ static int pool_take_pages(struct vbuddy_pool *pool, unsigned long nr_pages)
 	LIST_HEAD(pieces);
 
 	while (left) {
-		gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
+		gfp_t gfp = flags | __GFP_NOWARN;
 
 		while (order && (1UL << order) > left)
 			order--;
-		if (order)
-			gfp |= __GFP_NORETRY;
+		gfp |= order ? __GFP_NORETRY : __GFP_RETRY_MAYFAIL;
 		page = vbuddy_kernel_pages(gfp, order);
 		if (!page) {
 			if (!order)
@@ -226,15 +362,37 @@ nomem:
 	return -ENOMEM;
 }
 
+/*
+ * A pool's name names its debugfs directory: 1..VBUDDY_NAME_LEN-1
+ * characters, no '/' and no control character, and neither "." nor "..".
+ */
+static bool pool_name_ok(const char *name)
+{
+	const char *c;
+
+	if (!name || !*name || strnlen(name, VBUDDY_NAME_LEN) == VBUDDY_NAME_LEN)
+		return false;
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (c = name; *c; c++)
+		if (*c == '/' || iscntrl(*c))
+			return false;
+	return true;
+}
+
+/* What vbuddy_pool_create_gfp() takes besides GFP_KERNEL. */
+#define VBUDDY_POOL_GFP		(__GFP_DMA | __GFP_DMA32 | __GFP_ACCOUNT)
+
 /**
  * vbuddy_pool_alloc() - a pool's pages and buddy allocator, not yet visible
- * @name: as for vbuddy_pool_create()
- * @nr_pages: as for vbuddy_pool_create()
+ * @name: as for vbuddy_pool_create_gfp()
+ * @nr_pages: as for vbuddy_pool_create_gfp()
+ * @gfp: as for vbuddy_pool_create_gfp()
  *
  * Context: Process context; may sleep.
- * Return: the pool, or an ERR_PTR() as vbuddy_pool_create() documents.
+ * Return: the pool, or an ERR_PTR() as vbuddy_pool_create_gfp() documents.
  */
-struct vbuddy_pool *vbuddy_pool_alloc(const char *name, unsigned long nr_pages)
+struct vbuddy_pool *vbuddy_pool_alloc(const char *name, unsigned long nr_pages, gfp_t gfp)
 {
 	struct buddy_frame *frames;
 	struct buddy_span *spans;
@@ -243,11 +401,16 @@ struct vbuddy_pool *vbuddy_pool_alloc(const char *name, unsigned long nr_pages)
 	int ret;
 
 	might_sleep();
-	if (!name || !*name || strnlen(name, VBUDDY_NAME_LEN) == VBUDDY_NAME_LEN ||
-	    strchr(name, '/'))
+	if (!pool_name_ok(name))
 		return ERR_PTR(-EINVAL);
 	if (!nr_pages || nr_pages > VBUDDY_MAX_POOL_PAGES)
 		return ERR_PTR(-EINVAL);
+	if ((gfp & ~VBUDDY_POOL_GFP) != GFP_KERNEL ||
+	    (GFP_ZONE_BAD >> (__force unsigned int)(gfp & GFP_ZONEMASK)) & 1)
+		return ERR_PTR(-EINVAL);
+	/* More than the machine has: no point in taking it all first. */
+	if (nr_pages > totalram_pages())
+		return ERR_PTR(-ENOMEM);
 
 	pool = vbuddy_should_fail(VBUDDY_FAIL_KERNEL) ? NULL :
 		kzalloc(sizeof(*pool), GFP_KERNEL);
@@ -257,8 +420,9 @@ struct vbuddy_pool *vbuddy_pool_alloc(const char *name, unsigned long nr_pages)
 	INIT_LIST_HEAD(&pool->node);
 	strscpy(pool->name, name, sizeof(pool->name));
 	pool->nr_pages = nr_pages;
+	pool->zone = gfp_zone(gfp);
 
-	ret = pool_take_pages(pool, nr_pages);
+	ret = pool_take_pages(pool, nr_pages, gfp);
 	if (ret)
 		goto fail;
 	ret = -ENOMEM;
@@ -272,6 +436,12 @@ struct vbuddy_pool *vbuddy_pool_alloc(const char *name, unsigned long nr_pages)
 				     1U << pool->chunks[i].order);
 		if (WARN_ON_ONCE(ret))
 			goto fail;
+		pool->max_order = max(pool->max_order, pool->chunks[i].order);
+	}
+	pool->lost = vbuddy_kvcalloc(BITS_TO_LONGS(nr_pages), sizeof(long));
+	if (!pool->lost) {
+		ret = -ENOMEM;
+		goto fail;
 	}
 	return pool;
 
@@ -290,7 +460,8 @@ fail:
 void vbuddy_pool_free(struct vbuddy_pool *pool)
 {
 	if (pool->chunks)
-		pool_free_chunks(pool->chunks, pool->nr_chunks);
+		pool_free_chunks(pool);
+	kvfree(pool->lost);
 	kvfree(pool->chunks);
 	kvfree(pool->buddy.frames);
 	kvfree(pool->buddy.spans);
@@ -452,8 +623,8 @@ EXPORT_SYMBOL_GPL(vbuddy_default_pool);
  * vbuddy_pool_of_pfn() - the pool that owns a page frame
  * @pfn: any pfn
  *
- * Context: Any context. The pool is valid as long as the caller's
- * allocation in it is, which is all the free paths need.
+ * Context: Any context, under rcu_read_lock() (which keeps the pool alive),
+ * or holding an allocation of the pool (the pool cannot be destroyed then).
  * Return: the pool, or NULL if no pool owns @pfn.
  */
 struct vbuddy_pool *vbuddy_pool_of_pfn(unsigned long pfn)
@@ -472,7 +643,7 @@ struct vbuddy_pool *vbuddy_pool_of_pfn(unsigned long pfn)
  * binary search over its pieces, which never change); the maple tree of
  * all pools after.
  *
- * Context: Any context, as vbuddy_pool_of_pfn().
+ * Context: As vbuddy_pool_of_pfn().
  * Return: the pool, or NULL if no pool owns @pfn (@idx is then unset).
  */
 struct vbuddy_pool *vbuddy_pool_of_pfn_index(unsigned long pfn, u32 *idx)
@@ -499,7 +670,12 @@ struct vbuddy_pool *vbuddy_pool_of_pfn_index(unsigned long pfn, u32 *idx)
  */
 struct vbuddy_pool *vbuddy_page_pool(const struct page *page)
 {
-	return vbuddy_pool_of_pfn(page_to_pfn(page));
+	struct vbuddy_pool *pool;
+
+	rcu_read_lock();
+	pool = vbuddy_pool_of_pfn(page_to_pfn(page));
+	rcu_read_unlock();
+	return pool;
 }
 EXPORT_SYMBOL_NS_GPL(vbuddy_page_pool, VBUDDY_INTERNAL);
 
@@ -592,30 +768,84 @@ size_t vbuddy_pool_last_report(struct vbuddy_pool *pool, char *buf, size_t len)
 }
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_last_report, VBUDDY_INTERNAL);
 
+/* Frames or list entries a check looks at per hold of the pool lock. */
+#define VBUDDY_CHECK_BUDGET	1024
+
+/*
+ * The buddy core's check, a span or VBUDDY_CHECK_BUDGET list entries per
+ * hold of the pool lock, so that no section with interrupts off grows with
+ * the pool. The lists are compared with the spans only if the pool did not
+ * change during the walk: a busy pool gets three tries, and then only its
+ * spans are checked (*@lists says which).
+ */
+static int pool_check_buddy(struct vbuddy_pool *pool, bool *lists)
+{
+	struct buddy_check_state st;
+	unsigned long flags;
+	unsigned int tries;
+	bool changed;
+	int ret;
+
+	for (tries = 0; tries < 3; tries++) {
+		changed = false;
+		spin_lock_irqsave(&pool->lock, flags);
+		buddy_check_begin(&pool->buddy, &st);
+		for (;;) {
+			changed |= pool->buddy.changes != st.changes;
+			ret = buddy_check_step(&pool->buddy, &st, VBUDDY_CHECK_BUDGET, changed);
+			spin_unlock_irqrestore(&pool->lock, flags);
+			if (ret <= 0)
+				break;
+			cond_resched();
+			spin_lock_irqsave(&pool->lock, flags);
+		}
+		if (ret < 0 || !changed)
+			break;
+	}
+	*lists = !changed;
+	return ret;
+}
+
+/**
+ * vbuddy_pool_check_lists() - vbuddy_pool_check(), saying what it checked
+ * @pool: the pool
+ * @lists: set to false if the pool changed during every try, so that its
+ *         free lists could not be compared with its blocks (the blocks
+ *         themselves always are)
+ *
+ * Context: Process context; may sleep. Locks are held for a bounded time.
+ * Return: 0, or -EUCLEAN (the violation is printed).
+ */
+int vbuddy_pool_check_lists(struct vbuddy_pool *pool, bool *lists)
+{
+	unsigned int i;
+	int ret;
+
+	might_sleep();
+	ret = pool_check_buddy(pool, lists);
+	for (i = 0; !ret && i < pool->nr_caches; i++)
+		if (pool->caches[i]->check)
+			ret = pool->caches[i]->check(pool);
+	return ret;
+}
+
 /**
  * vbuddy_pool_check() - check a pool's invariants
  * @pool: the pool
  *
  * Runs the buddy core's checker, then each layer's own check (every block
  * on a per-CPU list an allocated block of its order marked as cached, and
- * so on).
+ * so on). The pool lock is held for one span, or a bounded piece of a
+ * list, at a time; see vbuddy_pool_check_lists().
  *
- * Context: Any context; holds the pool lock for O(pages).
+ * Context: Process context; may sleep.
  * Return: 0, or -EUCLEAN (the violation is printed).
  */
 int vbuddy_pool_check(struct vbuddy_pool *pool)
 {
-	unsigned long flags;
-	unsigned int i;
-	int ret;
+	bool lists;
 
-	spin_lock_irqsave(&pool->lock, flags);
-	ret = buddy_check(&pool->buddy);
-	spin_unlock_irqrestore(&pool->lock, flags);
-	for (i = 0; !ret && i < pool->nr_caches; i++)
-		if (pool->caches[i]->check)
-			ret = pool->caches[i]->check(pool);
-	return ret;
+	return vbuddy_pool_check_lists(pool, &lists);
 }
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_check, VBUDDY_INTERNAL);
 
@@ -655,6 +885,26 @@ unsigned long vbuddy_pool_free_pages(struct vbuddy_pool *pool)
 	return nr + vbuddy_pool_cached_pages(pool);
 }
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_free_pages, VBUDDY_INTERNAL);
+
+/**
+ * vbuddy_pool_unheld_pages() - pages of a pool that no caller holds
+ * @pool: the pool
+ *
+ * What a pool may be destroyed with: its free pages, and those freed but
+ * held back for other references or lost to the kernel, none of which a
+ * caller of the pool holds any more.
+ *
+ * Return: a snapshot, exact while the pool is idle.
+ */
+unsigned long vbuddy_pool_unheld_pages(struct vbuddy_pool *pool)
+{
+	unsigned long flags, nr;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	nr = pool->held_back_pages + pool->lost_pages;
+	spin_unlock_irqrestore(&pool->lock, flags);
+	return nr + vbuddy_pool_free_pages(pool);
+}
 
 /**
  * vbuddy_pool_nr_pages() - how many pages a pool holds

@@ -15,6 +15,7 @@
 
 #include <linux/gfp.h>
 #include <linux/list.h>
+#include <linux/mmzone.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
@@ -22,6 +23,7 @@
 #include "buddy.h"
 
 struct dentry;
+struct vbuddy_pages;
 struct vbuddy_pcp_state;
 struct vbuddy_classes;
 struct vbuddy_window;
@@ -56,6 +58,8 @@ enum vbuddy_tag {
 	VBUDDY_TAG_LARGE,	/* a vbuddy_kmalloc() object of whole pages */
 	VBUDDY_TAG_CLASS,	/* an order-0 page carved into small objects */
 	VBUDDY_TAG_VIRT,	/* an order-0 page of a GFP_VIRTOK range */
+	VBUDDY_TAG_HELD_BACK,	/* freed, but a page is still referenced */
+	VBUDDY_TAG_LOST,	/* a page was freed to the kernel: out of service */
 };
 
 /**
@@ -79,8 +83,8 @@ struct vbuddy_cache_ops {
 	int (*check)(struct vbuddy_pool *pool);
 };
 
-/* The layers that register: the window, the per-CPU caches, the size classes. */
-#define VBUDDY_MAX_CACHES	3
+/* The layers that register: window, page API, per-CPU caches, size classes. */
+#define VBUDDY_MAX_CACHES	4
 
 /**
  * struct vbuddy_chunk - pages the pool took from the kernel in one piece
@@ -101,13 +105,23 @@ struct vbuddy_chunk {
  *         layers above call the buddy core on it with @lock held
  * @stats: the pool's counters; the layers above count theirs here too,
  *         under @lock, or keep their own and add them (@caches)
+ * @pages: state of the page API (module/pages.c); fixed once created
+ * @held_back_pages: pages of blocks freed but still referenced
+ *                   (module/pages.c), guarded by @lock
+ * @lost_pages: pages of blocks out of service, because one of their pages
+ *              was freed to the kernel by someone else; guarded by @lock
+ * @lost: a bit per frame, set for each page freed to the kernel that way,
+ *        which the pool never touches again; guarded by @lock
  * @pcp: state of the per-CPU caches (module/pcp.c); fixed once created
  * @classes: state of the size classes (module/classes.c); fixed
  * @window: state of the GFP_VIRTOK window (module/window.c); fixed
  * @caches: the layers that keep free pages, in the order a reclaim asks
  *          them; fixed once the pool is registered
  * @nr_caches: entries in @caches
+ * @zone: the zone its pages were taken from (ZONE_NORMAL, or ZONE_DMA32
+ *        or ZONE_DMA for a pool created for it); fixed at creation
  * @nr_pages: pages in the pool; fixed at creation
+ * @max_order: the order of its largest piece, its largest block; fixed
  * @nr_chunks: entries in @chunks; fixed at creation
  * @chunks: the pages taken from the kernel, by ascending pfn; fixed
  * @quiet: reports are expected (a test provoking them): log them at info
@@ -122,13 +136,19 @@ struct vbuddy_pool {
 	spinlock_t lock;		/* see above */
 	struct buddy buddy;
 	struct vbuddy_stats stats;
+	struct vbuddy_pages *pages;
+	unsigned long held_back_pages;
+	unsigned long lost_pages;
+	unsigned long *lost;
 	struct vbuddy_pcp_state *pcp;
 	struct vbuddy_classes *classes;
 	struct vbuddy_window *window;
 	const struct vbuddy_cache_ops *caches[VBUDDY_MAX_CACHES];
 	unsigned int nr_caches;
 
+	enum zone_type zone;
 	unsigned long nr_pages;
+	unsigned int max_order;
 	unsigned int nr_chunks;
 	struct vbuddy_chunk *chunks;
 	bool quiet;
@@ -139,7 +159,7 @@ struct vbuddy_pool {
 };
 
 /* Life of a pool: module/main.c puts the layers together around these. */
-struct vbuddy_pool *vbuddy_pool_alloc(const char *name, unsigned long nr_pages);
+struct vbuddy_pool *vbuddy_pool_alloc(const char *name, unsigned long nr_pages, gfp_t gfp);
 int vbuddy_pool_add_cache(struct vbuddy_pool *pool, const struct vbuddy_cache_ops *ops);
 int vbuddy_pool_register(struct vbuddy_pool *pool);
 void vbuddy_pool_unregister(struct vbuddy_pool *pool);
@@ -156,9 +176,15 @@ struct vbuddy_pool *vbuddy_pool_of_pfn_index(unsigned long pfn, u32 *idx);
 /* What the layers above use. */
 __printf(2, 3)
 void vbuddy_report(struct vbuddy_pool *pool, const char *fmt, ...);
+__printf(3, 4)
+void vbuddy_report_gfp(struct vbuddy_pool *pool, gfp_t gfp, const char *fmt, ...);
+bool vbuddy_pool_gfp_ok(struct vbuddy_pool *pool, gfp_t gfp, unsigned int order);
+bool vbuddy_pool_nofail_retry(struct vbuddy_pool *pool, gfp_t gfp, unsigned long start);
 void vbuddy_pool_count(struct vbuddy_pool *pool, enum vbuddy_event ev);
 void vbuddy_pool_alloc_failed(struct vbuddy_pool *pool, unsigned int order);
 bool vbuddy_pool_reclaim(struct vbuddy_pool *pool, gfp_t gfp);
 void vbuddy_pool_get_stats(struct vbuddy_pool *pool, struct vbuddy_stats *stats);
+int vbuddy_pool_check_lists(struct vbuddy_pool *pool, bool *lists);
+unsigned long vbuddy_pool_unheld_pages(struct vbuddy_pool *pool);
 
 #endif /* _VBUDDY_POOL_H */

@@ -45,12 +45,37 @@ static_assert(!(GFP_VIRTOK & __GFP_BITS_MASK), "GFP_VIRTOK collides with a GFP b
  */
 #define VBUDDY_NAME_LEN		32
 
+/*
+ * Pools. What each call returns on failure is said beside it; the
+ * kernel-doc of each function (Documentation/api.rst) says the rest.
+ */
+
+/*
+ * ERR_PTR(-EINVAL): bad name, 0 or more than 2^30 pages; -EEXIST: name
+ * taken; -ENOMEM: the kernel cannot give the pages (never the OOM killer).
+ */
 struct vbuddy_pool *vbuddy_pool_create(const char *name, unsigned long nr_pages);
+/*
+ * As vbuddy_pool_create(); -EINVAL also for flags other than GFP_KERNEL,
+ * __GFP_DMA32, __GFP_DMA, __GFP_ACCOUNT.
+ */
+struct vbuddy_pool *vbuddy_pool_create_gfp(const char *name, unsigned long nr_pages,
+					   gfp_t gfp);
+/*
+ * Nothing: refused with a report while anything is allocated, and for the
+ * default pool.
+ */
 void vbuddy_pool_destroy(struct vbuddy_pool *pool);
+/* The default pool; NULL only before vbuddy.ko's init has made it. */
 struct vbuddy_pool *vbuddy_default_pool(void);
 
+/*
+ * Pages. NULL: no free block of @order, or (reported) a bad @order or
+ * flag. 2^@order contiguous pages, naturally aligned, otherwise.
+ */
 struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
 				unsigned int order);
+/* Nothing: a bad free is reported and refused, the pool left as it was. */
 void vbuddy_free_pages(struct vbuddy_pool *pool, struct page *page,
 		       unsigned int order);
 
@@ -59,15 +84,31 @@ void vbuddy_free_pages(struct vbuddy_pool *pool, struct page *page,
  * 32, 64, 96, 128, 192, 256, 512, 1024, 2048), larger ones are whole blocks
  * of 2^order pages, up to 2^VBUDDY_MAX_ORDER pages. vbuddy_kfree(),
  * vbuddy_ksize() and vbuddy_krealloc() take a pointer from any pool.
+ * Contiguous objects of a power-of-two size are aligned to it (ranges
+ * served with GFP_VIRTOK are page aligned).
+ */
+
+/*
+ * NULL: no room, more than 2^VBUDDY_MAX_ORDER pages, or (reported) a flag
+ * the pool refuses; ZERO_SIZE_PTR for a size of 0.
  */
 void *vbuddy_pool_kmalloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp);
+/* As vbuddy_pool_kmalloc(), from the default pool. */
 void *vbuddy_kmalloc(size_t size, gfp_t gfp);
 void *vbuddy_kzalloc(size_t size, gfp_t gfp);
+/* As vbuddy_kmalloc(); NULL also if @n * @size overflows. */
 void *vbuddy_kcalloc(size_t n, size_t size, gfp_t gfp);
 void *vbuddy_kmalloc_array(size_t n, size_t size, gfp_t gfp);
+/*
+ * NULL: growing failed (@p untouched), or (reported) @p is no allocation;
+ * ZERO_SIZE_PTR for a @new_size of 0 (@p freed).
+ */
 void *vbuddy_krealloc(const void *p, size_t new_size, gfp_t gfp);
+/* 0 for NULL, ZERO_SIZE_PTR, or (reported) no allocation. */
 size_t vbuddy_ksize(const void *p);
+/* Nothing: a bad pointer is reported and refused. */
 void vbuddy_kfree(const void *p);
+/* true if @p lies in a GFP_VIRTOK range mapped from a pool's pages, else false. */
 bool vbuddy_is_virtual(const void *p);
 
 /*
@@ -95,6 +136,7 @@ enum vbuddy_event {
 	VBUDDY_EV_PCP_REFILL,	/* per-CPU caches refilled from the pool */
 	VBUDDY_EV_PCP_DRAIN,	/* per-CPU caches drained into the pool */
 	VBUDDY_EV_RECLAIM,	/* failing requests that drained every cache */
+	VBUDDY_EV_HELD_BACK,	/* freed blocks held back: a page still referenced */
 	VBUDDY_EV_NR,
 };
 

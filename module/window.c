@@ -6,6 +6,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/kmemleak.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -51,91 +52,123 @@
  * request that may not sleep is refused (counted as virt_atomic) before
  * anything is taken from the pool; the contiguous attempt before it is
  * made as usual. A fallback runs in the scope of its caller's GFP_NOFS or
- * GFP_NOIO. vunmap() may sleep too, and vbuddy_kfree() works in any
- * context, so a freed range is unmapped by a work item, and its pages
- * return to the pool then; a fallback that finds too few pages or no slot
- * waits for pending unmaps, and drains the per-CPU caches, once before it
- * gives up. A refused fallback
- * leaves the pool exactly as it was.
+ * GFP_NOIO (memalloc_nofs_save(), memalloc_noio_save()), as kvmalloc()
+ * does, and holds no lock across vmap(): its pages and slot are taken under
+ * the pool lock, which is dropped before mapping, and the array of the
+ * range's pages is its own (allocated in the caller's context, kept with
+ * the slot until the unmap), so no other request waits on a fallback that
+ * reclaims. vunmap() may sleep too: vbuddy_kfree() of a range from a
+ * context that may sleep unmaps it before it returns, and one that may not
+ * (or a kernel that cannot tell: without CONFIG_PREEMPT_COUNT) leaves it to
+ * a work item on vbuddy's own WQ_MEM_RECLAIM workqueue, which makes
+ * progress under memory pressure. A request that may sleep and finds too
+ * few pages or no slot completes the pending unmaps, and drains the per-CPU
+ * caches, once before it gives up (vbuddy_pool_reclaim()). A refused
+ * fallback leaves the pool exactly as it was.
  */
 
-#define VBUDDY_MAX_SLOTS	4096
 static_assert(VBUDDY_MAX_SLOTS <= U16_MAX);
 
-/* The module parameter virtok_slots (module/main.c). */
+/* The module parameter virtok_slots, and vbuddy's workqueue (module/main.c). */
 static unsigned int virtok_slots = 64;
+static struct workqueue_struct *unmap_wq;
 
 /**
  * vbuddy_window_setup() - the slots pools created from now on get
  * @slots: GFP_VIRTOK slots per pool, at most 4096; 0: no fallback
+ * @wq: the WQ_MEM_RECLAIM workqueue the unmaps that cannot wait run on
  *
  * Context: Module init, before any pool exists.
  */
-void vbuddy_window_setup(unsigned int slots)
+void vbuddy_window_setup(unsigned int slots, struct workqueue_struct *wq)
 {
 	virtok_slots = min_t(unsigned int, slots, VBUDDY_MAX_SLOTS);
+	unmap_wq = wq;
+}
+
+/* Give @nr pages of a range (or of a failed fallback) back to the pool. */
+static void window_put_pages(struct vbuddy_pool *pool, union vbuddy_range_page *pages,
+			     unsigned long nr)
+{
+	unsigned long i, pfn;
+
+	lockdep_assert_held(&pool->lock);
+	for (i = 0; i < nr; i++) {
+		pfn = page_to_pfn(pages[i].page);
+		buddy_free_tagged(&pool->buddy, pfn, 0, VBUDDY_TAG_VIRT);
+		trace_vbuddy_free(pool->name, pfn, 0, VBUDDY_TAG_VIRT);
+	}
 }
 
 /*
- * Unmap the freed ranges of @pool and give their pages back. Process
- * context; the window's work item.
+ * Unmap every freed range of @pool and give its pages back; the pages.
+ * Process context. Callers may run it at once (the work item, a free that
+ * may sleep, a reclaim): each takes its ranges off the list one by one.
  */
-static void unmap_work(struct work_struct *work)
+static unsigned long window_unmap_pending(struct vbuddy_pool *pool)
 {
-	struct vbuddy_window *w = container_of(work, struct vbuddy_window, unmap_work);
-	struct vbuddy_pool *pool = w->pool;
+	struct vbuddy_window *w = pool->window;
+	union vbuddy_range_page *pages;
+	unsigned long flags, done = 0;
 	struct vbuddy_slot *slot;
-	unsigned long flags, i;
 
-	mutex_lock(&w->lock);
+	might_sleep();
 	for (;;) {
 		spin_lock_irqsave(&pool->lock, flags);
 		slot = list_first_entry_or_null(&w->freeing, struct vbuddy_slot, node);
-		if (slot)
+		if (slot) {
 			list_del_init(&slot->node);
+			slot->state = VBUDDY_SLOT_UNMAPPING;
+			atomic_inc(&w->unmapping);
+		}
 		spin_unlock_irqrestore(&pool->lock, flags);
 		if (!slot)
 			break;
 
-		for (i = 0; i < slot->nr_pages; i++)
-			w->gather[i] = page_to_pfn(vmalloc_to_page((void *)slot->addr +
-								  (i << PAGE_SHIFT)));
 		vunmap((void *)slot->addr);
 
 		spin_lock_irqsave(&pool->lock, flags);
-		for (i = 0; i < slot->nr_pages; i++) {
-			buddy_free_tagged(&pool->buddy, w->gather[i], 0, VBUDDY_TAG_VIRT);
-			trace_vbuddy_free(pool->name, w->gather[i], 0, VBUDDY_TAG_VIRT);
-		}
-		slot->state = VBUDDY_SLOT_FREE;
+		window_put_pages(pool, slot->pages, slot->nr_pages);
+		pages = slot->pages;
+		done += slot->nr_pages;
+		slot->pages = NULL;
 		slot->addr = 0;
+		slot->state = VBUDDY_SLOT_FREE;
 		list_add(&slot->node, &w->free);
 		w->in_use--;
 		pool->stats.events[VBUDDY_EV_VIRT_FREED]++;
 		spin_unlock_irqrestore(&pool->lock, flags);
+		kvfree(pages);
+		if (atomic_dec_and_test(&w->unmapping))
+			wake_up_var(&w->unmapping);
 	}
-	mutex_unlock(&w->lock);
+	return done;
+}
+
+/* The work item: unmaps that a free could not do itself. */
+static void unmap_work(struct work_struct *work)
+{
+	struct vbuddy_window *w = container_of(work, struct vbuddy_window, unmap_work);
+
+	window_unmap_pending(w->pool);
 }
 
 /*
  * Cache callback: freed ranges waiting to be unmapped hold pages that are
- * free to their callers; a request that may sleep waits for the unmapper.
- * Returns the pages that came back.
+ * free to their callers; a request that may sleep unmaps them itself, and
+ * waits for those another task is unmapping. Returns the pages that came
+ * back to the pool meanwhile.
  */
 static unsigned long window_reclaim(struct vbuddy_pool *pool, gfp_t gfp)
 {
 	struct vbuddy_window *w = pool->window;
-	unsigned long flags, pages = 0;
-	struct vbuddy_slot *slot;
+	unsigned long done;
 
 	if (!gfpflags_allow_blocking(gfp))
 		return 0;
-	spin_lock_irqsave(&pool->lock, flags);
-	list_for_each_entry(slot, &w->freeing, node)
-		pages += slot->nr_pages;
-	spin_unlock_irqrestore(&pool->lock, flags);
-	flush_work(&w->unmap_work);
-	return pages;
+	done = window_unmap_pending(pool);
+	wait_var_event(&w->unmapping, !atomic_read(&w->unmapping));
+	return done;
 }
 
 /* Cache callback: the slots in use now and at most. */
@@ -174,15 +207,15 @@ int vbuddy_window_init(struct vbuddy_pool *pool)
 	w->pool = pool;
 	INIT_LIST_HEAD(&w->free);
 	INIT_LIST_HEAD(&w->freeing);
-	mutex_init(&w->lock);
+	atomic_set(&w->unmapping, 0);
 	INIT_WORK(&w->unmap_work, unmap_work);
 	if (nr) {
 		w->slots = vbuddy_kvcalloc(nr, sizeof(*w->slots));
 		w->slot_of = vbuddy_kvcalloc(pool->nr_pages, sizeof(*w->slot_of));
-		w->gather = vbuddy_kvcalloc(VBUDDY_SLOT_PAGES, sizeof(*w->gather));
-		w->gather_pages = vbuddy_kvcalloc(VBUDDY_SLOT_PAGES, sizeof(*w->gather_pages));
-		if (!w->slots || !w->slot_of || !w->gather || !w->gather_pages)
+		if (!w->slots || !w->slot_of)
 			return -ENOMEM;
+		/* Each slot holds its range's address: kmemleak must not count it. */
+		kmemleak_no_scan(w->slots);
 		for (i = 0; i < nr; i++)
 			list_add_tail(&w->slots[i].node, &w->free);
 		w->nr_slots = nr;
@@ -207,28 +240,31 @@ void vbuddy_window_destroy(struct vbuddy_pool *pool, const char *when)
 
 	if (!w)
 		return;
-	flush_work(&w->unmap_work);
-	for (i = 0; when && i < w->nr_slots; i++) {
+	cancel_work_sync(&w->unmap_work);
+	if (w->slots)
+		window_unmap_pending(pool);
+	for (i = 0; i < w->nr_slots; i++) {
 		struct vbuddy_slot *slot = &w->slots[i];
 
 		if (slot->state != VBUDDY_SLOT_IN_USE)
 			continue;
 		pr_err("pool %s: GFP_VIRTOK range of %u pages still mapped %s; unmapping it\n",
-		       pool->name, slot->nr_pages, when);
+		       pool->name, slot->nr_pages, when ?: "at destroy");
 		vunmap((void *)slot->addr);
+		kvfree(slot->pages);
 	}
-	kvfree(w->gather_pages);
-	kvfree(w->gather);
 	kvfree(w->slot_of);
 	kvfree(w->slots);
-	mutex_destroy(&w->lock);
 	kfree(w);
 	pool->window = NULL;
 }
 
-/* Take @nr pages and a slot, or say why not; under the pool lock. */
+/*
+ * Take a slot and @nr pages into @pages, or say why not; under the pool
+ * lock.
+ */
 static struct vbuddy_slot *window_take(struct vbuddy_pool *pool, unsigned long nr,
-				       enum vbuddy_event *why)
+				       union vbuddy_range_page *pages, enum vbuddy_event *why)
 {
 	struct vbuddy_window *w = pool->window;
 	struct vbuddy_slot *slot;
@@ -236,7 +272,6 @@ static struct vbuddy_slot *window_take(struct vbuddy_pool *pool, unsigned long n
 	unsigned long i;
 
 	lockdep_assert_held(&pool->lock);
-	lockdep_assert_held(&w->lock);
 	if (pool->buddy.free_frames < nr || vbuddy_should_fail(VBUDDY_FAIL_POOL)) {
 		*why = VBUDDY_EV_VIRT_NO_PAGES;
 		return NULL;
@@ -247,43 +282,23 @@ static struct vbuddy_slot *window_take(struct vbuddy_pool *pool, unsigned long n
 		return NULL;
 	}
 	/* Cannot fail: enough pages are free, checked above under the lock. */
-	if (WARN_ON_ONCE(buddy_gather(&pool->buddy, nr, w->gather))) {
+	if (WARN_ON_ONCE(buddy_gather(&pool->buddy, nr, &pages[0].pfn))) {
 		*why = VBUDDY_EV_VIRT_NO_PAGES;
 		return NULL;
 	}
 	for (i = 0; i < nr; i++) {
-		buddy_set_tag(&pool->buddy, w->gather[i], VBUDDY_TAG_VIRT);
-		buddy_lookup(&pool->buddy, w->gather[i], &blk);
+		buddy_set_tag(&pool->buddy, pages[i].pfn, VBUDDY_TAG_VIRT);
+		buddy_lookup(&pool->buddy, pages[i].pfn, &blk);
 		w->slot_of[blk.index] = slot - w->slots;
+		pages[i].page = pfn_to_page(pages[i].pfn);
 	}
 	list_del_init(&slot->node);
 	slot->state = VBUDDY_SLOT_MAPPING;
 	slot->nr_pages = nr;
+	slot->pages = pages;
 	w->in_use++;
 	w->peak = max(w->peak, w->in_use);
 	return slot;
-}
-
-/* Map the gathered pages in the scope of @gfp's NOFS/NOIO, as kvmalloc() does. */
-static void *window_map(struct vbuddy_window *w, unsigned long nr, gfp_t gfp)
-{
-	unsigned int nofs = 0, noio = 0;
-	unsigned long i;
-	void *addr;
-
-	for (i = 0; i < nr; i++)
-		w->gather_pages[i] = pfn_to_page(w->gather[i]);
-	if (!(gfp & __GFP_FS))
-		nofs = memalloc_nofs_save();
-	if (!(gfp & __GFP_IO))
-		noio = memalloc_noio_save();
-	addr = vbuddy_should_fail(VBUDDY_FAIL_KERNEL) ? NULL :
-		vmap(w->gather_pages, nr, VM_MAP, PAGE_KERNEL);
-	if (!(gfp & __GFP_IO))
-		memalloc_noio_restore(noio);
-	if (!(gfp & __GFP_FS))
-		memalloc_nofs_restore(nofs);
-	return addr;
 }
 
 /* Count a refusal of a fallback of @nr pages. */
@@ -293,6 +308,40 @@ static void window_refuse(struct vbuddy_pool *pool, unsigned long nr, enum vbudd
 	trace_vbuddy_virt(pool->name, nr, vbuddy_event_names[ev]);
 }
 
+/* Are freed ranges waiting, or being unmapped? */
+static bool window_pending(struct vbuddy_window *w)
+{
+	lockdep_assert_held(&w->pool->lock);
+	return !list_empty(&w->freeing) || atomic_read(&w->unmapping);
+}
+
+/* Take a slot and @nr pages, reclaiming once if the pool has too few. */
+static struct vbuddy_slot *window_take_or_reclaim(struct vbuddy_pool *pool, unsigned long nr,
+						  union vbuddy_range_page *pages, gfp_t gfp)
+{
+	struct vbuddy_window *w = pool->window;
+	bool reclaimed = false, pending;
+	struct vbuddy_slot *slot;
+	enum vbuddy_event why;
+	unsigned long flags;
+
+	for (;;) {
+		spin_lock_irqsave(&pool->lock, flags);
+		slot = window_take(pool, nr, pages, &why);
+		pending = window_pending(w);
+		spin_unlock_irqrestore(&pool->lock, flags);
+		if (slot)
+			return slot;
+		if (reclaimed || !(pending || (why == VBUDDY_EV_VIRT_NO_PAGES &&
+					       vbuddy_pool_cached_pages(pool))))
+			break;
+		vbuddy_pool_reclaim(pool, gfp);
+		reclaimed = true;
+	}
+	window_refuse(pool, nr, why);
+	return NULL;
+}
+
 /**
  * vbuddy_window_alloc() - serve a request from scattered pages of the pool
  * @pool: the pool
@@ -300,16 +349,15 @@ static void window_refuse(struct vbuddy_pool *pool, unsigned long nr, enum vbudd
  * @gfp: the caller's flags
  *
  * Context: Process context, with a @gfp that allows blocking; see the DOC.
- * Return: the range's address, or NULL (counted by reason).
+ * Return: the range's address, page aligned, or NULL (counted by reason).
  */
 void *vbuddy_window_alloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
 {
-	struct vbuddy_window *w = pool->window;
-	unsigned long nr = DIV_ROUND_UP(size, PAGE_SIZE), flags, i;
-	enum vbuddy_event why;
+	unsigned long nr = DIV_ROUND_UP(size, PAGE_SIZE), flags;
+	unsigned int nofs = 0, noio = 0;
+	union vbuddy_range_page *pages;
 	struct vbuddy_slot *slot;
-	bool drained = false, pending;
-	void *addr;
+	void *addr = NULL;
 
 	if (!gfpflags_allow_blocking(gfp)) {
 		window_refuse(pool, nr, VBUDDY_EV_VIRT_ATOMIC);
@@ -321,33 +369,36 @@ void *vbuddy_window_alloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
 	}
 	might_sleep();
 
-again:
-	mutex_lock(&w->lock);
-	spin_lock_irqsave(&pool->lock, flags);
-	slot = window_take(pool, nr, &why);
-	pending = !list_empty(&w->freeing);
-	spin_unlock_irqrestore(&pool->lock, flags);
+	/* Everything below allocates in the caller's scope, as kvmalloc() does. */
+	if (!(gfp & __GFP_FS))
+		nofs = memalloc_nofs_save();
+	if (!(gfp & __GFP_IO))
+		noio = memalloc_noio_save();
+
+	pages = vbuddy_should_fail(VBUDDY_FAIL_KERNEL) ? NULL :
+		kvmalloc_array(nr, sizeof(*pages), GFP_KERNEL | __GFP_NOWARN);
+	slot = pages ? window_take_or_reclaim(pool, nr, pages, gfp) : NULL;
+	if (!pages)
+		window_refuse(pool, nr, VBUDDY_EV_VIRT_MAP_FAILED);
+	if (slot && !vbuddy_should_fail(VBUDDY_FAIL_KERNEL))
+		addr = vmap(&pages[0].page, nr, VM_MAP, PAGE_KERNEL);
+
+	if (!(gfp & __GFP_IO))
+		memalloc_noio_restore(noio);
+	if (!(gfp & __GFP_FS))
+		memalloc_nofs_restore(nofs);
 	if (!slot) {
-		mutex_unlock(&w->lock);
-		if (!drained && (pending || (why == VBUDDY_EV_VIRT_NO_PAGES &&
-					     vbuddy_pool_cached_pages(pool)))) {
-			vbuddy_pool_reclaim(pool, gfp);
-			drained = true;
-			goto again;
-		}
-		window_refuse(pool, nr, why);
+		kvfree(pages);
 		return NULL;
 	}
 
-	addr = window_map(w, nr, gfp);
-
 	spin_lock_irqsave(&pool->lock, flags);
 	if (!addr) {
-		for (i = 0; i < nr; i++)
-			buddy_free_tagged(&pool->buddy, w->gather[i], 0, VBUDDY_TAG_VIRT);
+		window_put_pages(pool, pages, nr);
+		slot->pages = NULL;
 		slot->state = VBUDDY_SLOT_FREE;
-		list_add(&slot->node, &w->free);
-		w->in_use--;
+		list_add(&slot->node, &pool->window->free);
+		pool->window->in_use--;
 		pool->stats.events[VBUDDY_EV_VIRT_MAP_FAILED]++;
 	} else {
 		slot->addr = (unsigned long)addr;
@@ -358,7 +409,8 @@ again:
 	spin_unlock_irqrestore(&pool->lock, flags);
 	trace_vbuddy_virt(pool->name, nr, vbuddy_event_names[addr ? VBUDDY_EV_VIRT_SERVED :
 							     VBUDDY_EV_VIRT_MAP_FAILED]);
-	mutex_unlock(&w->lock);
+	if (!addr)
+		kvfree(pages);
 	return addr;
 }
 
@@ -391,12 +443,13 @@ const char *vbuddy_window_resolve(struct vbuddy_pool *pool, const void *p, u32 i
  * vbuddy_window_release() - free a range that vbuddy_window_resolve() accepted
  * @pool: its pool
  * @idx: the frame index of its first page
- *
- * The range is unmapped and its pages given back by the window's work item.
+ * @defer: the caller may not sleep: the work item unmaps the range;
+ *         otherwise the caller calls vbuddy_window_unmap() once it has
+ *         dropped the pool lock
  *
  * Context: The pool lock held.
  */
-void vbuddy_window_release(struct vbuddy_pool *pool, u32 idx)
+void vbuddy_window_release(struct vbuddy_pool *pool, u32 idx, bool defer)
 {
 	struct vbuddy_window *w = pool->window;
 	struct vbuddy_slot *slot = &w->slots[w->slot_of[idx]];
@@ -404,5 +457,20 @@ void vbuddy_window_release(struct vbuddy_pool *pool, u32 idx)
 	lockdep_assert_held(&pool->lock);
 	slot->state = VBUDDY_SLOT_FREEING;
 	list_add_tail(&slot->node, &w->freeing);
-	queue_work(system_wq, &w->unmap_work);
+	if (defer)
+		queue_work(unmap_wq, &w->unmap_work);
+}
+
+/**
+ * vbuddy_window_unmap() - unmap the ranges freed in a context that may sleep
+ * @pool: the pool
+ *
+ * What vbuddy_kfree() of a range does after vbuddy_window_release(), when
+ * it may sleep: the range's pages are back in the pool when it returns.
+ *
+ * Context: Process context; may sleep.
+ */
+void vbuddy_window_unmap(struct vbuddy_pool *pool)
+{
+	window_unmap_pending(pool);
 }

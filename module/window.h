@@ -7,11 +7,14 @@
 #define _VBUDDY_WINDOW_H
 
 #include <linux/list.h>
-#include <linux/mutex.h>
+#include <linux/atomic.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
 
 #include "pool.h"
+
+/* The most slots a window has (the module parameter virtok_slots caps at it). */
+#define VBUDDY_MAX_SLOTS	4096
 
 /* A slot holds up to 2^VBUDDY_MAX_ORDER pages: any request fits in one. */
 #define VBUDDY_SLOT_PAGES	BIT(VBUDDY_MAX_ORDER)
@@ -20,13 +23,22 @@ enum vbuddy_slot_state {
 	VBUDDY_SLOT_FREE,	/* on the window's free slot list */
 	VBUDDY_SLOT_MAPPING,	/* pages taken, vmap() under way */
 	VBUDDY_SLOT_IN_USE,	/* maps a GFP_VIRTOK range */
-	VBUDDY_SLOT_FREEING,	/* freed; the unmapper gives it back */
+	VBUDDY_SLOT_FREEING,	/* freed, on the freeing list */
+	VBUDDY_SLOT_UNMAPPING,	/* vunmap() under way */
+};
+
+/* A page of a range: its pfn while gathered, then its struct page, for vmap(). */
+union vbuddy_range_page {
+	unsigned long pfn;
+	struct page *page;
 };
 
 /**
  * struct vbuddy_slot - one slot of a pool's window
- * @addr: the range's address while MAPPING/IN_USE/FREEING
+ * @addr: the range's address while IN_USE, FREEING or UNMAPPING
  * @nr_pages: pages in the range
+ * @pages: the range's pages, from MAPPING until the unmap; allocated by the
+ *         fallback in its caller's context, freed by the unmap
  * @state: an enum vbuddy_slot_state
  * @node: on the window's free or freeing slot list
  *
@@ -35,6 +47,7 @@ enum vbuddy_slot_state {
 struct vbuddy_slot {
 	unsigned long addr;
 	unsigned int nr_pages;
+	union vbuddy_range_page *pages;
 	u8 state;
 	struct list_head node;
 };
@@ -42,8 +55,6 @@ struct vbuddy_slot {
 /**
  * struct vbuddy_window - a pool's GFP_VIRTOK window
  * @pool: the pool it belongs to
- * @lock: serialises fallbacks and the unmapper, which share @gather and
- *        @gather_pages; taken before the pool lock
  * @slots: @nr_slots slots, allocated with the pool
  * @nr_slots: slots in the window; fixed
  * @free: slots ready for a fallback, guarded by the pool lock
@@ -52,14 +63,13 @@ struct vbuddy_slot {
  *           VBUDDY_TAG_VIRT page; guarded by the pool lock
  * @in_use: slots holding a range now, guarded by the pool lock
  * @peak: the most slots ever in use at once, guarded by the pool lock
- * @gather: pfns of a fallback or of a range being unmapped
- * @gather_pages: the same as pages, for vmap()
- * @unmap_work: vunmap()s freed ranges and gives their pages back; vunmap()
- *              sleeps, and vbuddy_kfree() must not
+ * @unmapping: ranges being unmapped now (off the freeing list, their pages
+ *             not back yet); a reclaim waits for it to fall to zero
+ * @unmap_work: vunmap()s freed ranges and gives their pages back, for
+ *              frees that may not sleep
  */
 struct vbuddy_window {
 	struct vbuddy_pool *pool;
-	struct mutex lock;		/* see above */
 	struct vbuddy_slot *slots;
 	unsigned int nr_slots;
 	struct list_head free;
@@ -67,17 +77,19 @@ struct vbuddy_window {
 	u16 *slot_of;
 	unsigned long in_use;
 	unsigned long peak;
-	unsigned long *gather;
-	struct page **gather_pages;
+	atomic_t unmapping;
 	struct work_struct unmap_work;
 };
 
-void vbuddy_window_setup(unsigned int slots);
+struct workqueue_struct;
+
+void vbuddy_window_setup(unsigned int slots, struct workqueue_struct *wq);
 int vbuddy_window_init(struct vbuddy_pool *pool);
 void vbuddy_window_destroy(struct vbuddy_pool *pool, const char *when);
 void *vbuddy_window_alloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp);
 const char *vbuddy_window_resolve(struct vbuddy_pool *pool, const void *p, u32 idx,
 				  size_t *size);
-void vbuddy_window_release(struct vbuddy_pool *pool, u32 idx);
+void vbuddy_window_release(struct vbuddy_pool *pool, u32 idx, bool defer);
+void vbuddy_window_unmap(struct vbuddy_pool *pool);
 
 #endif /* _VBUDDY_WINDOW_H */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 
@@ -22,6 +23,9 @@
 #define POOL		"kst"
 #define POOL_DIR	DEBUGFS "/vbuddy/" POOL
 #define POOL_PAGES	1024UL
+#define DEFAULT_STATS	DEBUGFS "/vbuddy/default/stats"
+#define TAINTED		"/proc/sys/kernel/tainted"
+#define TAINT_WARN	0x200UL		/* bit 9, 'W': the kernel warned */
 #define NR_ORDERS	11		/* orders 0..VBUDDY_MAX_ORDER */
 #define PAGEMAP_COLS	64
 #define TEXT_SIZE	65536
@@ -78,35 +82,53 @@ static ssize_t read_text(const char *path, char *buf, size_t size)
 }
 
 /*
- * Write one command to the control file with a single write(2): 0 or the
- * -errno the write failed with. On success the result line, without its
- * newline, goes to @res (if not NULL).
+ * Write @len bytes of @cmd to @fd with a single write(2): 0, or the -errno
+ * the write failed with (-EIO for a short write).
+ */
+static int write_cmd(int fd, const char *cmd, size_t len)
+{
+	ssize_t n = write(fd, cmd, len);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+/*
+ * The result line @fd holds, read from its start, without its newline, to
+ * @res: its length (0 before the first command that succeeded through
+ * @fd), or -errno.
+ */
+static ssize_t read_result(int fd, char *res, size_t size)
+{
+	ssize_t n = pread(fd, res, size - 1, 0);
+
+	if (n < 0)
+		return -errno;
+	res[n] = '\0';
+	res[strcspn(res, "\n")] = '\0';
+	return strlen(res);
+}
+
+/*
+ * Write one command to a fresh open file of the control file with a single
+ * write(2): 0 or the -errno the write failed with. On success the result
+ * line, without its newline, goes to @res (if not NULL): results are kept
+ * per open file, so it is read through the same one.
  */
 static int control(const char *cmd, char *res, size_t size)
 {
-	size_t len = strlen(cmd);
 	ssize_t n;
-	int fd, err = 0;
+	int fd, err;
 
 	fd = open(CONTROL, O_RDWR);
 	if (fd < 0)
 		return -errno;
-	n = write(fd, cmd, len);
-	if (n < 0)
-		err = -errno;
-	else if ((size_t)n != len)
-		err = -EIO;
+	err = write_cmd(fd, cmd, strlen(cmd));
 	if (!err && res) {
-		/* The result of the last command: read it from the start. */
-		n = pread(fd, res, size - 1, 0);
-		if (n <= 0)
-			n = read_text(CONTROL, res, size);
-		if (n < 0) {
+		n = read_result(fd, res, size);
+		if (n < 0)
 			err = n;
-		} else {
-			res[n] = '\0';
-			res[strcspn(res, "\n")] = '\0';
-		}
 	}
 	close(fd);
 	return err;
@@ -307,7 +329,7 @@ static unsigned long count_char(const char *s, char c)
 }
 
 /*
- * Lines "slot <i> pages <pages> addr 0x<hex>" of a window file, of any size
+ * Lines "slot <i> pages <pages> addr <hashed address>" of a window file, of any size
  * if @pages is 0.
  */
 static int window_slots(const char *text, unsigned int pages)
@@ -318,7 +340,7 @@ static int window_slots(const char *text, unsigned int pages)
 	int found = 0;
 
 	for (p = strchr(text, '\n'); p && p[1]; p = strchr(p + 1, '\n')) {
-		if (sscanf(p + 1, "slot %u pages %u addr 0x%lx",
+		if (sscanf(p + 1, "slot %u pages %u addr %lx",
 			   &slot, &n, &addr) == 3 && (!pages || n == pages) && addr)
 			found++;
 	}
@@ -461,11 +483,24 @@ static void assert_empty(struct __test_metadata *_metadata, const struct snap *s
 	}
 }
 
+/* Whether the kernel has warned since boot ('W' taint): 1, 0 or -errno. */
+static int kernel_warned(void)
+{
+	char text[64];
+	ssize_t n;
+
+	n = read_text(TAINTED, text, sizeof(text));
+	if (n < 0)
+		return n;
+	return !!(strtoul(text, NULL, 10) & TAINT_WARN);
+}
+
 FIXTURE(kst) {
 	struct snap empty;	/* the fresh pool */
 	struct snap before;
 	struct snap after;
 	char res[LINE_SIZE];
+	int warned;		/* kernel_warned() before the test */
 };
 
 FIXTURE_SETUP(kst)
@@ -475,6 +510,10 @@ FIXTURE_SETUP(kst)
 
 	if (access(CONTROL, W_OK))
 		SKIP(return, "no %s (debugfs, vbuddy_test_driver.ko)", CONTROL);
+	self->warned = kernel_warned();
+	ASSERT_LE(0, self->warned) TH_LOG("%s: %s", TAINTED, strerror(-self->warned));
+	if (self->warned)
+		TH_LOG("note: the kernel warned before this test: no check that it does not");
 	snprintf(cmd, sizeof(cmd), "create %s %lu", POOL, POOL_PAGES);
 	ret = control(cmd, self->res, sizeof(self->res));
 	if (ret == -EEXIST) {
@@ -487,12 +526,19 @@ FIXTURE_SETUP(kst)
 	take_snap(_metadata, &self->empty);
 }
 
+/*
+ * Every test ends with its pool destroyed and, if the kernel had not warned
+ * before it, no warning: nothing written to the control file may make the
+ * kernel warn (the qemu stage also fails on any splat in the log).
+ */
 FIXTURE_TEARDOWN(kst)
 {
 	int ret = control("destroy " POOL, NULL, 0);
 
 	EXPECT_EQ(0, ret) TH_LOG("destroy: %s", strerror(-ret));
 	EXPECT_NE(0, access(POOL_DIR, F_OK)) TH_LOG("%s still there", POOL_DIR);
+	if (!self->warned)
+		EXPECT_EQ(0, kernel_warned()) TH_LOG("the kernel warned: see dmesg");
 }
 
 /* Take every free page, give back those of even pfn: 512 held. */
@@ -563,7 +609,8 @@ TEST_F(kst, checkerboard)
 
 TEST_F(kst, fallback)
 {
-	unsigned int id, virtual;
+	unsigned long long id;
+	unsigned int virtual;
 	int n;
 
 	make_checkerboard(_metadata, self->res, sizeof(self->res));
@@ -579,7 +626,7 @@ TEST_F(kst, fallback)
 	/* ...served from 4 scattered pages with it. */
 	ASSERT_EQ(0, control("kmalloc " POOL " 16384 virtok", self->res,
 			     sizeof(self->res)));
-	n = sscanf(self->res, "id %u virtual %u", &id, &virtual);
+	n = sscanf(self->res, "id %llu virtual %u", &id, &virtual);
 	ASSERT_EQ(2, n) TH_LOG("result '%s'", self->res);
 	ASSERT_EQ(1, virtual);
 	take_snap(_metadata, &self->after);
@@ -622,17 +669,18 @@ TEST_F(kst, release)
 /* One block of each kind, each marked in the pagemap, then given back. */
 TEST_F(kst, kinds)
 {
-	unsigned int id_p, id_l, virtual;
+	unsigned long long id_p, id_l;
+	unsigned int virtual;
 	unsigned long pfn;
 	int n;
 
 	ASSERT_EQ(0, control("alloc " POOL " 3", self->res, sizeof(self->res)));
-	n = sscanf(self->res, "id %u pfn %lu", &id_p, &pfn);
+	n = sscanf(self->res, "id %llu pfn %lu", &id_p, &pfn);
 	ASSERT_EQ(2, n) TH_LOG("result '%s'", self->res);
 	ASSERT_EQ(0, pfn & 7) TH_LOG("order-3 block at pfn %lu", pfn);
 	ASSERT_EQ(0, control("kmalloc " POOL " 8192", self->res,
 			     sizeof(self->res)));
-	n = sscanf(self->res, "id %u virtual %u", &id_l, &virtual);
+	n = sscanf(self->res, "id %llu virtual %u", &id_l, &virtual);
 	ASSERT_EQ(2, n) TH_LOG("result '%s'", self->res);
 	ASSERT_EQ(0, virtual);
 	ASSERT_EQ(0, control("kmalloc " POOL " 64", self->res,
@@ -644,9 +692,9 @@ TEST_F(kst, kinds)
 	ASSERT_EQ(POOL_PAGES - 11, self->after.free_pages);
 	ASSERT_EQ(1, stat_delta(&self->empty, &self->after, "alloc_order3"));
 
-	snprintf(self->res, sizeof(self->res), "free %u", id_p);
+	snprintf(self->res, sizeof(self->res), "free %llu", id_p);
 	ASSERT_EQ(0, control(self->res, NULL, 0));
-	snprintf(self->res, sizeof(self->res), "free %u", id_l);
+	snprintf(self->res, sizeof(self->res), "free %llu", id_l);
 	ASSERT_EQ(0, control(self->res, NULL, 0));
 	/* Freed: the id is gone. */
 	ASSERT_EQ(-ENOENT, control(self->res, NULL, 0));
@@ -668,6 +716,385 @@ TEST_F(kst, bad_command)
 	ASSERT_EQ(-EEXIST, control("create " POOL " 16", NULL, 0));
 	take_snap(_metadata, &self->after);
 	ASSERT_STREQ(self->empty.buddyinfo, self->after.buddyinfo);
+}
+
+/* 31 characters, the longest name; 32, one too many. */
+#define NAME10		"nnnnnnnnnn"
+#define NAME31		NAME10 NAME10 NAME10 "n"
+#define NAME32		NAME31 "n"
+#define A31		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
+/* A command and its length (0: strlen(cmd); else it may hold a NUL). */
+struct cmd_bytes {
+	const char *cmd;
+	size_t len;
+};
+
+/* Malformed commands, each refused with EINVAL without doing anything. */
+static const struct cmd_bytes malformed[] = {
+	/* Tokens and spacing. */
+	{ "\n" }, { " " }, { "  " }, { "bogus" }, { "bogus " POOL " 0" },
+	{ "ALLOC " POOL " 0" }, { "alloc " POOL " 0 " }, { " alloc " POOL " 0" },
+	{ "alloc  " POOL " 0" }, { "alloc\t" POOL "\t0" }, { "alloc " POOL " 0\n\n" },
+	{ "alloc " POOL " 0\r\n" }, { "alloc " POOL " 0\n " },
+	{ "alloc " POOL " 0\0junk", sizeof("alloc " POOL " 0\0junk") - 1 },
+	{ "alloc " POOL "\0 0", sizeof("alloc " POOL "\0 0") - 1 },
+	{ "alloc " POOL " \xff" }, { "alloc " POOL "\xe9 0" },
+	/* Token counts and junk. */
+	{ "alloc" }, { "alloc " POOL }, { "alloc " POOL " 0 0" },
+	{ "alloc " POOL " 0 junk" }, { "alloc " POOL " 0junk" },
+	{ "kmalloc " POOL }, { "kmalloc " POOL " 64 virtok virtok" },
+	{ "kmalloc " POOL " 64 VIRTOK" }, { "kmalloc " POOL " 64 virtokx" },
+	{ "kmalloc " POOL " 64 junk" }, { "kmalloc " POOL " virtok" },
+	{ "free" }, { "free 1 2" }, { "free 1x" }, { "free x" },
+	{ "create" }, { "create kst_x" }, { "create kst_x 16 junk" },
+	{ "destroy" }, { "destroy " POOL " junk" }, { "checkerboard" },
+	{ "checkerboard " POOL " " POOL }, { "release" }, { "release " POOL " 0" },
+	/* Numbers: digits only, in range, no wrap. */
+	{ "alloc " POOL " -1" }, { "alloc " POOL " +1" }, { "alloc " POOL " 0x1" },
+	{ "alloc " POOL " 11" }, { "alloc " POOL " 4294967296" },
+	{ "alloc " POOL " 18446744073709551616" }, { "alloc default 11" },
+	{ "alloc default 4294967297" }, { "kmalloc " POOL " 0" },
+	{ "kmalloc " POOL " 4194305" }, { "kmalloc " POOL " 4294967296" },
+	{ "kmalloc " POOL " 18446744073709551616 virtok" }, { "kmalloc default 0" },
+	{ "free -1" }, { "free 18446744073709551616" }, { "free 0x1" },
+	{ "create kst_x 0" }, { "create kst_x 1073741825" },
+	{ "create kst_x 4294967296" }, { "create kst_x -16" },
+	/* Names: never cut, so too long is refused. */
+	{ "create " NAME32 " 16" }, { "create " A31 "99 1" },
+	{ "alloc " NAME32 " 0" }, { "destroy " POOL "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" },
+	/* A name vbuddy refuses. */
+	{ "create kst/x 16" },
+};
+
+/* @cmd with its control characters and other bytes escaped, for a log. */
+static const char *escape(const char *cmd, size_t len, char *out, size_t size)
+{
+	size_t i, n = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < len && n + 5 < size; i++) {
+		unsigned char c = cmd[i];
+
+		if (c >= ' ' && c <= '~')
+			n += snprintf(out + n, size - n, "%c", c);
+		else
+			n += snprintf(out + n, size - n, "\\x%02x", c);
+	}
+	return out;
+}
+
+/* The bad_input count of the default pool. */
+static long default_bad_input(void)
+{
+	char text[4096];
+
+	if (read_text(DEFAULT_STATS, text, sizeof(text)) <= 0)
+		return -1;
+	return stat_value(text, "bad_input");
+}
+
+TEST_F(kst, malformed)
+{
+	char cmd[LINE_SIZE], esc[4 * LINE_SIZE];
+	long bad_default;
+	size_t i, len;
+	int fd, ret;
+
+	bad_default = default_bad_input();
+	ASSERT_LE(0, bad_default);
+	fd = open(CONTROL, O_RDWR);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < ARRAY_SIZE(malformed); i++) {
+		len = malformed[i].len ?: strlen(malformed[i].cmd);
+		ret = write_cmd(fd, malformed[i].cmd, len);
+		EXPECT_EQ(-EINVAL, ret)
+			TH_LOG("'%s': %s", escape(malformed[i].cmd, len, esc, sizeof(esc)),
+			       ret ? strerror(-ret) : "accepted");
+	}
+	/* Longer than any command may be: "free 000...01". */
+	len = snprintf(cmd, sizeof(cmd), "free %0130d", 1);
+	ASSERT_EQ(-EINVAL, write_cmd(fd, cmd, len));
+	/* Nothing succeeded through this file: it has no result. */
+	ASSERT_EQ(0, read_result(fd, cmd, sizeof(cmd))) TH_LOG("result '%s'", cmd);
+	close(fd);
+
+	/* Nothing was done, and vbuddy was asked nothing it had to refuse. */
+	take_snap(_metadata, &self->after);
+	ASSERT_STREQ(self->empty.buddyinfo, self->after.buddyinfo);
+	ASSERT_EQ(POOL_PAGES, self->after.free_pages);
+	ASSERT_EQ(0, stat_delta(&self->empty, &self->after, "bad_input"));
+	ASSERT_EQ(0, stat_delta(&self->empty, &self->after, "free"));
+	ASSERT_EQ(bad_default, default_bad_input());
+	ASSERT_NE(0, access(DEBUGFS "/vbuddy/" A31, F_OK));
+	ASSERT_NE(0, access(DEBUGFS "/vbuddy/kst_x", F_OK));
+	ASSERT_EQ(0, access(POOL_DIR, F_OK));
+}
+
+/* Well-formed commands that name no pool or id: ENOENT. */
+TEST_F(kst, unknown)
+{
+	static const char * const unknown[] = {
+		"alloc nosuch 0", "alloc " NAME31 " 10", "kmalloc nosuch 64",
+		"kmalloc nosuch 16384 virtok", "checkerboard nosuch",
+		"release nosuch", "destroy nosuch", "destroy " NAME31 "\n",
+		"free 0", "free 4294967295", "free 18446744073709551615",
+	};
+	size_t i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(unknown); i++) {
+		ret = control(unknown[i], NULL, 0);
+		EXPECT_EQ(-ENOENT, ret) TH_LOG("'%s': %s", unknown[i],
+					       ret ? strerror(-ret) : "accepted");
+	}
+	/* The default pool exists, but is not the driver's to destroy. */
+	ASSERT_EQ(-EPERM, control("destroy default", NULL, 0));
+	ASSERT_EQ(0, access(DEBUGFS "/vbuddy/default", F_OK));
+	ASSERT_EQ(-EEXIST, control("create default 16", NULL, 0));
+	take_snap(_metadata, &self->after);
+	ASSERT_STREQ(self->empty.buddyinfo, self->after.buddyinfo);
+	ASSERT_EQ(0, stat_delta(&self->empty, &self->after, "bad_input"));
+}
+
+/* A name of 31 characters works; one of 32 is refused, not cut to 31. */
+TEST_F(kst, name_length)
+{
+	unsigned long long id;
+	unsigned long pfn;
+	char cmd[LINE_SIZE];
+	int n;
+
+	ASSERT_EQ(31, strlen(NAME31));
+	ASSERT_EQ(31, strlen(A31));
+	ASSERT_EQ(0, control("create " NAME31 " 16", self->res, sizeof(self->res)));
+	ASSERT_STREQ("ok", self->res);
+	ASSERT_EQ(0, access(DEBUGFS "/vbuddy/" NAME31, F_OK));
+	ASSERT_EQ(0, control("alloc " NAME31 " 4", self->res, sizeof(self->res)));
+	n = sscanf(self->res, "id %llu pfn %lu", &id, &pfn);
+	ASSERT_EQ(2, n) TH_LOG("result '%s'", self->res);
+	/* The pool has 16 pages: the block of 16 is taken. */
+	ASSERT_EQ(-ENOMEM, control("alloc " NAME31 " 0", NULL, 0));
+	snprintf(cmd, sizeof(cmd), "free %llu", id);
+	ASSERT_EQ(0, control(cmd, NULL, 0));
+	ASSERT_EQ(0, control("destroy " NAME31, self->res, sizeof(self->res)));
+	ASSERT_STREQ("ok", self->res);
+	ASSERT_NE(0, access(DEBUGFS "/vbuddy/" NAME31, F_OK));
+
+	ASSERT_EQ(-EINVAL, control("create " NAME32 " 16", NULL, 0));
+	ASSERT_NE(0, access(DEBUGFS "/vbuddy/" NAME31, F_OK));
+	ASSERT_EQ(-ENOENT, control("destroy " NAME31, NULL, 0));
+	/* The name is one token of 33 characters, not 31 and a count. */
+	ASSERT_EQ(-EINVAL, control("create " A31 "99 1", NULL, 0));
+	ASSERT_NE(0, access(DEBUGFS "/vbuddy/" A31, F_OK));
+	ASSERT_EQ(-ENOENT, control("destroy " A31, NULL, 0));
+}
+
+/* Ids are 64-bit: one that equals a real id modulo 2^32 is another id. */
+TEST_F(kst, id_alias)
+{
+	unsigned long long id, alias[3];
+	unsigned int virtual;
+	char cmd[LINE_SIZE];
+	int ret, n;
+	size_t i;
+
+	ASSERT_EQ(0, control("kmalloc " POOL " 64", self->res, sizeof(self->res)));
+	n = sscanf(self->res, "id %llu virtual %u", &id, &virtual);
+	ASSERT_EQ(2, n) TH_LOG("result '%s'", self->res);
+	alias[0] = id + (1ULL << 32);
+	alias[1] = id + (0xffffULL << 32);
+	alias[2] = id | (1ULL << 63);
+	take_snap(_metadata, &self->before);
+	ASSERT_EQ(1, count_char(self->before.map, 'C'));
+
+	for (i = 0; i < ARRAY_SIZE(alias); i++) {
+		snprintf(cmd, sizeof(cmd), "free %llu", alias[i]);
+		ret = control(cmd, NULL, 0);
+		EXPECT_EQ(-ENOENT, ret) TH_LOG("'%s' (id %llu held): %s", cmd, id,
+					       ret ? strerror(-ret) : "accepted");
+	}
+	/* The object is intact: still allocated, and freed by its own id. */
+	take_snap(_metadata, &self->after);
+	ASSERT_EQ(0, stat_delta(&self->before, &self->after, "free"));
+	ASSERT_EQ(1, count_char(self->after.map, 'C'));
+	ASSERT_STREQ(self->before.buddyinfo, self->after.buddyinfo);
+	snprintf(cmd, sizeof(cmd), "free %llu", id);
+	ASSERT_EQ(0, control(cmd, self->res, sizeof(self->res)));
+	ASSERT_STREQ("ok", self->res);
+	take_snap(_metadata, &self->after);
+	ASSERT_EQ(1, stat_delta(&self->before, &self->after, "free"));
+	ASSERT_EQ(0, count_char(self->after.map, 'C'));
+	ASSERT_EQ(POOL_PAGES, self->after.free_pages);
+	ASSERT_EQ(-ENOENT, control(cmd, NULL, 0));
+}
+
+/* What a pool that cannot serve a request says: ENOMEM, quietly. */
+TEST_F(kst, enomem)
+{
+	make_checkerboard(_metadata, self->res, sizeof(self->res));
+	take_snap(_metadata, &self->before);
+	ASSERT_EQ(-ENOMEM, control("alloc " POOL " 1", NULL, 0));
+	ASSERT_EQ(-ENOMEM, control("alloc " POOL " 10", NULL, 0));
+	ASSERT_EQ(-ENOMEM, control("kmalloc " POOL " 8192", NULL, 0));
+	ASSERT_EQ(-ENOMEM, control("kmalloc " POOL " 4194304 virtok", NULL, 0));
+	take_snap(_metadata, &self->after);
+	ASSERT_LE(1, stat_delta(&self->before, &self->after, "alloc_fail_order1"));
+	ASSERT_LE(1, stat_delta(&self->before, &self->after, "alloc_fail_order10"));
+	ASSERT_EQ(0, stat_delta(&self->before, &self->after, "bad_input"));
+	ASSERT_STREQ(self->before.buddyinfo, self->after.buddyinfo);
+	/* More pages than the machine has: refused before any is taken. */
+	ASSERT_EQ(-ENOMEM, control("create kst_huge 1073741824", NULL, 0));
+	ASSERT_NE(0, access(DEBUGFS "/vbuddy/kst_huge", F_OK));
+}
+
+/* A successful write rewinds the file: read(2) then gets its whole result. */
+TEST_F(kst, reread)
+{
+	unsigned long long id;
+	unsigned long pfn;
+	char buf[LINE_SIZE];
+	int fd, items;
+	ssize_t n;
+
+	fd = open(CONTROL, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, read(fd, buf, sizeof(buf) - 1)) TH_LOG("a fresh file has a result");
+	ASSERT_EQ(0, write_cmd(fd, "alloc " POOL " 0\n", strlen("alloc " POOL " 0\n")));
+	n = read(fd, buf, sizeof(buf) - 1);
+	ASSERT_LT(0, n);
+	buf[n] = '\0';
+	items = sscanf(buf, "id %llu pfn %lu", &id, &pfn);
+	ASSERT_EQ(2, items) TH_LOG("'%s'", buf);
+	ASSERT_EQ('\n', buf[n - 1]);
+	ASSERT_EQ(0, read(fd, buf, sizeof(buf) - 1));
+	/* A failed command neither rewinds nor changes the result. */
+	ASSERT_EQ(-EINVAL, write_cmd(fd, "alloc " POOL " 99", strlen("alloc " POOL " 99")));
+	ASSERT_EQ(0, read(fd, buf, sizeof(buf) - 1));
+	n = snprintf(buf, sizeof(buf), "free %llu", id);
+	ASSERT_EQ(0, write_cmd(fd, buf, n));
+	n = read(fd, buf, sizeof(buf) - 1);
+	ASSERT_EQ(3, n);
+	buf[n] = '\0';
+	ASSERT_STREQ("ok\n", buf);
+	close(fd);
+}
+
+/*
+ * Allocate and free @rounds times through @fd with @cmd, checking that
+ * every result read back is one of @cmd's (@fmt with @nr conversions): 0,
+ * or the round that went wrong.
+ */
+static int churn(int fd, const char *cmd, const char *fmt, int nr, int rounds)
+{
+	unsigned long long id;
+	unsigned long val;
+	char res[LINE_SIZE], cmd_free[LINE_SIZE];
+	int i, n;
+
+	for (i = 1; i <= rounds; i++) {
+		if (write_cmd(fd, cmd, strlen(cmd)) || read_result(fd, res, sizeof(res)) <= 0)
+			return i;
+		if (sscanf(res, fmt, &id, &val) != nr)
+			return i;
+		n = snprintf(cmd_free, sizeof(cmd_free), "free %llu", id);
+		if (write_cmd(fd, cmd_free, n) || read_result(fd, res, sizeof(res)) <= 0 ||
+		    strcmp(res, "ok"))
+			return i;
+	}
+	return 0;
+}
+
+#define CHURN_ROUNDS	200
+
+/* The child of per_file: its own open file, its own results. */
+static int per_file_child(int go, int done)
+{
+	char res[LINE_SIZE], again[LINE_SIZE], c;
+	int fd;
+
+	fd = open(CONTROL, O_RDWR);
+	if (fd < 0)
+		return 10;
+	if (write_cmd(fd, "kmalloc " POOL " 128", strlen("kmalloc " POOL " 128")) ||
+	    read_result(fd, res, sizeof(res)) <= 0 || strncmp(res, "id ", 3))
+		return 11;
+	/* Tell the parent; wait until it ran a command of its own. */
+	if (write(done, "c", 1) != 1 || read(go, &c, 1) != 1)
+		return 12;
+	if (read_result(fd, again, sizeof(again)) <= 0 || strcmp(res, again))
+		return 13;
+	/* Both at once. */
+	if (churn(fd, "alloc " POOL " 0", "id %llu pfn %lu", 2, CHURN_ROUNDS))
+		return 14;
+	close(fd);
+	return 0;
+}
+
+/* Each open file has its own result, in one process and across two. */
+TEST_F(kst, per_file)
+{
+	char a[LINE_SIZE], b[LINE_SIZE], r[LINE_SIZE], c;
+	int fda, fdb, fdc, go[2], done[2], status, n;
+	unsigned long long id;
+	unsigned int virtual;
+	unsigned long pfn;
+	pid_t pid;
+
+	fda = open(CONTROL, O_RDWR);
+	fdb = open(CONTROL, O_RDWR);
+	fdc = open(CONTROL, O_RDWR);
+	ASSERT_LE(0, fda);
+	ASSERT_LE(0, fdb);
+	ASSERT_LE(0, fdc);
+	ASSERT_EQ(0, write_cmd(fda, "kmalloc " POOL " 64", strlen("kmalloc " POOL " 64")));
+	ASSERT_LT(0, read_result(fda, a, sizeof(a)));
+	n = sscanf(a, "id %llu virtual %u", &id, &virtual);
+	ASSERT_EQ(2, n) TH_LOG("'%s'", a);
+	ASSERT_EQ(0, write_cmd(fdb, "alloc " POOL " 0", strlen("alloc " POOL " 0")));
+	ASSERT_LT(0, read_result(fdb, b, sizeof(b)));
+	n = sscanf(b, "id %llu pfn %lu", &id, &pfn);
+	ASSERT_EQ(2, n) TH_LOG("'%s'", b);
+	ASSERT_LT(0, read_result(fda, r, sizeof(r)));
+	ASSERT_STREQ(a, r);
+	ASSERT_LT(0, read_result(fdb, r, sizeof(r)));
+	ASSERT_STREQ(b, r);
+	ASSERT_EQ(0, read_result(fdc, r, sizeof(r))) TH_LOG("fresh file reads '%s'", r);
+	/* Failed commands leave the file's result as it was. */
+	ASSERT_EQ(-EINVAL, write_cmd(fdb, "alloc " POOL " 11", strlen("alloc " POOL " 11")));
+	ASSERT_EQ(-ENOENT, write_cmd(fdb, "alloc nosuch 0", strlen("alloc nosuch 0")));
+	ASSERT_LT(0, read_result(fdb, r, sizeof(r)));
+	ASSERT_STREQ(b, r);
+
+	/* A child process with an open file of its own. */
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(done));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(go[1]);
+		close(done[0]);
+		_exit(per_file_child(go[0], done[1]));
+	}
+	close(go[0]);
+	close(done[1]);
+	ASSERT_EQ(1, read(done[0], &c, 1)) TH_LOG("the child failed early");
+	ASSERT_LT(0, read_result(fda, r, sizeof(r)));
+	ASSERT_STREQ(a, r) TH_LOG("the child's result");
+	ASSERT_EQ(0, write_cmd(fda, "alloc " POOL " 2", strlen("alloc " POOL " 2")));
+	ASSERT_EQ(1, write(go[1], "p", 1));
+	n = churn(fda, "kmalloc " POOL " 32", "id %llu virtual %lu", 2, CHURN_ROUNDS);
+	EXPECT_EQ(0, n) TH_LOG("round %d read another's result", n);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("the child failed");
+	ASSERT_LT(0, read_result(fdb, r, sizeof(r)));
+	ASSERT_STREQ(b, r);
+	close(go[1]);
+	close(done[0]);
+	close(fda);
+	close(fdb);
+	close(fdc);
 }
 
 TEST_HARNESS_MAIN
