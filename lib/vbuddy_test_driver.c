@@ -25,6 +25,9 @@
  *                                   even pfn given back
  *   release <pool>                  ok: all the driver holds there freed
  *
+ * and mmap(2) at offset <id> << PAGE_SHIFT maps up to the 2^<order> pages
+ * of the block of "alloc" <id> into the caller (control_mmap()).
+ *
  *   <name>   1..VBUDDY_NAME_LEN-1 bytes (a longer name is refused, never
  *            cut); what else a name may hold, vbuddy_pool_create() decides
  *   <pool>   the <name> of a pool the driver created, or "default"
@@ -375,18 +378,26 @@ static int cmd_kmalloc(struct vbuddy_pool *pool, size_t size, bool virtok,
 	return 0;
 }
 
-static int cmd_free(u64 id, char *res)
+static struct tdrv_obj *find_obj(u64 id)
 {
 	struct tdrv_obj *obj;
 
-	list_for_each_entry(obj, &tdrv_objs, node) {
-		if (obj->id == id) {
-			drop(obj);
-			strscpy(res, "ok", TDRV_RESULT_LEN);
-			return 0;
-		}
-	}
-	return -ENOENT;
+	lockdep_assert_held(&tdrv_lock);
+	list_for_each_entry(obj, &tdrv_objs, node)
+		if (obj->id == id)
+			return obj;
+	return NULL;
+}
+
+static int cmd_free(u64 id, char *res)
+{
+	struct tdrv_obj *obj = find_obj(id);
+
+	if (!obj)
+		return -ENOENT;
+	drop(obj);
+	strscpy(res, "ok", TDRV_RESULT_LEN);
+	return 0;
 }
 
 static int cmd_checkerboard(struct vbuddy_pool *pool, char *res)
@@ -524,19 +535,50 @@ static ssize_t control_read(struct file *file, char __user *ubuf, size_t count,
 	return simple_read_from_buffer(ubuf, count, ppos, buf, len);
 }
 
+/*
+ * mmap(2) at offset <id> pages maps the pages of a block the driver holds
+ * (from "alloc") into the caller with vm_insert_page(), as a driver lends
+ * pages to a process: the kselftest frees the block while it is mapped and
+ * watches vbuddy hold it back until the munmap().
+ */
+static int control_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	unsigned long i, pages = vma_pages(vma);
+	struct tdrv_obj *obj;
+	int ret = 0;
+
+	mutex_lock(&tdrv_lock);
+	obj = find_obj(vma->vm_pgoff);
+	if (!obj || !obj->page)
+		ret = -ENOENT;
+	else if (pages > 1UL << obj->order)
+		ret = -EINVAL;
+	for (i = 0; !ret && i < pages; i++)
+		ret = vm_insert_page(vma, vma->vm_start + (i << PAGE_SHIFT),
+				     nth_page(obj->page, i));
+	mutex_unlock(&tdrv_lock);
+	return ret;
+}
+
 static const struct file_operations control_fops = {
 	.owner = THIS_MODULE,
 	.open = control_open,
 	.release = control_release,
 	.read = control_read,
 	.write = control_write,
+	.mmap = control_mmap,
 	.llseek = default_llseek,
 };
 
 static int __init tdrv_init(void)
 {
 	tdrv_dir = debugfs_create_dir("vbuddy_test", NULL);
-	debugfs_create_file("control", 0600, tdrv_dir, NULL, &control_fops);
+	/*
+	 * "unsafe": the full debugfs proxy has no mmap. Removal is safe all
+	 * the same: an open file pins the module (.owner), and the file goes
+	 * only at unload.
+	 */
+	debugfs_create_file_unsafe("control", 0600, tdrv_dir, NULL, &control_fops);
 	return 0;
 }
 module_init(tdrv_init);
