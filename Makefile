@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # vbuddy: the developer's entry points. The modules themselves are described
-# by Kbuild; everything here calls a small script under scripts/.
+# by Kbuild; everything here calls a script under scripts/ (the test
+# stages are scripts/check.sh STAGE, the guest runner scripts/guest.sh).
 #
 #   make [modules] [KDIR=...]   build vbuddy.ko out of tree
 #   make check                  everything below, ends with "N passed, M failed"
@@ -41,7 +42,7 @@ help:
 	@echo '  make lint                        checkpatch --strict, sparse, kernel-doc'
 	@echo '  make docs                        Sphinx HTML of Documentation/ in build/docs/html'
 	@echo '  make dkms-install [KVER=...]     /usr/src/vbuddy-<version>, dkms add/build/install'
-	@echo '  make check                       deps + userspace + kunit + qemu-test + lint'
+	@echo '  make check                       every stage (scripts/check.sh lists them), ends with "N passed, M failed"'
 	@echo '  make uml-kernel / uml-modules    just build the UML kernel / modules for it'
 	@echo '  make clean                       remove build/ (the cache stays: $${VBUDDY_CACHE:-~/.cache/vbuddy})'
 
@@ -59,10 +60,10 @@ uml-modules:
 	@$(S)/build-modules.sh --uml=$(FLAVOUR) $(KBUILD_ARGS) >/dev/null
 
 kunit:
-	@$(S)/kunit.sh $(FLAVOUR)
+	@$(S)/check.sh kunit $(FLAVOUR)
 
 stress:
-	@$(S)/stress.sh
+	@$(S)/check.sh stress
 
 bench:
 	@$(S)/bench.sh $(BENCH_ARGS)
@@ -74,10 +75,10 @@ bench-qemu:
 KSERIES ?= 6.12
 
 qemu-test:
-	@$(S)/qemu-test.sh $(KSERIES)
+	@$(S)/check.sh qemu $(KSERIES)
 
 docs:
-	@$(S)/docs.sh
+	@$(S)/check.sh docs
 
 dkms-install:
 	@$(S)/dkms.sh install
@@ -86,7 +87,7 @@ demo:
 	@$(S)/demo.sh
 
 lint:
-	@$(S)/lint.sh
+	@$(S)/check.sh lint
 
 check:
 	@$(S)/check.sh

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# Sphinx configuration of vbuddy's documentation: make docs (scripts/docs.sh)
-# runs sphinx-build -W on this directory. The kernel-doc directive is the
-# kernel's own, from the 6.12 tree that scripts/ksrc.sh unpacks; docs.sh
-# passes its path in VBUDDY_KSRC.
+# Sphinx configuration of vbuddy's documentation: make docs (scripts/check.sh
+# docs) runs sphinx-build -W on this directory. The kernel-doc directive is
+# the kernel's own, from the 6.12 tree that scripts/ksrc.sh unpacks; the
+# stage passes its path in VBUDDY_KSRC.
 
 import os
 import sys

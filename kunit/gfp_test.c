@@ -263,6 +263,7 @@ static void gfp_test_init_on(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, memchr_inv(page_address(again), 0, PAGE_SIZE));
 	vbuddy_kfree(q);
 	vbuddy_free_pages(pool, again, 0);
+	vbuddy_pool_drain(pool);	/* the object went onto a per-CPU list */
 }
 
 /*

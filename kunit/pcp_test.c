@@ -393,8 +393,13 @@ static int race_fn(void *arg)
 	struct race_ctx *ctx = arg;
 
 	atomic_inc(&ctx->ready);
-	while (atomic_read(&ctx->ready) < 2)
-		cond_resched();		/* on one CPU, let the other one come */
+	/* On two CPUs, spin for the closest start; on one, let the other come. */
+	while (atomic_read(&ctx->ready) < 2) {
+		if (num_online_cpus() > 1)
+			cpu_relax();
+		else
+			yield();
+	}
 	if (ctx->page)
 		vbuddy_free_pages(ctx->pool, ctx->page, 0);
 	else

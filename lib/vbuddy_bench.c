@@ -274,7 +274,7 @@ static void run_components(void)
 	struct page *page, *dpage, *big;
 	unsigned long flags, word = 0;
 	u64 lock, irq, bits, lookup, dlookup, uncached;
-	DEFINE_SPINLOCK(lock_alone);
+	static DEFINE_SPINLOCK(lock_alone);
 
 	page = vbuddy_alloc_pages(pool, GFP_KERNEL, 0);
 	dpage = vbuddy_alloc_pages(vbuddy_default_pool(), GFP_KERNEL, 0);

@@ -7,11 +7,13 @@
  * that the qemu test can check what vbuddy's unload does with it: it reports
  * it, unmaps it and gives every page back.
  *
- * kmemleak=1: a 192-byte vbuddy_kmalloc() object is allocated and every
- * pointer to it dropped (the module keeps it disguised), so that a kmemleak
- * scan must list it as unreferenced, as it lists a leaked kmalloc() object:
- * the module prints "vbuddy_leak: kmemleak probe 0x<address>", the guest
- * scans and looks for it, and the module frees it when it is unloaded.
+ * kmemleak=1: three vbuddy_kmalloc() objects (of 64 and 192 bytes and of
+ * two pages) are allocated and every pointer to them dropped (the module
+ * keeps them disguised), as a leak would leave them. The module prints
+ * "vbuddy_leak: kmemleak probe 0x<address> size <bytes>" for each; the
+ * guest asks kmemleak about each ("dump="), which must know it with that
+ * size, scans, and once the module is unloaded (which frees them) asks
+ * again: kmemleak must have forgotten them.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -32,9 +34,10 @@ static bool kmemleak;
 module_param(kmemleak, bool, 0444);
 MODULE_PARM_DESC(kmemleak, "leave a vbuddy_kmalloc() object unreferenced until unload");
 
-/* The probe object's address, disguised so that kmemleak finds no pointer. */
+/* The probe objects' addresses, disguised so that kmemleak finds no pointer. */
 #define DISGUISE	0x5a5a5a5a5a5a5a5aUL
-static unsigned long probe;
+static const size_t probe_size[] = { 64, 192, 2 * PAGE_SIZE };
+static unsigned long probe[ARRAY_SIZE(probe_size)];
 
 static void release(struct vbuddy_pool *pool, struct page **held, unsigned long n)
 {
@@ -61,17 +64,35 @@ static int leak_range(void)
 	return p ? 0 : -EIO;
 }
 
+/* What kmemleak must have been told: the object's whole size class or block. */
+static size_t ksize_of(unsigned int i)
+{
+	return probe_size[i] > PAGE_SIZE ? PAGE_ALIGN(probe_size[i]) : probe_size[i];
+}
+
+static void free_probes(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(probe); i++)
+		if (probe[i])
+			vbuddy_kfree((void *)(probe[i] ^ DISGUISE));
+}
+
 static int __init vbuddy_leak_init(void)
 {
+	unsigned int i;
 	void *p;
 
-	if (kmemleak) {
-		p = vbuddy_kmalloc(192, GFP_KERNEL);
-		if (!p)
+	for (i = 0; kmemleak && i < ARRAY_SIZE(probe); i++) {
+		p = vbuddy_kmalloc(probe_size[i], GFP_KERNEL);
+		if (!p) {
+			free_probes();
 			return -ENOMEM;
+		}
 		/* The address, for the guest to look for; not a pointer kmemleak sees. */
-		pr_info("kmemleak probe 0x%lx\n", (unsigned long)p);
-		probe = (unsigned long)p ^ DISGUISE;
+		pr_info("kmemleak probe 0x%lx size %zu\n", (unsigned long)p, ksize_of(i));
+		probe[i] = (unsigned long)p ^ DISGUISE;
 	}
 	return range ? leak_range() : 0;
 }
@@ -79,8 +100,7 @@ module_init(vbuddy_leak_init);
 
 static void __exit vbuddy_leak_exit(void)
 {
-	if (probe)
-		vbuddy_kfree((void *)(probe ^ DISGUISE));
+	free_probes();
 }
 module_exit(vbuddy_leak_exit);
 

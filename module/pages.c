@@ -296,6 +296,26 @@ static int pages_hold_back(struct vbuddy_pool *pool, struct page *page, u32 idx,
 	return ret;
 }
 
+/*
+ * Would a free of @pfn as @order succeed? It changes nothing; the free that
+ * follows decides, and reports if it must. For a cached order the owner
+ * byte is read without a lock: only a free of the block by its holder can
+ * change HELD, and that is the caller's own business.
+ */
+static bool pages_free_ok(struct vbuddy_pool *pool, unsigned long pfn, u32 idx,
+			  unsigned int order)
+{
+	unsigned long flags;
+	int ret;
+
+	if (vbuddy_pcp_serves(pool, order))
+		return vbuddy_pcp_owner(pool, idx) == (VBUDDY_OWN_HELD | order);
+	spin_lock_irqsave(&pool->lock, flags);
+	ret = buddy_free_check(&pool->buddy, pfn, order, VBUDDY_TAG_PAGES);
+	spin_unlock_irqrestore(&pool->lock, flags);
+	return !ret;
+}
+
 /* A refused free of a block held back, or out of service, is a double free. */
 static int pages_free_error(struct vbuddy_pool *pool, unsigned long pfn, int err)
 {
@@ -416,7 +436,8 @@ void vbuddy_free_pages(struct vbuddy_pool *pool, struct page *page,
 			goto refused;
 		return;
 	}
-	if (want_init_on_free())
+	/* init_on_free: zero what is the caller's to free, before it is free. */
+	if (want_init_on_free() && pages_free_ok(pool, pfn, idx, order))
 		for (i = 0; i < 1UL << order; i++)
 			clear_highpage(nth_page(page, i));
 	if (vbuddy_pcp_serves(pool, order)) {

@@ -11,12 +11,11 @@
 #                             for the 6.12 and 6.1 test kernels (one test
 #                             each: the .ko files are there, no compiler
 #                             warnings), then dkms remove; repeatable, and
-#                             leaves an installed vbuddy alone. Writes
-#                             build/results/dkms.txt.
+#                             leaves an installed vbuddy alone. The
+#                             stage dkms of scripts/check.sh.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-S=$VBUDDY_ROOT/scripts
 mode=${1:-}
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$VBUDDY_ROOT/dkms.conf")
 [ -n "$ver" ] || die "no PACKAGE_VERSION in dkms.conf"
@@ -52,20 +51,15 @@ install)
 	dkms status -m vbuddy
 	;;
 check)
-	take_lock "$VBUDDY_BUILD/.dkms.lock"
-	rm -f "$VBUDDY_BUILD/results/dkms.txt"
+	stage_begin dkms
 	dir=$VBUDDY_BUILD/dkms
 	mkdir -p "$dir"
 	cver=$ver-check
 	drop "$cver"
 	put_tree "$cver"
-	passed=0
-	failed=0
 	if ! dkms add -m vbuddy -v "$cver" >"$dir/add.log" 2>&1; then
-		show_tail "$dir/add.log" 20
-		write_result dkms 0 1 dkms add failed
 		drop "$cver"
-		exit 1
+		stage_broken "dkms add failed" "$dir/add.log"
 	fi
 	for series in 6.12 6.1; do
 		kver=$("$S/deps.sh" --kver="$series")
@@ -84,20 +78,17 @@ check)
 		fi
 		cp "$mlog" "$dir/make-$kver.log" 2>/dev/null || true
 		if [ -z "$problem" ]; then
-			passed=$((passed + 1))
+			stage_pass 1
 			echo "dkms: build for $kver: ok"
 		else
-			failed=$((failed + 1))
-			echo "dkms: build for $kver: FAIL ($problem)"
+			stage_problem "build for $kver: $problem (log: $(rel "$log"))"
 			show_tail "$log" 15
 			[ ! -r "$dir/make-$kver.log" ] || show_tail "$dir/make-$kver.log" 15
 		fi
 	done
 	drop "$cver"
-	[ -z "$(dkms status -m vbuddy -v "$cver")" ] || { failed=$((failed + 1)); echo "dkms: remove left vbuddy/$cver"; }
-	write_result dkms "$passed" "$failed"
-	echo "dkms: $passed passed, $failed failed"
-	[ "$failed" = 0 ]
+	[ -z "$(dkms status -m vbuddy -v "$cver")" ] || stage_problem "dkms remove left vbuddy/$cver"
+	stage_end
 	;;
 *)
 	die "usage: $0 install | check"
