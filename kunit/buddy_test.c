@@ -1461,6 +1461,65 @@ static void buddy_test_free_check_and_index(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, idx, 66U);
 	KUNIT_EXPECT_EQ(test, buddy_index(b, 64, &idx), -ENOENT);
 	KUNIT_EXPECT_EQ(test, buddy_index(b, 103, &idx), -ENOENT);
+
+	/* buddy_pfn_of_index() is its inverse, for every frame. */
+	for (idx = 0; idx < b->nr_frames; idx++) {
+		u32 back;
+
+		KUNIT_ASSERT_EQ(test, buddy_pfn_of_index(b, idx, &x), 0);
+		KUNIT_EXPECT_EQ(test, buddy_index(b, x, &back), 0);
+		KUNIT_EXPECT_EQ(test, back, idx);
+	}
+	KUNIT_EXPECT_EQ(test, buddy_pfn_of_index(b, b->nr_frames, &x), -ENOENT);
+	expect_recovered(test, b);
+}
+
+/* buddy_check_step() over everything, @budget frames or entries at a time. */
+static int check_in_steps(const struct buddy *b, unsigned long budget, unsigned int *steps)
+{
+	struct buddy_check_state st;
+	int ret;
+
+	*steps = 0;
+	buddy_check_begin(b, &st);
+	do {
+		ret = buddy_check_step(b, &st, budget, false);
+		++*steps;
+	} while (ret == 1);
+	return ret;
+}
+
+/*
+ * A check in steps (what debugfs does, the pool lock dropped between
+ * them) looks at one span, or @budget list entries, per step, and comes to
+ * buddy_check()'s verdict; the change counter tells the caller when the
+ * allocator changed between steps.
+ */
+static void buddy_test_check_steps(struct kunit *test)
+{
+	struct buddy *b = POOL(test, { 0, 64 }, { 67, 3 }, { 71, 1 }, { 80, 16 });
+	unsigned long changes, x;
+	unsigned int steps;
+
+	/* Budget 1: a step per span, then a step per list entry (and end). */
+	KUNIT_EXPECT_EQ(test, check_in_steps(b, 1, &steps), 0);
+	KUNIT_EXPECT_EQ(test, steps, b->nr_spans + b->nr_free[0] + b->nr_free[1] +
+			b->nr_free[4] + b->nr_free[6]);
+	KUNIT_EXPECT_EQ(test, check_in_steps(b, ULONG_MAX, &steps), 0);
+	KUNIT_EXPECT_EQ(test, steps, 1U);
+
+	changes = b->changes;
+	x = alloc_ok(test, b, 1);
+	KUNIT_EXPECT_GT(test, b->changes, changes);
+	changes = b->changes;
+	KUNIT_EXPECT_EQ(test, buddy_set_tag(b, x, 3), 0);
+	KUNIT_EXPECT_GT(test, b->changes, changes);
+	changes = b->changes;
+	KUNIT_EXPECT_EQ(test, buddy_free(b, x, 1), 0);
+	KUNIT_EXPECT_GT(test, b->changes, changes);
+	changes = b->changes;
+	KUNIT_EXPECT_EQ(test, buddy_free(b, x, 1), -EALREADY);
+	KUNIT_EXPECT_EQ(test, b->changes, changes);	/* a refused call changes nothing */
 	expect_recovered(test, b);
 }
 
@@ -1698,6 +1757,7 @@ static void buddy_test_check_detects(struct kunit *test)
 {
 	const struct corruption_case *c = test->param_value;
 	struct buddy *b = POOL(test, { 0, 64 }, { 67, 3 }, { 71, 1 }), *copy;
+	unsigned int steps;
 	struct snap s;
 
 	KUNIT_ASSERT_EQ(test, alloc_ok(test, b, 2), 0UL);
@@ -1706,6 +1766,8 @@ static void buddy_test_check_detects(struct kunit *test)
 	copy = snap_clone(test, &s, b);
 	corrupt(copy, c->c);
 	KUNIT_EXPECT_EQ(test, buddy_check(copy), c->c == C_CONTROL ? 0 : -EUCLEAN);
+	/* The same verdict in steps of one span or one list entry. */
+	KUNIT_EXPECT_EQ(test, check_in_steps(copy, 1, &steps), c->c == C_CONTROL ? 0 : -EUCLEAN);
 	/* The original was never touched. */
 	KUNIT_EXPECT_EQ(test, buddy_check(b), 0);
 }
@@ -1765,6 +1827,7 @@ static struct kunit_case buddy_test_cases[] = {
 	KUNIT_CASE(buddy_test_free_check_and_index),
 	KUNIT_CASE(buddy_test_largest_free_order),
 	KUNIT_CASE_PARAM(buddy_test_check_detects, buddy_corruptions_gen_params),
+	KUNIT_CASE(buddy_test_check_steps),
 	KUNIT_CASE(buddy_test_strerror),
 	{}
 };

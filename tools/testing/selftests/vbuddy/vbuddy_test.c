@@ -330,8 +330,8 @@ static unsigned long count_char(const char *s, char c)
 }
 
 /*
- * Lines "slot <i> pages <pages> addr <hashed address>" of a window file, of any size
- * if @pages is 0.
+ * Lines "slot <i> pages <pages> addr <hashed address>" of a window file, of
+ * any size if @pages is 0.
  */
 static int window_slots(const char *text, unsigned int pages)
 {
@@ -341,8 +341,13 @@ static int window_slots(const char *text, unsigned int pages)
 	int found = 0;
 
 	for (p = strchr(text, '\n'); p && p[1]; p = strchr(p + 1, '\n')) {
+		/*
+		 * Hashed as %p prints it (32 significant bits), never a raw
+		 * kernel address (the top of the address space on 64-bit).
+		 */
 		if (sscanf(p + 1, "slot %u pages %u addr %lx",
-			   &slot, &n, &addr) == 3 && (!pages || n == pages) && addr)
+			   &slot, &n, &addr) == 3 && (!pages || n == pages) && addr &&
+		    (sizeof(addr) == 4 || addr >> 32 == 0))
 			found++;
 	}
 	return found;
