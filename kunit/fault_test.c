@@ -69,13 +69,21 @@ static void fault_test_create_walk(struct kunit *test)
 	kunit_info(test, "%u injection points, %u failed the create\n", nth - 1, failed);
 }
 
-static struct vbuddy_pool *checkerboard_pool(struct kunit *test, struct page **held,
-					     unsigned long *n)
+/*
+ * A pool of FT_PAGES on a checkerboard: the pages it holds in *@held (*@n
+ * of them), its free blocks per order in @before.
+ */
+static struct vbuddy_pool *checkerboard_pool(struct kunit *test, struct page ***held,
+					     unsigned long *n, unsigned long *before)
 {
-	struct vbuddy_pool *pool = vbuddy_pool_create("kunit-fault", FT_PAGES);
+	struct vbuddy_pool *pool;
 
+	*held = kunit_kcalloc(test, FT_PAGES, sizeof(**held), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, *held);
+	pool = vbuddy_pool_create("kunit-fault", FT_PAGES);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
-	*n = vbuddy_pool_checkerboard(pool, held);
+	*n = vbuddy_pool_checkerboard(pool, *held);
+	vbuddy_pool_nr_free(pool, before);
 	return pool;
 }
 
@@ -94,10 +102,7 @@ static void fault_test_virt_map(struct kunit *test)
 	struct vbuddy_pool *pool;
 	void *p;
 
-	held = kunit_kcalloc(test, FT_PAGES, sizeof(*held), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, held);
-	pool = checkerboard_pool(test, held, &n);
-	vbuddy_pool_nr_free(pool, before);
+	pool = checkerboard_pool(test, &held, &n, before);
 
 	vbuddy_fault_select(true, false);
 	fail_nth(1);
@@ -126,10 +131,7 @@ static void fault_test_pool_walk(struct kunit *test)
 	unsigned int nth;
 	void *p;
 
-	held = kunit_kcalloc(test, FT_PAGES, sizeof(*held), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, held);
-	pool = checkerboard_pool(test, held, &n);
-	vbuddy_pool_nr_free(pool, before);
+	pool = checkerboard_pool(test, &held, &n, before);
 	vbuddy_fault_select(false, true);
 
 	fail_nth(1);

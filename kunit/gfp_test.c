@@ -26,22 +26,13 @@ MODULE_IMPORT_NS(VBUDDY_INTERNAL);
 
 static int gfp_test_init(struct kunit *test)
 {
-	struct vbuddy_pool *pool = vbuddy_pool_create("kunit-gfp", GFP_POOL_PAGES);
-
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
-	test->priv = pool;
+	vbuddy_kunit_pool(test, "kunit-gfp", GFP_POOL_PAGES);
 	return 0;
 }
 
 static void gfp_test_exit(struct kunit *test)
 {
-	struct vbuddy_pool *pool = test->priv;
-
-	if (IS_ERR_OR_NULL(pool))
-		return;
-	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
-	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), GFP_POOL_PAGES);
-	vbuddy_pool_teardown(pool);
+	vbuddy_kunit_pool_exit(test, GFP_POOL_PAGES);
 }
 
 /*
@@ -84,12 +75,7 @@ static const struct gfp_case gfp_cases[] = {
 	  "GFP_VIRTOK refused" },
 };
 
-static void gfp_desc(const struct gfp_case *c, char *desc)
-{
-	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(gfp_flags, gfp_cases, gfp_desc);
+KUNIT_ARRAY_PARAM_DESC(gfp_flags, gfp_cases, desc);
 
 /* Each flag: served, or refused with the report that names it. */
 static void gfp_test_flags(struct kunit *test)
@@ -319,8 +305,8 @@ static unsigned long held_back_pages(struct vbuddy_pool *pool)
 static void gfp_test_held_back(struct kunit *test)
 {
 	struct vbuddy_pool *pool = test->priv;
-	unsigned long r, i;
 	struct page *page;
+	unsigned long i;
 
 	page = vbuddy_alloc_pages(pool, GFP_KERNEL, 1);
 	KUNIT_ASSERT_NOT_NULL(test, page);
@@ -331,12 +317,8 @@ static void gfp_test_held_back(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), GFP_POOL_PAGES - 2UL);
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
 
-	r = vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT);
-	vbuddy_pool_expect_reports(pool, true);
-	vbuddy_free_pages(pool, page, 1);
-	vbuddy_pool_expect_reports(pool, false);
-	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT), r + 1);
-	KUNIT_EXPECT_REPORT(test, pool, "refused: double free");
+	KUNIT_EXPECT_REFUSED(test, pool, "refused: double free",
+			     vbuddy_free_pages(pool, page, 1));
 
 	put_page(nth_page(page, 1));
 	for (i = 0; i < 50 && held_back_pages(pool); i++)
@@ -355,18 +337,14 @@ static void gfp_test_lost_page(struct kunit *test)
 {
 	struct vbuddy_pool *pool = test->priv;
 	struct page *page, *gone, **held;
-	unsigned long n = 0, i, r;
+	unsigned long n = 0, i;
 
 	page = vbuddy_alloc_pages(pool, GFP_KERNEL, 1);
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	gone = nth_page(page, 1);
 	KUNIT_ASSERT_TRUE(test, page_ref_freeze(gone, 1));
-	r = vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT);
-	vbuddy_pool_expect_reports(pool, true);
-	vbuddy_free_pages(pool, page, 1);
-	vbuddy_pool_expect_reports(pool, false);
-	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_BAD_INPUT), r + 1);
-	KUNIT_EXPECT_REPORT(test, pool, "page freed to the kernel, lost");
+	KUNIT_EXPECT_REFUSED(test, pool, "page freed to the kernel, lost",
+			     vbuddy_free_pages(pool, page, 1));
 	/* Written under the pool lock; the pool is idle here. */
 	KUNIT_EXPECT_EQ(test, data_race(pool->lost_pages), 2UL);
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);

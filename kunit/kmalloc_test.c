@@ -21,10 +21,7 @@ MODULE_IMPORT_NS(VBUDDY_INTERNAL);
 
 static int kmalloc_test_init(struct kunit *test)
 {
-	struct vbuddy_pool *pool = vbuddy_pool_create("kunit-kmalloc", KM_POOL_PAGES);
-
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
-	test->priv = pool;
+	vbuddy_kunit_pool(test, "kunit-kmalloc", KM_POOL_PAGES);
 	return 0;
 }
 
@@ -47,10 +44,7 @@ static void kmalloc_test_exit(struct kunit *test)
 		vbuddy_pool_get_class(pool, i, &c);
 		KUNIT_EXPECT_EQ_MSG(test, c.pages, 0UL, "class %u", i);
 	}
-	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
-	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), KM_POOL_PAGES);
-	/* even when a failed case left blocks out, not to fail the next */
-	vbuddy_pool_teardown(pool);
+	vbuddy_kunit_pool_exit(test, KM_POOL_PAGES);
 }
 
 struct edge_case {
@@ -264,16 +258,8 @@ static enum hrtimer_restart km_atomic_fn(struct hrtimer *timer)
 static void kmalloc_test_atomic(struct kunit *test)
 {
 	struct km_atomic_ctx ctx = { .pool = test->priv };
-	unsigned long left;
 
-	init_completion(&ctx.done);
-	hrtimer_init_on_stack(&ctx.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	ctx.timer.function = km_atomic_fn;
-	hrtimer_start(&ctx.timer, ns_to_ktime(1000), HRTIMER_MODE_REL_HARD);
-	left = wait_for_completion_timeout(&ctx.done, 5 * HZ);
-	hrtimer_cancel(&ctx.timer);
-	destroy_hrtimer_on_stack(&ctx.timer);
-	KUNIT_ASSERT_NE(test, left, 0UL);
+	KUNIT_ASSERT_TRUE(test, vbuddy_kunit_in_hardirq(&ctx.timer, &ctx.done, km_atomic_fn));
 	KUNIT_EXPECT_TRUE(test, ctx.ok);
 }
 
@@ -320,12 +306,7 @@ static const struct km_bad_case km_bad_cases[] = {
 	  "block belongs to another interface" },
 };
 
-static void km_bad_desc(const struct km_bad_case *c, char *desc)
-{
-	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(kmalloc_bad, km_bad_cases, km_bad_desc);
+KUNIT_ARRAY_PARAM_DESC(kmalloc_bad, km_bad_cases, desc);
 
 /* Each misuse: one report, a refusal, and the pool as it was. */
 static void kmalloc_test_bad_input(struct kunit *test)

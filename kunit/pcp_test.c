@@ -34,11 +34,9 @@ MODULE_IMPORT_NS(VBUDDY_INTERNAL);
 
 static int pcp_test_init(struct kunit *test)
 {
-	struct vbuddy_pool *pool = vbuddy_pool_create("kunit-pcp", PCP_POOL_PAGES);
+	struct vbuddy_pool *pool = vbuddy_kunit_pool(test, "kunit-pcp", PCP_POOL_PAGES);
 	unsigned int order;
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
-	test->priv = pool;
 	if (!vbuddy_pcp_serves(pool, 0))
 		kunit_skip(test, "the pcp_high module parameter is 0: the caches are off");
 	for (order = 0; order < VBUDDY_PCP_ORDERS; order++)
@@ -50,14 +48,7 @@ static int pcp_test_init(struct kunit *test)
 
 static void pcp_test_exit(struct kunit *test)
 {
-	struct vbuddy_pool *pool = test->priv;
-
-	if (IS_ERR_OR_NULL(pool))	/* init failed */
-		return;
-	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
-	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), PCP_POOL_PAGES);
-	/* even when a failed case left blocks out, not to fail the next */
-	vbuddy_pool_teardown(pool);
+	vbuddy_kunit_pool_exit(test, PCP_POOL_PAGES);
 }
 
 /* Blocks on this CPU's list of @order; call with migration disabled. */
@@ -188,12 +179,7 @@ static const struct pcp_bad_case pcp_bad_cases[] = {
 	{ "double free, the block drained back", PCP_AFTER_DRAIN, "refused: double free" },
 };
 
-static void pcp_bad_desc(const struct pcp_bad_case *c, char *desc)
-{
-	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(pcp_bad, pcp_bad_cases, pcp_bad_desc);
+KUNIT_ARRAY_PARAM_DESC(pcp_bad, pcp_bad_cases, name);
 
 /*
  * Bad frees of blocks the caches serve are refused and reported, without
@@ -398,7 +384,7 @@ static int race_fn(void *arg)
 		if (num_online_cpus() > 1)
 			cpu_relax();
 		else
-			yield();
+			schedule_timeout_uninterruptible(1);
 	}
 	if (ctx->page)
 		vbuddy_free_pages(ctx->pool, ctx->page, 0);

@@ -21,23 +21,13 @@ MODULE_IMPORT_NS(VBUDDY_INTERNAL);
 
 static int pool_test_init(struct kunit *test)
 {
-	struct vbuddy_pool *pool = vbuddy_pool_create("kunit", TEST_POOL_PAGES);
-
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
-	test->priv = pool;
+	vbuddy_kunit_pool(test, "kunit", TEST_POOL_PAGES);
 	return 0;
 }
 
 static void pool_test_exit(struct kunit *test)
 {
-	struct vbuddy_pool *pool = test->priv;
-
-	if (IS_ERR_OR_NULL(pool))	/* init failed */
-		return;
-	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
-	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), TEST_POOL_PAGES);
-	/* even when a failed case left blocks out, not to fail the next */
-	vbuddy_pool_teardown(pool);
+	vbuddy_kunit_pool_exit(test, TEST_POOL_PAGES);
 }
 
 struct create_case {
@@ -62,12 +52,7 @@ static const struct create_case create_cases[] = {
 	{ "not a power of two", "odd", 1000, 0 },
 };
 
-static void create_desc(const struct create_case *c, char *desc)
-{
-	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(pool_create, create_cases, create_desc);
+KUNIT_ARRAY_PARAM_DESC(pool_create, create_cases, desc);
 
 static void pool_test_create(struct kunit *test)
 {
@@ -224,12 +209,7 @@ static const struct bad_case bad_cases[] = {
 	  "the default pool belongs to the module" },
 };
 
-static void bad_desc(const struct bad_case *c, char *desc)
-{
-	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(pool_bad, bad_cases, bad_desc);
+KUNIT_ARRAY_PARAM_DESC(pool_bad, bad_cases, desc);
 
 /* Each misuse: exactly one report, a refusal, and a pool left as it was. */
 static void pool_test_bad_input(struct kunit *test)
@@ -332,20 +312,13 @@ static enum hrtimer_restart atomic_timer_fn(struct hrtimer *timer)
 static void pool_test_atomic(struct kunit *test)
 {
 	struct atomic_ctx ctx = { .pool = test->priv };
-	unsigned long flags, left;
+	unsigned long flags;
 	struct page *page;
 
 	if (!fresh_blocks(ctx.pool, VBUDDY_MAX_ORDER))
 		kunit_skip(test, "the kernel gave the pool no piece of order %u",
 			   VBUDDY_MAX_ORDER);
-	init_completion(&ctx.done);
-	hrtimer_init_on_stack(&ctx.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	ctx.timer.function = atomic_timer_fn;
-	hrtimer_start(&ctx.timer, ns_to_ktime(1000), HRTIMER_MODE_REL_HARD);
-	left = wait_for_completion_timeout(&ctx.done, 5 * HZ);
-	hrtimer_cancel(&ctx.timer);
-	destroy_hrtimer_on_stack(&ctx.timer);
-	KUNIT_ASSERT_NE(test, left, 0UL);
+	KUNIT_ASSERT_TRUE(test, vbuddy_kunit_in_hardirq(&ctx.timer, &ctx.done, atomic_timer_fn));
 	KUNIT_EXPECT_TRUE(test, ctx.in_hardirq);
 	KUNIT_EXPECT_EQ(test, ctx.served, (unsigned int)VBUDDY_NR_ORDERS);
 

@@ -441,12 +441,7 @@ static const struct vt_bad_case vt_bad_cases[] = {
 	  "page of a GFP_VIRTOK range, not its address" },
 };
 
-static void vt_bad_desc(const struct vt_bad_case *c, char *desc)
-{
-	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(virtok_bad, vt_bad_cases, vt_bad_desc);
+KUNIT_ARRAY_PARAM_DESC(virtok_bad, vt_bad_cases, desc);
 
 /* Each misuse of a range: one report, a refusal, the range still good. */
 static void virtok_test_bad_input(struct kunit *test)

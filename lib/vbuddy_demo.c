@@ -19,56 +19,9 @@
 #include <linux/vmalloc.h>
 
 #include "vbuddy.h"
+#include "vbuddy_lib.h"
 
 MODULE_IMPORT_NS(VBUDDY_INTERNAL);
-
-static void release(struct vbuddy_pool *pool, struct page **held, unsigned long n)
-{
-	while (n)
-		vbuddy_free_pages(pool, held[--n], 0);
-}
-
-static u8 pattern(size_t i)
-{
-	return (u8)(i * 13 + (i >> PAGE_SHIFT));
-}
-
-struct verify_ctx {
-	const u8 *p;
-	size_t size;
-	bool ok;
-	struct completion done;
-};
-
-static int verify_fn(void *arg)
-{
-	struct verify_ctx *ctx = arg;
-	size_t i;
-
-	ctx->ok = true;
-	for (i = 0; i < ctx->size; i++)
-		ctx->ok &= ctx->p[i] == pattern(i);
-	complete(&ctx->done);
-	return 0;
-}
-
-/* Read @p back on another CPU than the one that wrote it, if there is one. */
-static bool verify_elsewhere(const u8 *p, size_t size)
-{
-	struct verify_ctx ctx = { .p = p, .size = size };
-	struct task_struct *t;
-	int cpu = cpumask_any_but(cpu_online_mask, raw_smp_processor_id());
-
-	init_completion(&ctx.done);
-	t = kthread_create(verify_fn, &ctx, "vbuddy-verify");
-	if (IS_ERR(t))
-		return false;
-	if (cpu < nr_cpu_ids)
-		kthread_bind(t, cpu);
-	wake_up_process(t);
-	wait_for_completion(&ctx.done);
-	return ctx.ok;
-}
 
 static void demo_table(struct vbuddy_pool *pool, const char *when)
 {
@@ -117,7 +70,7 @@ static int demo_run(void)
 	p = vbuddy_pool_kmalloc(pool, size, GFP_KERNEL | GFP_VIRTOK);
 	if (!p) {
 		pr_info("vbuddy_pool_kmalloc(16 KiB, GFP_KERNEL | GFP_VIRTOK): NULL\n");
-		release(pool, held, n);
+		vbuddy_lib_release(pool, held, n);
 		vbuddy_pool_destroy(pool);
 		kvfree(held);
 		return -EIO;
@@ -128,8 +81,8 @@ static int demo_run(void)
 		pr_info("  bytes %5lu-%5lu -> pfn %#lx\n", i, i + PAGE_SIZE - 1,
 			page_to_pfn(vmalloc_to_page(p + i)));
 	for (i = 0; i < size; i++)
-		p[i] = pattern(i);
-	ok = verify_elsewhere(p, size);
+		p[i] = vbuddy_lib_pattern(i);
+	ok = vbuddy_lib_verify_elsewhere(p, size);
 	pr_info("wrote 16 KiB through the range, read it back on another CPU: %s\n",
 		ok ? "all bytes good" : "CORRUPT");
 	demo_table(pool, "range mapped");
@@ -137,7 +90,7 @@ static int demo_run(void)
 	vbuddy_kfree(p);
 	vbuddy_pool_drain(pool);
 	demo_table(pool, "range freed");
-	release(pool, held, n);
+	vbuddy_lib_release(pool, held, n);
 	vbuddy_pool_drain(pool);	/* the per-CPU caches hold some */
 	demo_table(pool, "everything freed, merged");
 	ok &= vbuddy_pool_check(pool) == 0;

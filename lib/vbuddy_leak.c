@@ -23,6 +23,7 @@
 #include <linux/slab.h>
 
 #include "vbuddy.h"
+#include "vbuddy_lib.h"
 
 MODULE_IMPORT_NS(VBUDDY_INTERNAL);
 
@@ -39,12 +40,6 @@ MODULE_PARM_DESC(kmemleak, "leave a vbuddy_kmalloc() object unreferenced until u
 static const size_t probe_size[] = { 64, 192, 2 * PAGE_SIZE };
 static unsigned long probe[ARRAY_SIZE(probe_size)];
 
-static void release(struct vbuddy_pool *pool, struct page **held, unsigned long n)
-{
-	while (n)
-		vbuddy_free_pages(pool, held[--n], 0);
-}
-
 /* Leave a GFP_VIRTOK range behind: vbuddy's unload must report it. */
 static int leak_range(void)
 {
@@ -58,7 +53,7 @@ static int leak_range(void)
 		return -ENOMEM;
 	n = vbuddy_pool_checkerboard(pool, held);
 	p = vbuddy_kmalloc(4 * PAGE_SIZE, GFP_KERNEL | GFP_VIRTOK);
-	release(pool, held, n);
+	vbuddy_lib_release(pool, held, n);
 	kvfree(held);
 	pr_info("left a GFP_VIRTOK range %s in the default pool\n", p ? "mapped" : "(none!)");
 	return p ? 0 : -EIO;

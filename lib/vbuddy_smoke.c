@@ -24,6 +24,7 @@
 #include <linux/vmalloc.h>
 
 #include "vbuddy.h"
+#include "vbuddy_lib.h"
 
 MODULE_IMPORT_NS(VBUDDY_INTERNAL);
 
@@ -277,54 +278,6 @@ static bool smoke_kmalloc(struct vbuddy_pool *pool)
 	return vbuddy_pool_check(pool) == 0;
 }
 
-static void release(struct vbuddy_pool *pool, struct page **held, unsigned long n)
-{
-	while (n)
-		vbuddy_free_pages(pool, held[--n], 0);
-}
-
-static u8 pattern(size_t i)
-{
-	return (u8)(i * 13 + (i >> PAGE_SHIFT));
-}
-
-struct verify_ctx {
-	const u8 *p;
-	size_t size;
-	bool ok;
-	struct completion done;
-};
-
-static int verify_fn(void *arg)
-{
-	struct verify_ctx *ctx = arg;
-	size_t i;
-
-	ctx->ok = true;
-	for (i = 0; i < ctx->size; i++)
-		ctx->ok &= ctx->p[i] == pattern(i);
-	complete(&ctx->done);
-	return 0;
-}
-
-/* Read @p back on another CPU than the one that wrote it, if there is one. */
-static bool verify_elsewhere(const u8 *p, size_t size)
-{
-	struct verify_ctx ctx = { .p = p, .size = size };
-	struct task_struct *t;
-	int cpu = cpumask_any_but(cpu_online_mask, raw_smp_processor_id());
-
-	init_completion(&ctx.done);
-	t = kthread_create(verify_fn, &ctx, "vbuddy-verify");
-	if (IS_ERR(t))
-		return false;
-	if (cpu < nr_cpu_ids)
-		kthread_bind(t, cpu);
-	wake_up_process(t);
-	wait_for_completion(&ctx.done);
-	return ctx.ok;
-}
-
 /* The checkerboard, the refusal, the fallback, the data, the recovery. */
 static bool smoke_virtok(void)
 {
@@ -352,14 +305,15 @@ static bool smoke_virtok(void)
 			break;
 		}
 		for (i = 0; i < size; i++)
-			p[i] = pattern(i);
+			p[i] = vbuddy_lib_pattern(i);
 		for (i = 0; i < size; i += PAGE_SIZE)	/* the right pages got it */
-			ok &= CHECK(*(u8 *)page_address(vmalloc_to_page(p + i)) == pattern(i));
-		ok &= CHECK(verify_elsewhere(p, size));
+			ok &= CHECK(*(u8 *)page_address(vmalloc_to_page(p + i)) ==
+				    vbuddy_lib_pattern(i));
+		ok &= CHECK(vbuddy_lib_verify_elsewhere(p, size));
 		vbuddy_kfree(p);
 		vbuddy_pool_drain(pool);
 	}
-	release(pool, held, n);
+	vbuddy_lib_release(pool, held, n);
 	kvfree(held);
 	vbuddy_pool_drain(pool);
 	vbuddy_pool_nr_free(pool, now);
@@ -388,16 +342,10 @@ static bool smoke_destroy_busy(struct vbuddy_pool *pool)
 
 static int smoke_run(void)
 {
-	unsigned int passed = 0, failed = 0, n = 0;
+	struct vbuddy_lib_results r = {};
 	struct vbuddy_pool *pool;
-	bool ok;
 
-#define RUN(name, call)							\
-	do {								\
-		ok = (call);						\
-		ok ? passed++ : failed++;				\
-		pr_info("%sok %u - %s\n", ok ? "" : "not ", ++n, name);	\
-	} while (0)
+#define RUN(name, call)	vbuddy_lib_result(&r, call, name)
 
 	RUN("default pool", smoke_default_pool());
 	pool = vbuddy_pool_create("smoke", SMOKE_POOL_PAGES);
@@ -416,9 +364,7 @@ static int smoke_run(void)
 	    PTR_ERR(vbuddy_pool_create("default", 1)) == -EEXIST);
 	RUN("empty pool refused", PTR_ERR(vbuddy_pool_create("x", 0)) == -EINVAL);
 #undef RUN
-
-	pr_info("%u passed, %u failed\n", passed, failed);
-	return failed ? -EIO : 0;
+	return vbuddy_lib_summary(&r);
 }
 
 static int __init vbuddy_smoke_init(void)

@@ -28,6 +28,7 @@
 #include <linux/timer.h>
 
 #include "vbuddy.h"
+#include "vbuddy_lib.h"
 
 MODULE_IMPORT_NS(VBUDDY_INTERNAL);
 
@@ -218,10 +219,10 @@ static void irq_fn(struct timer_list *t)
 
 static int __init vbuddy_stress_init(void)
 {
-	unsigned int cpu, nthreads = 0, s, i, passed = 0, failed = 0, n = 0;
+	unsigned int cpu, nthreads = 0, s, i;
+	struct vbuddy_lib_results r = {};
 	struct task_struct **threads;
 	unsigned long bad_input;
-	bool ok;
 
 	threads = kcalloc(nr_cpu_ids, sizeof(*threads), GFP_KERNEL);
 	pool = vbuddy_pool_create("stress", stress_pages);
@@ -266,12 +267,7 @@ static int __init vbuddy_stress_init(void)
 		vbuddy_pool_event(pool, VBUDDY_EV_VIRT_ATOMIC),
 		vbuddy_pool_event(pool, VBUDDY_EV_VIRT_MAP_FAILED));
 
-#define RESULT(name, cond)						\
-	do {								\
-		ok = (cond);						\
-		ok ? passed++ : failed++;				\
-		pr_info("%sok %u - %s\n", ok ? "" : "not ", ++n, name);	\
-	} while (0)
+#define RESULT(name, cond)	vbuddy_lib_result(&r, cond, name)
 
 	RESULT("no corruption", atomic_long_read(&corrupt) == 0);
 	RESULT("invariants held on the live pool", atomic_read(&checks_failed) == 0);
@@ -281,11 +277,9 @@ static int __init vbuddy_stress_init(void)
 	       atomic_long_read(&irq_ops) > 0 && atomic_long_read(&virt_ok) > 0);
 	RESULT("no misuse reported", bad_input == 0);
 #undef RESULT
-	pr_info("%u passed, %u failed\n", passed, failed);
-
 	vbuddy_pool_destroy(pool);
 	kfree(threads);
-	return failed ? -EIO : 0;
+	return vbuddy_lib_summary(&r);
 }
 module_init(vbuddy_stress_init);
 
