@@ -1361,6 +1361,175 @@ static void buddy_test_gather_all_coalesce(struct kunit *test)
 	}
 }
 
+/* ---- placement policies -------------------------------------------------------- */
+
+static const unsigned int all_policies[] = { BUDDY_LIFO, BUDDY_ADDRESS, BUDDY_GROUPED };
+
+static void policy_desc(const unsigned int *policy, char *desc)
+{
+	strscpy(desc, buddy_policy_names[*policy], KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(buddy_policies, all_policies, policy_desc);
+
+/* Switch @b to @policy, with a free map of its own when the policy needs one. */
+static void set_policy(struct kunit *test, struct buddy *b, unsigned int policy)
+{
+	unsigned long *map = NULL;
+
+	if (policy != BUDDY_LIFO)
+		map = alloc_array(test, buddy_map_words(b->max_frames), sizeof(*map));
+	KUNIT_ASSERT_EQ(test, buddy_set_policy(b, policy, map), 0);
+	KUNIT_ASSERT_EQ(test, buddy_check(b), 0);
+}
+
+/*
+ * [0, 64) all allocated as order-0 blocks, then 40, 10 and 30 freed in
+ * that order (none of them a buddy of another free frame): which one the
+ * next allocation takes is the policy, whole.
+ */
+static void buddy_test_policy_picks(struct kunit *test)
+{
+	const unsigned int policy = *(const unsigned int *)test->param_value;
+	static const unsigned long freed[] = { 40, 10, 30 };
+	/* The next fixed allocation, then the next movable one. */
+	static const unsigned long want[][2] = {
+		[BUDDY_LIFO]	= { 30, 10 },
+		[BUDDY_ADDRESS]	= { 10, 30 },
+		[BUDDY_GROUPED]	= { 10, 40 },
+	};
+	struct buddy *b = POOL(test, { 0, 64 });
+	unsigned long pfn, i;
+
+	set_policy(test, b, policy);
+	/* A fresh pool: fixed from the bottom; movable grouped from the top. */
+	KUNIT_ASSERT_EQ(test, buddy_alloc_hint(b, 0, true, &pfn), 0);
+	KUNIT_EXPECT_EQ(test, pfn, policy == BUDDY_GROUPED ? 63UL : 0UL);
+	KUNIT_EXPECT_EQ(test, buddy_free(b, pfn, 0), 0);
+	KUNIT_ASSERT_EQ(test, buddy_alloc_hint(b, 2, false, &pfn), 0);
+	KUNIT_EXPECT_EQ(test, pfn, 0UL);
+	KUNIT_EXPECT_EQ(test, buddy_free(b, pfn, 2), 0);
+	expect_recovered(test, b);
+
+	for (i = 0; i < 64; i++)
+		KUNIT_ASSERT_EQ(test, buddy_alloc(b, 0, &pfn), 0);
+	for (i = 0; i < ARRAY_SIZE(freed); i++)
+		KUNIT_ASSERT_EQ(test, buddy_free(b, freed[i], 0), 0);
+	KUNIT_EXPECT_EQ(test, buddy_check(b), 0);
+	KUNIT_ASSERT_EQ(test, buddy_alloc(b, 0, &pfn), 0);
+	KUNIT_EXPECT_EQ(test, pfn, want[policy][0]);
+	KUNIT_ASSERT_EQ(test, buddy_alloc_hint(b, 0, true, &pfn), 0);
+	KUNIT_EXPECT_EQ(test, pfn, want[policy][1]);
+	KUNIT_EXPECT_EQ(test, buddy_check(b), 0);
+}
+
+/*
+ * buddy_gather(): single frames first, then a larger block split. Under
+ * an address policy the single frames go lowest first (holes among the
+ * long-lived) and the split block keeps its top end; under LIFO, the most
+ * recently freed first and the bottom end.
+ */
+static void buddy_test_policy_gather(struct kunit *test)
+{
+	const unsigned int policy = *(const unsigned int *)test->param_value;
+	static const unsigned long lifo[] = { 30, 10, 40, 48, 49 };
+	static const unsigned long addr[] = { 10, 30, 40, 54, 55 };
+	const unsigned long *want = policy == BUDDY_LIFO ? lifo : addr;
+	struct buddy *b = POOL(test, { 0, 64 });
+	unsigned long pfn, pfns[5], i;
+
+	set_policy(test, b, policy);
+	for (i = 0; i < 64; i++)
+		KUNIT_ASSERT_EQ(test, buddy_alloc(b, 0, &pfn), 0);
+	KUNIT_ASSERT_EQ(test, buddy_free(b, 40, 0), 0);
+	KUNIT_ASSERT_EQ(test, buddy_free(b, 10, 0), 0);
+	KUNIT_ASSERT_EQ(test, buddy_free(b, 30, 0), 0);
+	for (i = 48; i < 56; i++)	/* merge into one order-3 block */
+		KUNIT_ASSERT_EQ(test, buddy_free(b, i, 0), 0);
+	KUNIT_ASSERT_EQ(test, b->nr_free[3], 1UL);
+
+	KUNIT_ASSERT_EQ(test, buddy_gather(b, 5, pfns), 0);
+	for (i = 0; i < 5; i++)
+		KUNIT_EXPECT_EQ_MSG(test, pfns[i], want[i], "frame %lu", i);
+	KUNIT_EXPECT_EQ(test, b->nr_free[2], 1UL);	/* the rest of the split */
+	KUNIT_EXPECT_EQ(test, b->nr_free[1], 1UL);
+	KUNIT_EXPECT_EQ(test, buddy_check(b), 0);
+}
+
+/*
+ * Random allocations, gathers and frees under each policy, every invariant
+ * (the free maps' too) checked after each; a policy set on a pool in use
+ * builds its maps from the lists; and everything merges back.
+ */
+static void buddy_test_policy_random(struct kunit *test)
+{
+	const unsigned int policy = *(const unsigned int *)test->param_value;
+	struct buddy *b = POOL(test, { 3, 1000 }, { 2048, 2048 }, { 8192 + 5, 300 });
+	enum { NR = 200 };
+	unsigned long *pfn = alloc_array(test, NR * 8, sizeof(*pfn));
+	unsigned int *order = alloc_array(test, NR * 8, sizeof(*order));
+	unsigned int n = 0, step, i;
+	struct rnd_state rnd;
+
+	prandom_seed_state(&rnd, 15 + policy);
+	for (step = 0; step < 2000; step++) {
+		u32 r = prandom_u32_state(&rnd);
+
+		if (step == 500)	/* maps rebuilt from a used pool */
+			set_policy(test, b, policy);
+		if (n && (r % 3 == 0 || n > NR * 8 - 8)) {
+			i = prandom_u32_state(&rnd) % n;
+			KUNIT_ASSERT_EQ(test, buddy_free(b, pfn[i], order[i]), 0);
+			pfn[i] = pfn[--n];
+			order[i] = order[n];
+		} else if (r % 7 == 1) {
+			unsigned long got[8];
+			unsigned int k = 2 + r / 7 % 7;
+
+			if (buddy_gather(b, k, got))
+				continue;
+			for (i = 0; i < k; i++) {
+				pfn[n] = got[i];
+				order[n++] = 0;
+			}
+		} else {
+			unsigned int o = r / 3 % 6;
+
+			if (buddy_alloc_hint(b, o, r & 1, &pfn[n]))
+				continue;
+			order[n++] = o;
+		}
+		KUNIT_ASSERT_EQ_MSG(test, buddy_check(b), 0, "step %u", step);
+	}
+	while (n--)
+		KUNIT_ASSERT_EQ(test, buddy_free(b, pfn[n], order[n]), 0);
+	expect_recovered(test, b);
+}
+
+/* Bad policies are refused; a free map out of step with the lists is caught. */
+static void buddy_test_policy_errors(struct kunit *test)
+{
+	struct buddy *b = POOL(test, { 0, 64 });
+	unsigned long *map = alloc_array(test, buddy_map_words(64), sizeof(*map));
+	unsigned long pfn;
+
+	KUNIT_EXPECT_EQ(test, buddy_set_policy(b, BUDDY_NR_POLICIES, map), -EINVAL);
+	KUNIT_EXPECT_EQ(test, buddy_set_policy(b, BUDDY_ADDRESS, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, b->policy, (unsigned int)BUDDY_LIFO);
+	KUNIT_ASSERT_EQ(test, buddy_set_policy(b, BUDDY_ADDRESS, map), 0);
+	KUNIT_ASSERT_EQ(test, buddy_alloc(b, 0, &pfn), 0);	/* 1, 2-3, ..., 32-63 free */
+	KUNIT_ASSERT_EQ(test, buddy_check(b), 0);
+	map[0] ^= 1UL << 1;		/* frame 1's bit in the order-0 map */
+	KUNIT_EXPECT_EQ(test, buddy_check(b), -EUCLEAN);
+	map[0] ^= 1UL << 1;
+	map[0] ^= 1UL << 5;		/* a bit no free block has */
+	KUNIT_EXPECT_EQ(test, buddy_check(b), -EUCLEAN);
+	map[0] ^= 1UL << 5;
+	KUNIT_EXPECT_EQ(test, buddy_check(b), 0);
+	KUNIT_EXPECT_EQ(test, buddy_free(b, pfn, 0), 0);
+	expect_recovered(test, b);
+}
+
 /* ---- lookup, tags, largest free order -------------------------------------------------- */
 
 /* The tag of a block, via buddy_lookup() of @pfn. */
@@ -1823,6 +1992,10 @@ static struct kunit_case buddy_test_cases[] = {
 	KUNIT_CASE(buddy_test_gather_splits_smallest),
 	KUNIT_CASE(buddy_test_gather_errors),
 	KUNIT_CASE(buddy_test_gather_all_coalesce),
+	KUNIT_CASE_PARAM(buddy_test_policy_picks, buddy_policies_gen_params),
+	KUNIT_CASE_PARAM(buddy_test_policy_gather, buddy_policies_gen_params),
+	KUNIT_CASE_PARAM(buddy_test_policy_random, buddy_policies_gen_params),
+	KUNIT_CASE(buddy_test_policy_errors),
 	KUNIT_CASE(buddy_test_lookup_and_tag),
 	KUNIT_CASE(buddy_test_free_check_and_index),
 	KUNIT_CASE(buddy_test_largest_free_order),

@@ -16,6 +16,8 @@
 #include <linux/percpu.h>
 #include <linux/preempt.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/string.h>
 
 #include "../module/classes.h"
 #include "../module/pcp.h"
@@ -511,6 +513,139 @@ static void pcp_test_remote_free(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), PCP_POOL_PAGES);
 }
 
+/* ---- the caches under each placement ------------------------------------------ */
+
+/* A pool of @placement beside the suite's, its caches at full size. */
+static struct vbuddy_pool *placement_pool(struct kunit *test, const char *placement)
+{
+	struct vbuddy_pool *pool;
+
+	pool = vbuddy_pool_create_placement("kunit-placement", PCP_POOL_PAGES, placement);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	if (!vbuddy_pcp_serves(pool, 0)) {
+		vbuddy_pool_destroy(pool);
+		kunit_skip(test, "the caches are off");
+	}
+	return pool;
+}
+
+static void placement_pool_done(struct kunit *test, struct vbuddy_pool *pool)
+{
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
+	vbuddy_pool_drain(pool);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), PCP_POOL_PAGES);
+	vbuddy_pool_teardown(pool);
+}
+
+static const char *const placements[] = { "lifo", "address", "grouped" };
+
+static void placement_desc(const char *const *p, char *desc)
+{
+	strscpy(desc, *p, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(pcp_placements, placements, placement_desc);
+
+static int cmp_pfn(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * A full list gives blocks back: under LIFO the coldest (freed first),
+ * under an address placement the highest-addressed, so that the list keeps
+ * what that placement hands out first. Frees go in ascending pfn order,
+ * which tells the two apart: LIFO keeps the highest, address the lowest.
+ */
+static void pcp_test_give_back_by_placement(struct kunit *test)
+{
+	const char *placement = *(const char *const *)test->param_value;
+	struct vbuddy_pool *pool = placement_pool(test, placement);
+	bool lifo = !strcmp(placement, "lifo");
+	unsigned int high = pool->pcp->high[0], low = pool->pcp->low[0], n = high + 1, i;
+	unsigned long *pfns = kunit_kcalloc(test, n, sizeof(*pfns), GFP_KERNEL);
+	struct page **pages = kunit_kcalloc(test, n, sizeof(*pages), GFP_KERNEL);
+	struct vbuddy_pcp *pcp;
+	unsigned long flags;
+	struct page *page;
+
+	KUNIT_ASSERT_NOT_NULL(test, pfns);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	migrate_disable();
+	for (i = 0; i < n; i++) {
+		pages[i] = vbuddy_alloc_pages(pool, GFP_KERNEL, 0);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+		pfns[i] = page_to_pfn(pages[i]);
+	}
+	vbuddy_pool_drain(pool);	/* this CPU's list starts empty */
+	KUNIT_EXPECT_EQ(test, here(pool, 0), 0U);
+	sort(pfns, n, sizeof(*pfns), cmp_pfn, NULL);
+	for (i = 0; i < n; i++)
+		vbuddy_free_pages(pool, pfn_to_page(pfns[i]), 0);
+
+	/* The (high + 1)th free gave back all but @low blocks. */
+	KUNIT_EXPECT_EQ(test, here(pool, 0), low);
+	pcp = raw_cpu_ptr(pool->pcp->cpu);
+	spin_lock_irqsave(&pcp->lock, flags);
+	i = 0;
+	list_for_each_entry(page, &pcp->lists[0], lru) {
+		unsigned long want = lifo ? pfns[n - 1 - i] : pfns[i];
+
+		if (i < low)
+			KUNIT_EXPECT_EQ_MSG(test, page_to_pfn(page), want, "entry %u", i);
+		i++;
+	}
+	spin_unlock_irqrestore(&pcp->lock, flags);
+	migrate_enable();
+	KUNIT_EXPECT_EQ(test, i, low);
+	placement_pool_done(test, pool);
+}
+
+/*
+ * __GFP_MOVABLE under the grouped placement: from the top end of a piece of
+ * the pool, around the caches (owner NONE), above every fixed block; freed,
+ * and a second free refused, as any block. Other placements ignore it.
+ */
+static void pcp_test_movable_by_placement(struct kunit *test)
+{
+	const char *placement = *(const char *const *)test->param_value;
+	struct vbuddy_pool *pool = placement_pool(test, placement);
+	bool grouped = !strcmp(placement, "grouped");
+	struct page *fixed, *movable;
+	unsigned long pfn, last;
+	unsigned int order, i;
+	bool at_top;
+	u32 idx;
+
+	for (order = 0; order < VBUDDY_PCP_ORDERS; order++) {
+		fixed = vbuddy_alloc_pages(pool, GFP_KERNEL, order);
+		movable = vbuddy_alloc_pages(pool, GFP_KERNEL | __GFP_MOVABLE, order);
+		KUNIT_ASSERT_NOT_NULL(test, fixed);
+		KUNIT_ASSERT_NOT_NULL(test, movable);
+		pfn = page_to_pfn(movable);
+		KUNIT_ASSERT_EQ(test, buddy_index(&pool->buddy, pfn, &idx), 0);
+		at_top = false;
+		for (i = 0; i < pool->nr_chunks; i++) {
+			last = page_to_pfn(pool->chunks[i].page) + (1UL << pool->chunks[i].order);
+			at_top |= pfn + (1UL << order) == last;
+		}
+		KUNIT_EXPECT_EQ_MSG(test, pool->pcp->owner[idx],
+				    (u8)(grouped ? VBUDDY_OWN_NONE : VBUDDY_OWN_HELD | order),
+				    "order %u", order);
+		if (grouped) {
+			KUNIT_EXPECT_TRUE_MSG(test, at_top, "order %u: pfn %#lx", order, pfn);
+			KUNIT_EXPECT_GT(test, pfn, page_to_pfn(fixed));
+		}
+		vbuddy_free_pages(pool, movable, order);
+		KUNIT_EXPECT_REFUSED(test, pool, "double free",
+				     vbuddy_free_pages(pool, movable, order));
+		vbuddy_free_pages(pool, fixed, order);
+	}
+	placement_pool_done(test, pool);
+}
+
 static struct kunit_case pcp_test_cases[] = {
 	KUNIT_CASE(pcp_test_free_is_cached),
 	KUNIT_CASE(pcp_test_large_objects),
@@ -522,6 +657,8 @@ static struct kunit_case pcp_test_cases[] = {
 	KUNIT_CASE(pcp_test_objects),
 	KUNIT_CASE(pcp_test_racing_frees),
 	KUNIT_CASE(pcp_test_remote_free),
+	KUNIT_CASE_PARAM(pcp_test_give_back_by_placement, pcp_placements_gen_params),
+	KUNIT_CASE_PARAM(pcp_test_movable_by_placement, pcp_placements_gen_params),
 	{}
 };
 

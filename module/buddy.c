@@ -26,9 +26,12 @@
  * one doubly linked list per order, linked by frame index, so insertion and
  * removal are O(1).
  *
- * Allocation takes the first block of the smallest non-empty order at or
- * above the request and splits it, giving the upper halves back to the
- * lists. Freeing merges the block with its buddy (``pfn ^ (1 << order)``)
+ * Allocation takes a block of the smallest non-empty order at or above
+ * the request, as the placement policy picks it (buddy_set_policy(): the
+ * most recently freed one, or the lowest-addressed one, found in O(log64 n)
+ * through a bitmap of free heads per order), and splits it, giving the
+ * upper halves back to the lists (the lower ones, for a movable request
+ * placed from the top). Freeing merges the block with its buddy (``pfn ^ (1 << order)``)
  * while the buddy is a free block of the same order inside the same span.
  *
  * Bad frees are recognised from the frame states alone, without walking any
@@ -90,6 +93,70 @@ static inline bool block_in_span(const struct buddy_span *s, unsigned long pfn,
 	return pfn >= s->pfn && pfn - s->pfn + order_pages(order) <= s->nr;
 }
 
+const char *const buddy_policy_names[BUDDY_NR_POLICIES] = {
+	[BUDDY_LIFO] = "lifo",
+	[BUDDY_ADDRESS] = "address",
+	[BUDDY_GROUPED] = "grouped",
+};
+
+#define BUDDY_WORD_BITS		(8 * sizeof(unsigned long))
+
+static inline unsigned long *order_map(const struct buddy *b, unsigned int order)
+{
+	return b->map + (unsigned long)order * b->map_words;
+}
+
+/*
+ * Set the bit of frame index @idx in the free map of @order, and the
+ * summary bits above it that were clear: O(levels), 6 at most.
+ */
+static void map_set(struct buddy *b, unsigned int order, u32 idx)
+{
+	unsigned long *m = order_map(b, order), *w, was;
+	u32 l;
+
+	for (l = 0; l < b->map_levels; l++) {
+		w = &m[b->map_off[l] + idx / BUDDY_WORD_BITS];
+		was = *w;
+		*w |= 1UL << (idx % BUDDY_WORD_BITS);
+		if (was)
+			break;
+		idx /= BUDDY_WORD_BITS;
+	}
+}
+
+/* Clear it, and the summary bits of words that became empty. */
+static void map_clear(struct buddy *b, unsigned int order, u32 idx)
+{
+	unsigned long *m = order_map(b, order), *w;
+	u32 l;
+
+	for (l = 0; l < b->map_levels; l++) {
+		w = &m[b->map_off[l] + idx / BUDDY_WORD_BITS];
+		*w &= ~(1UL << (idx % BUDDY_WORD_BITS));
+		if (*w)
+			break;
+		idx /= BUDDY_WORD_BITS;
+	}
+}
+
+/*
+ * The lowest (or, @top, the highest) frame index set in the free map of
+ * @order, which is not empty: down from the top level, O(levels).
+ */
+static u32 map_find(const struct buddy *b, unsigned int order, bool top)
+{
+	const unsigned long *m = order_map(b, order);
+	unsigned long idx = 0, w;
+	u32 l = b->map_levels;
+
+	while (l--) {
+		w = m[b->map_off[l] + idx];
+		idx = idx * BUDDY_WORD_BITS + (top ? buddy_fls(w) : buddy_ffs(w));
+	}
+	return idx;
+}
+
 static void free_list_add(struct buddy *b, u32 idx, unsigned int order)
 {
 	struct buddy_frame *f = &b->frames[idx];
@@ -105,6 +172,8 @@ static void free_list_add(struct buddy *b, u32 idx, unsigned int order)
 	f->state = BUDDY_FREE;
 	b->nr_free[order]++;
 	b->free_frames += order_pages(order);
+	if (b->map)
+		map_set(b, order, idx);
 }
 
 /* Takes a free block off its list; its head becomes a TAIL for the caller. */
@@ -125,6 +194,8 @@ static void free_list_del(struct buddy *b, u32 idx)
 	b->changes++;
 	b->nr_free[order]--;
 	b->free_frames -= order_pages(order);
+	if (b->map)
+		map_clear(b, order, idx);
 }
 
 /* The block of span @s that contains @pfn: the head's index, or BUDDY_NIL. */
@@ -186,6 +257,10 @@ void buddy_init(struct buddy *b, struct buddy_frame *frames, u32 max_frames,
 	b->nr_spans = 0;
 	b->free_frames = 0;
 	b->changes = 0;
+	b->policy = BUDDY_LIFO;
+	b->map = NULL;
+	b->map_words = 0;
+	b->map_levels = 0;
 	for (order = 0; order <= VBUDDY_MAX_ORDER; order++) {
 		b->free_head[order] = BUDDY_NIL;
 		b->nr_free[order] = 0;
@@ -250,36 +325,170 @@ int buddy_add_span(struct buddy *b, unsigned long pfn, u32 nr)
 	return 0;
 }
 
+/* Levels and words of one order's free map for @max_frames frames; 0 if too many. */
+static u32 map_layout(u32 max_frames, u32 *off, u32 *levels)
+{
+	unsigned long len = max_frames ? max_frames : 1, words = 0;
+	u32 l = 0;
+
+	do {
+		len = (len + BUDDY_WORD_BITS - 1) / BUDDY_WORD_BITS;
+		if (l == BUDDY_MAP_LEVELS)
+			return 0;
+		if (off)
+			off[l] = words;
+		words += len;
+		l++;
+	} while (len > 1);
+	*levels = l;
+	return words;
+}
+
 /**
- * buddy_alloc() - allocate a naturally aligned block
+ * buddy_map_words() - the storage the free maps of an allocator need
+ * @max_frames: its capacity, as given to buddy_init()
+ *
+ * Return: how many unsigned longs buddy_set_policy() wants for a policy
+ * that looks at addresses: about 1.4 bytes per frame in all.
+ */
+unsigned long buddy_map_words(u32 max_frames)
+{
+	u32 levels;
+
+	return (unsigned long)map_layout(max_frames, NULL, &levels) * VBUDDY_NR_ORDERS;
+}
+
+/**
+ * buddy_set_policy() - choose which free block an allocation takes
+ * @b: the allocator, initialised; its spans may be added already
+ * @policy: BUDDY_LIFO takes the most recently freed block of the smallest
+ *          order that fits (no map needed); BUDDY_ADDRESS the lowest-
+ *          addressed one, the address-ordered first fit that keeps the
+ *          long-lived low and leaves the top free to merge; BUDDY_GROUPED
+ *          as BUDDY_ADDRESS, but movable requests (buddy_alloc_hint())
+ *          take the highest-addressed block of any order large enough, and
+ *          its top end, so that movable and fixed blocks grow from opposite
+ *          ends and a movable block never fills a hole among fixed ones
+ *          while the top has room. With either of
+ *          the last two, buddy_gather() picks by address too.
+ * @map: storage for buddy_map_words() words (any content), or NULL for
+ *       BUDDY_LIFO
+ *
+ * Every operation stays O(1) but for the maps' O(log64 frames) levels.
+ *
+ * Return: 0; -EINVAL for an unknown policy or a missing map.
+ */
+int buddy_set_policy(struct buddy *b, unsigned int policy, unsigned long *map)
+{
+	unsigned int order;
+	u32 idx;
+
+	if (policy >= BUDDY_NR_POLICIES || (policy != BUDDY_LIFO && !map))
+		return -EINVAL;
+	b->policy = policy;
+	b->map = map;
+	if (!map)
+		return 0;
+	b->map_words = map_layout(b->max_frames, b->map_off, &b->map_levels);
+	if (!b->map_words)
+		return -EINVAL;
+	for (idx = 0; idx < b->map_words * VBUDDY_NR_ORDERS; idx++)
+		map[idx] = 0;
+	for (order = 0; order <= VBUDDY_MAX_ORDER; order++)
+		for (idx = b->free_head[order]; idx != BUDDY_NIL; idx = b->frames[idx].next)
+			map_set(b, order, idx);
+	return 0;
+}
+
+/* The free block of @order the policy takes (@top: from the top end). */
+static u32 pick_block(const struct buddy *b, unsigned int order, bool top)
+{
+	if (b->policy == BUDDY_LIFO)
+		return b->free_head[order];
+	return map_find(b, order, top);
+}
+
+/*
+ * The highest-addressed free block of @order or larger (a free map's
+ * policy), its order in @o: O(orders * levels).
+ */
+static u32 highest_block(const struct buddy *b, unsigned int order, unsigned int *o)
+{
+	u32 best = BUDDY_NIL, idx;
+	unsigned int k;
+
+	for (k = order; k <= VBUDDY_MAX_ORDER; k++) {
+		if (!b->nr_free[k])
+			continue;
+		idx = map_find(b, k, true);
+		if (best == BUDDY_NIL || idx > best) {
+			best = idx;
+			*o = k;
+		}
+	}
+	return best;
+}
+
+/*
+ * Take a block of @order out of the free lists, splitting the block the
+ * policy picks from the smallest order that has one, or (@highest) the
+ * highest-addressed block of any order large enough; @top: keep its top
+ * end (the halves below go back), else its bottom end. Its head's frame
+ * index, or BUDDY_NIL if no block of @order or larger is free.
+ */
+static u32 take_block(struct buddy *b, unsigned int order, bool top, bool highest)
+{
+	unsigned int o;
+	u32 idx;
+
+	if (highest) {
+		idx = highest_block(b, order, &o);
+		if (idx == BUDDY_NIL)
+			return BUDDY_NIL;
+	} else {
+		for (o = order; o <= VBUDDY_MAX_ORDER; o++)
+			if (b->nr_free[o])
+				break;
+		if (o > VBUDDY_MAX_ORDER)
+			return BUDDY_NIL;
+		idx = pick_block(b, o, top);
+	}
+	free_list_del(b, idx);
+	while (o > order) {
+		o--;
+		if (top) {
+			free_list_add(b, idx, o);
+			idx += (u32)order_pages(o);
+		} else {
+			free_list_add(b, idx + (u32)order_pages(o), o);
+		}
+	}
+	return idx;
+}
+
+/**
+ * buddy_alloc_hint() - allocate a naturally aligned block, saying its kind
  * @b: the allocator
  * @order: order of the block, 0..VBUDDY_MAX_ORDER
+ * @movable: the block may be moved later (it is placed apart from the
+ *           fixed ones under BUDDY_GROUPED; the other policies ignore it)
  * @pfn: where the block's first frame is stored
  *
  * Return: 0; -ERANGE if @order is above VBUDDY_MAX_ORDER; -ENOMEM if no free
  * block of @order or larger exists.
  */
-int buddy_alloc(struct buddy *b, unsigned int order, unsigned long *pfn)
+int buddy_alloc_hint(struct buddy *b, unsigned int order, bool movable, unsigned long *pfn)
 {
 	const struct buddy_span *s;
 	struct buddy_frame *f;
-	unsigned int o;
 	u32 idx;
 
 	if (order > VBUDDY_MAX_ORDER)
 		return -ERANGE;
-	for (o = order; o <= VBUDDY_MAX_ORDER; o++)
-		if (b->free_head[o] != BUDDY_NIL)
-			break;
-	if (o > VBUDDY_MAX_ORDER)
+	movable = movable && b->policy == BUDDY_GROUPED;
+	idx = take_block(b, order, movable, movable);
+	if (idx == BUDDY_NIL)
 		return -ENOMEM;
-
-	idx = b->free_head[o];
-	free_list_del(b, idx);
-	while (o > order) {
-		o--;
-		free_list_add(b, idx + (u32)order_pages(o), o);
-	}
 	f = &b->frames[idx];
 	f->order = order;
 	f->state = BUDDY_USED;
@@ -288,6 +497,22 @@ int buddy_alloc(struct buddy *b, unsigned int order, unsigned long *pfn)
 	s = span_of_index(b, idx);
 	*pfn = s->pfn + (idx - s->first);
 	return 0;
+}
+
+/**
+ * buddy_alloc() - allocate a naturally aligned block
+ * @b: the allocator
+ * @order: order of the block, 0..VBUDDY_MAX_ORDER
+ * @pfn: where the block's first frame is stored
+ *
+ * buddy_alloc_hint() of a fixed block.
+ *
+ * Return: 0; -ERANGE if @order is above VBUDDY_MAX_ORDER; -ENOMEM if no free
+ * block of @order or larger exists.
+ */
+int buddy_alloc(struct buddy *b, unsigned int order, unsigned long *pfn)
+{
+	return buddy_alloc_hint(b, order, false, pfn);
 }
 
 /*
@@ -444,9 +669,17 @@ int buddy_pfn_of_index(const struct buddy *b, u32 index, unsigned long *pfn)
  * @nr: how many frames
  * @pfns: where the @nr frame numbers are stored, in the order taken
  *
- * For a caller that needs @nr frames but not contiguous ones. Whole free
- * blocks are taken from the smallest order up, so the large blocks that
- * contiguous requests need are split last. Each frame taken becomes an
+ * For a caller that needs @nr frames but not contiguous ones, spending as
+ * little contiguity as it can. Whole free blocks are taken from the
+ * smallest order up, so the large blocks that contiguous requests need
+ * are split last; a free single frame is first, since its buddy is in use
+ * and it cannot merge until that is freed. Under a policy that looks at
+ * addresses, single frames are taken lowest-addressed first: those are
+ * the holes among the long-lived blocks that address order packs low,
+ * whose buddies stay in use longest; larger blocks are taken from the top
+ * end, where contiguous requests look last. (Measured against taking all
+ * from the top, all from the bottom, and the least-free neighbourhood:
+ * Documentation/benchmarks.rst.) Each frame taken becomes an
  * allocated block of order 0 of its own: free them one by one with
  * buddy_free(b, pfn, 0), and they merge as usual.
  *
@@ -455,6 +688,7 @@ int buddy_pfn_of_index(const struct buddy *b, u32 index, unsigned long *pfn)
  */
 int buddy_gather(struct buddy *b, unsigned long nr, unsigned long *pfns)
 {
+	bool addr = b->policy != BUDDY_LIFO;
 	unsigned long got = 0;
 
 	if (!nr)
@@ -468,16 +702,17 @@ int buddy_gather(struct buddy *b, unsigned long nr, unsigned long *pfns)
 		unsigned long pfn, i;
 		u32 idx;
 
-		while (b->free_head[order] == BUDDY_NIL)
+		while (!b->nr_free[order])
 			order++;
 		if (order > want)
 			order = want;
 		/* Cannot fail: a block of @order or larger is free. */
-		if (buddy_alloc(b, order, &pfn))
+		idx = take_block(b, order, addr && order, false);
+		if (idx == BUDDY_NIL)
 			return -EUCLEAN;
 
-		s = span_of_pfn(b, pfn);
-		idx = pfn_to_index(s, pfn);
+		s = span_of_index(b, idx);
+		pfn = s->pfn + (idx - s->first);
 		for (i = 0; i < order_pages(order); i++) {
 			struct buddy_frame *f = &b->frames[idx + i];
 
@@ -604,6 +839,44 @@ static int check_span(const struct buddy *b, const struct buddy_span *s,
 }
 
 /*
+ * The free map of @order (a policy that looks at addresses): as many bits
+ * at the bottom level as free blocks (each of which has its bit: see the
+ * list walk), and each summary bit set exactly when the word below it is
+ * not empty. O(frames / 64).
+ */
+static int check_map(const struct buddy *b, unsigned int order)
+{
+	const unsigned long *m = order_map(b, order);
+	unsigned long bits = 0;
+	u32 l, w, words;
+
+	words = b->map_levels > 1 ? b->map_off[1] : b->map_words;
+	for (w = 0; w < words; w++)
+		bits += buddy_hweight(m[w]);
+	if (bits != b->nr_free[order]) {
+		buddy_pr_err("order %u: %lu free blocks, %lu in the free map\n",
+			     order, b->nr_free[order], bits);
+		return -EUCLEAN;
+	}
+	for (l = 1; l < b->map_levels; l++) {
+		u32 below = b->map_off[l - 1];
+
+		words = (l + 1 < b->map_levels ? b->map_off[l + 1] : b->map_words) - b->map_off[l];
+		for (w = 0; w < words * BUDDY_WORD_BITS && below + w < b->map_off[l]; w++) {
+			bool set = m[b->map_off[l] + w / BUDDY_WORD_BITS] &
+				   (1UL << (w % BUDDY_WORD_BITS));
+
+			if (set != !!m[below + w]) {
+				buddy_pr_err("order %u: free map level %u bit %u is wrong\n",
+					     order, l, w);
+				return -EUCLEAN;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
  * Walk up to @budget entries of the free list of @st->order from where the
  * last call stopped; 1 when the list has more, 0 at its end (its length
  * checked against the free blocks the spans hold), or -EUCLEAN.
@@ -627,7 +900,9 @@ static int check_list_step(const struct buddy *b, struct buddy_check_state *st,
 		}
 		f = &b->frames[idx];
 		if (f->state != BUDDY_FREE || f->order != order ||
-		    f->prev != (st->listed == 1 ? BUDDY_NIL : st->prev)) {
+		    f->prev != (st->listed == 1 ? BUDDY_NIL : st->prev) ||
+		    (b->map && !(order_map(b, order)[idx / BUDDY_WORD_BITS] &
+				 (1UL << (idx % BUDDY_WORD_BITS))))) {
 			buddy_pr_err("order %u list holds a bad entry (index %u)\n",
 				     order, idx);
 			return -EUCLEAN;
@@ -639,7 +914,7 @@ static int check_list_step(const struct buddy *b, struct buddy_check_state *st,
 			     order, blocks, st->listed, b->nr_free[order]);
 		return -EUCLEAN;
 	}
-	return 0;
+	return b->map ? check_map(b, order) : 0;
 }
 
 /**

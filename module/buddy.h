@@ -22,6 +22,23 @@
 /* "No frame" in a free list link; frame indices are u32. */
 #define BUDDY_NIL		((u32)~0U)
 
+/*
+ * Which free block an allocation takes: see buddy_set_policy(). The names
+ * are those of the module parameter placement and of vbuddy-replay
+ * --policy, in this order.
+ */
+enum buddy_policy {
+	BUDDY_LIFO,		/* the most recently freed of the smallest order */
+	BUDDY_ADDRESS,		/* the lowest-addressed of the smallest order */
+	BUDDY_GROUPED,		/* ADDRESS, and movable requests from the top */
+	BUDDY_NR_POLICIES,
+};
+
+extern const char *const buddy_policy_names[BUDDY_NR_POLICIES];
+
+/* Levels of a free map: 64^6 bits name any frame index. */
+#define BUDDY_MAP_LEVELS	6
+
 /* What a frame is; only the first frame of a block is a head. */
 enum buddy_state {
 	BUDDY_TAIL = 0,		/* inside a block, not its first frame */
@@ -75,6 +92,13 @@ struct buddy_span {
  * @nr_free: free blocks of each order
  * @changes: counts every change to the frames, for a caller that checks
  *           the allocator in steps (buddy_check_step())
+ * @policy: an enum buddy_policy
+ * @map: for a policy that looks at addresses, a free map per order: a bit
+ *       per frame index set at each free block's head, and levels of
+ *       summary bits above it (caller's storage; NULL for BUDDY_LIFO)
+ * @map_words: words of one order's map
+ * @map_levels: levels of each map, the top one a single word
+ * @map_off: where each level starts in an order's map, in words
  */
 struct buddy {
 	struct buddy_frame *frames;
@@ -87,6 +111,11 @@ struct buddy {
 	u32 free_head[VBUDDY_NR_ORDERS];
 	unsigned long nr_free[VBUDDY_NR_ORDERS];
 	unsigned long changes;
+	unsigned int policy;
+	unsigned long *map;
+	u32 map_words;
+	u32 map_levels;
+	u32 map_off[BUDDY_MAP_LEVELS];
 };
 
 /**
@@ -128,7 +157,10 @@ struct buddy_block {
 void buddy_init(struct buddy *b, struct buddy_frame *frames, u32 max_frames,
 		struct buddy_span *spans, u32 max_spans);
 int buddy_add_span(struct buddy *b, unsigned long pfn, u32 nr);
+unsigned long buddy_map_words(u32 max_frames);
+int buddy_set_policy(struct buddy *b, unsigned int policy, unsigned long *map);
 int buddy_alloc(struct buddy *b, unsigned int order, unsigned long *pfn);
+int buddy_alloc_hint(struct buddy *b, unsigned int order, bool movable, unsigned long *pfn);
 int buddy_free(struct buddy *b, unsigned long pfn, unsigned int order);
 int buddy_free_tagged(struct buddy *b, unsigned long pfn, unsigned int order,
 		      u8 tag);

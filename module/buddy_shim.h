@@ -10,6 +10,7 @@
 #ifdef __KERNEL__
 
 #include <linux/types.h>
+#include <linux/bitops.h>
 #include <linux/errno.h>
 #include <linux/limits.h>
 #include <linux/compiler.h>
@@ -17,6 +18,11 @@
 #include <linux/printk.h>
 
 #define buddy_pr_err(fmt, ...) pr_err(fmt, ##__VA_ARGS__)
+
+/* The lowest and the highest set bit of a word that is not 0. */
+#define buddy_ffs(w)	__ffs(w)
+#define buddy_fls(w)	__fls(w)
+#define buddy_hweight(w)	hweight_long(w)
 
 #else /* userspace */
 
@@ -45,6 +51,10 @@ static inline unsigned int ilog2(unsigned long v)
 }
 
 #define buddy_pr_err(fmt, ...) fprintf(stderr, "buddy: " fmt, ##__VA_ARGS__)
+
+#define buddy_ffs(w)	((unsigned long)__builtin_ctzl(w))
+#define buddy_fls(w)	((unsigned long)(8 * sizeof(long) - 1 - __builtin_clzl(w)))
+#define buddy_hweight(w)	((unsigned long)__builtin_popcountl(w))
 
 #endif /* __KERNEL__ */
 

@@ -104,7 +104,7 @@ static void *large_alloc(struct vbuddy_pool *pool, unsigned int order)
 	struct page *page;
 
 	page = vbuddy_should_fail(VBUDDY_FAIL_POOL) ? NULL :
-		vbuddy_pcp_get_block(pool, order, true);
+		vbuddy_pcp_get_block(pool, order, true, false);
 	if (!page) {
 		vbuddy_pool_alloc_failed(pool, order);
 		return NULL;

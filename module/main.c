@@ -10,6 +10,8 @@
 
 #include <linux/err.h>
 #include <linux/module.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
 #include <linux/workqueue.h>
 
 #include "classes.h"
@@ -39,6 +41,30 @@ static unsigned int pcp_objects = VBUDDY_PCP_OBJECTS_MAX;
 module_param(pcp_objects, uint, 0444);
 MODULE_PARM_DESC(pcp_objects, "free objects a per-CPU object list of a size class holds (default and most 32; 0 disables these lists)");
 
+static unsigned int placement = BUDDY_ADDRESS;
+
+static int placement_set(const char *val, const struct kernel_param *kp)
+{
+	int policy = sysfs_match_string(buddy_policy_names, val);
+
+	if (policy < 0)
+		return policy;
+	*(unsigned int *)kp->arg = policy;
+	return 0;
+}
+
+static int placement_get(char *buffer, const struct kernel_param *kp)
+{
+	return sysfs_emit(buffer, "%s\n", buddy_policy_names[*(unsigned int *)kp->arg]);
+}
+
+static const struct kernel_param_ops placement_ops = {
+	.set = placement_set,
+	.get = placement_get,
+};
+module_param_cb(placement, &placement_ops, &placement, 0444);
+MODULE_PARM_DESC(placement, "which free block an allocation takes: lifo, address or grouped (default address; see Documentation/benchmarks.rst)");
+
 /* Free the layers of an unreachable pool, then the pool. */
 static void pool_free_layers(struct vbuddy_pool *pool, const char *when)
 {
@@ -67,6 +93,26 @@ static void pool_remove(struct vbuddy_pool *pool, const char *when)
 	pool_free_layers(pool, when);
 }
 
+static struct vbuddy_pool *pool_create(const char *name, unsigned long nr_pages, gfp_t gfp,
+				       unsigned int policy)
+{
+	struct vbuddy_pool *pool;
+	int ret;
+
+	pool = vbuddy_pool_alloc(name, nr_pages, gfp, policy);
+	if (IS_ERR(pool))
+		return pool;
+	/* The window first: a reclaim asks the layers in this order. */
+	ret = vbuddy_window_init(pool) ?: vbuddy_pages_init(pool) ?: vbuddy_pcp_init(pool) ?:
+		vbuddy_classes_init(pool) ?: vbuddy_pool_register(pool);
+	if (ret) {
+		pool_free_layers(pool, NULL);
+		return ERR_PTR(ret);
+	}
+	vbuddy_debugfs_pool_add(pool);
+	return pool;
+}
+
 /**
  * vbuddy_pool_create_gfp() - create a pool of pages of a zone
  * @name: a unique name of 1 to VBUDDY_NAME_LEN - 1 characters, without '/'
@@ -93,21 +139,7 @@ static void pool_remove(struct vbuddy_pool *pool, const char *when)
 struct vbuddy_pool *vbuddy_pool_create_gfp(const char *name, unsigned long nr_pages,
 					   gfp_t gfp)
 {
-	struct vbuddy_pool *pool;
-	int ret;
-
-	pool = vbuddy_pool_alloc(name, nr_pages, gfp);
-	if (IS_ERR(pool))
-		return pool;
-	/* The window first: a reclaim asks the layers in this order. */
-	ret = vbuddy_window_init(pool) ?: vbuddy_pages_init(pool) ?: vbuddy_pcp_init(pool) ?:
-		vbuddy_classes_init(pool) ?: vbuddy_pool_register(pool);
-	if (ret) {
-		pool_free_layers(pool, NULL);
-		return ERR_PTR(ret);
-	}
-	vbuddy_debugfs_pool_add(pool);
-	return pool;
+	return pool_create(name, nr_pages, gfp, placement);
 }
 EXPORT_SYMBOL_GPL(vbuddy_pool_create_gfp);
 
@@ -126,6 +158,31 @@ struct vbuddy_pool *vbuddy_pool_create(const char *name, unsigned long nr_pages)
 	return vbuddy_pool_create_gfp(name, nr_pages, GFP_KERNEL);
 }
 EXPORT_SYMBOL_GPL(vbuddy_pool_create);
+
+/**
+ * vbuddy_pool_create_placement() - create a pool with a placement of its own
+ * @name: as for vbuddy_pool_create_gfp()
+ * @nr_pages: as for vbuddy_pool_create_gfp()
+ * @placement: "lifo", "address" or "grouped", as the module parameter
+ *             placement takes
+ *
+ * vbuddy_pool_create() whatever the module parameter says: a test hook, so
+ * that one loaded module can test and measure every placement.
+ *
+ * Context: Process context; may sleep.
+ * Return: as vbuddy_pool_create(); ERR_PTR(-EINVAL) for an unknown
+ * @placement too.
+ */
+struct vbuddy_pool *vbuddy_pool_create_placement(const char *name, unsigned long nr_pages,
+						 const char *placement)
+{
+	int policy = match_string(buddy_policy_names, BUDDY_NR_POLICIES, placement);
+
+	if (policy < 0)
+		return ERR_PTR(policy);
+	return pool_create(name, nr_pages, GFP_KERNEL, policy);
+}
+EXPORT_SYMBOL_NS_GPL(vbuddy_pool_create_placement, VBUDDY_INTERNAL);
 
 /**
  * vbuddy_pool_destroy() - give a pool's pages back to the kernel
@@ -219,8 +276,8 @@ static int __init vbuddy_init(void)
 		return PTR_ERR(pool);
 	}
 	vbuddy_pool_set_default(pool);
-	pr_info("default pool: %lu pages in %u pieces\n", pool->nr_pages,
-		pool->nr_chunks);
+	pr_info("default pool: %lu pages in %u pieces, %s placement\n", pool->nr_pages,
+		pool->nr_chunks, buddy_policy_names[placement]);
 	return 0;
 }
 module_init(vbuddy_init);

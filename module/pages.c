@@ -273,8 +273,12 @@ static int pages_hold_back(struct vbuddy_pool *pool, struct page *page, u32 idx,
 
 	spin_lock_irqsave(&pool->lock, flags);
 	ret = buddy_free_check(&pool->buddy, pfn, order, VBUDDY_TAG_PAGES);
-	/* A cached order: claim it from the caller as a free would (pcp.c). */
+	/*
+	 * A cached order: claim it from the caller as a free would (pcp.c),
+	 * unless it was allocated around the caches (NONE, exact here).
+	 */
 	if (!ret && vbuddy_pcp_serves(pool, order) &&
+	    vbuddy_pcp_owner(pool, idx) != VBUDDY_OWN_NONE &&
 	    cmpxchg(&pool->pcp->owner[idx], held, VBUDDY_OWN_NONE) != held)
 		ret = -EALREADY;
 	if (!ret && lost) {
@@ -300,18 +304,23 @@ static int pages_hold_back(struct vbuddy_pool *pool, struct page *page, u32 idx,
  * Would a free of @pfn as @order succeed? It changes nothing; the free that
  * follows decides, and reports if it must. For a cached order the owner
  * byte is read without a lock: only a free of the block by its holder can
- * change HELD, and that is the caller's own business.
+ * change HELD, and that is the caller's own business; NONE (a block
+ * allocated around the caches, or none at all) is exact only under the
+ * pool lock, so the buddy core is asked there.
  */
 static bool pages_free_ok(struct vbuddy_pool *pool, unsigned long pfn, u32 idx,
 			  unsigned int order)
 {
+	bool cached = vbuddy_pcp_serves(pool, order);
 	unsigned long flags;
 	int ret;
 
-	if (vbuddy_pcp_serves(pool, order))
+	if (cached && vbuddy_pcp_owner(pool, idx) != VBUDDY_OWN_NONE)
 		return vbuddy_pcp_owner(pool, idx) == (VBUDDY_OWN_HELD | order);
 	spin_lock_irqsave(&pool->lock, flags);
 	ret = buddy_free_check(&pool->buddy, pfn, order, VBUDDY_TAG_PAGES);
+	if (!ret && cached && vbuddy_pcp_owner(pool, idx) != VBUDDY_OWN_NONE)
+		ret = -EALREADY;
 	spin_unlock_irqrestore(&pool->lock, flags);
 	return !ret;
 }
@@ -340,7 +349,9 @@ static int pages_free_error(struct vbuddy_pool *pool, unsigned long pfn, int err
  *       message and the report of a bad order; zone modifiers the pool's
  *       zone cannot satisfy, __GFP_COMP above order 0 and __GFP_ACCOUNT are
  *       refused with a report; whether the caller may sleep is checked as
- *       for alloc_pages(), but the pool sleeps only for __GFP_NOFAIL
+ *       for alloc_pages(), but the pool sleeps only for __GFP_NOFAIL;
+ *       __GFP_MOVABLE says the block is short-lived or may be moved, which
+ *       the grouped placement keeps at the other end of the pool
  * @order: 0..VBUDDY_MAX_ORDER
  *
  * The block is naturally aligned: its first pfn is a multiple of 2^@order.
@@ -355,6 +366,7 @@ static int pages_free_error(struct vbuddy_pool *pool, unsigned long pfn, int err
 struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
 				unsigned int order)
 {
+	bool movable = gfp & __GFP_MOVABLE;
 	unsigned long start = jiffies, i;
 	struct page *page;
 
@@ -376,9 +388,9 @@ struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
 		if (vbuddy_should_fail(VBUDDY_FAIL_POOL)) {
 			page = NULL;
 		} else {
-			page = vbuddy_pcp_get_block(pool, order, false);
+			page = vbuddy_pcp_get_block(pool, order, false, movable);
 			if (!page && vbuddy_pool_reclaim(pool, gfp))
-				page = vbuddy_pcp_get_block(pool, order, false);
+				page = vbuddy_pcp_get_block(pool, order, false, movable);
 		}
 	} while (!page && vbuddy_pool_nofail_retry(pool, gfp, start));
 	if (!page) {

@@ -13,8 +13,9 @@
  *
  *   NONE              the buddy allocator's word holds: the block is free on
  *                     the pool's lists, or allocated without the caches (an
- *                     order above them, a size class page, a GFP_VIRTOK page;
- *                     its buddy tag says by whom)
+ *                     order above them, a size class page, a GFP_VIRTOK page,
+ *                     a movable block under the grouped placement; its buddy
+ *                     tag says by whom)
  *   CACHED            on one CPU's list
  *   HELD | order      a caller of vbuddy_alloc_pages() holds it
  *   HELD | LARGE | order   a caller of vbuddy_kmalloc() holds it (whole pages)
@@ -36,6 +37,11 @@
  *   CACHED -> NONE    pcp_give_back(): under the pcp lock of the list and the
  *                     pool lock, just before buddy_free_tagged().
  *
+ * A block of a cached order allocated around the caches (a movable request
+ * under the grouped placement, which must come from the movable end of the
+ * pool) stays NONE while a caller holds it; its free loses the cmpxchg()
+ * and pcp_free_slow() frees it under the pool lock, where NONE is exact.
+ *
  * Nothing else writes an owner byte. Lockless reads, each with its reason:
  * the free paths (vbuddy_pcp_free_index()'s error path, kmalloc.c's
  * free_fast()) read a byte only to choose a path or explain a refusal: the
@@ -52,6 +58,7 @@
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/list_sort.h>
 #include <linux/percpu.h>
 #include <linux/spinlock.h>
 
@@ -162,7 +169,21 @@ static void pcp_refill(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 	pcp->count[order] += n;
 }
 
-/* Give the coldest blocks of @pcp's list of @order back until @keep remain. */
+static int pcp_cmp_pfn(void *priv, const struct list_head *a, const struct list_head *b)
+{
+	unsigned long pa = page_to_pfn(list_entry(a, struct page, lru));
+	unsigned long pb = page_to_pfn(list_entry(b, struct page, lru));
+
+	return pa > pb;
+}
+
+/*
+ * Give blocks of @pcp's list of @order back until @keep remain: the coldest
+ * ones, or under a placement that looks at addresses the highest-addressed
+ * ones, so that the caches keep the blocks that placement would hand out
+ * first and give back those it wants free (list_sort() of at most
+ * pcp_high pages' worth of blocks, a batch, not each free).
+ */
 static void pcp_give_back(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 			  unsigned int order, unsigned int keep)
 {
@@ -170,6 +191,8 @@ static void pcp_give_back(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 	u32 idx;
 
 	lockdep_assert_held(&pcp->lock);
+	if (pool->buddy.policy != BUDDY_LIFO)	/* set before the pool is visible */
+		list_sort(NULL, &pcp->lists[order], pcp_cmp_pfn);
 	spin_lock(&pool->lock);
 	while (pcp->count[order] > keep) {
 		page = list_last_entry(&pcp->lists[order], struct page, lru);
@@ -214,6 +237,9 @@ static struct page *pcp_alloc(struct vbuddy_pool *pool, unsigned int order, bool
  * @large: for a kmalloc object of whole pages (module/kmalloc.c), which
  *         vbuddy_free_pages() must refuse: marked VBUDDY_OWN_LARGE if it
  *         comes from a cache, tagged VBUDDY_TAG_LARGE otherwise
+ * @movable: the block may be moved (__GFP_MOVABLE): under the grouped
+ *           placement it comes from the pool's movable end, around the
+ *           caches, which hold the other end's blocks
  *
  * Counts the allocation; not a failure (the caller may reclaim and retry).
  *
@@ -221,15 +247,18 @@ static struct page *pcp_alloc(struct vbuddy_pool *pool, unsigned int order, bool
  * Return: the block's first page, or NULL if neither this CPU's list nor
  * the pool's free lists have a block of @order (other caches may).
  */
-struct page *vbuddy_pcp_get_block(struct vbuddy_pool *pool, unsigned int order, bool large)
+struct page *vbuddy_pcp_get_block(struct vbuddy_pool *pool, unsigned int order,
+				  bool large, bool movable)
 {
 	unsigned long flags, pfn;
 	int ret;
 
-	if (vbuddy_pcp_serves(pool, order))
+	/* The policy is set before the pool is visible, and never changes. */
+	movable = movable && pool->buddy.policy == BUDDY_GROUPED;
+	if (vbuddy_pcp_serves(pool, order) && !movable)
 		return pcp_alloc(pool, order, large);
 	spin_lock_irqsave(&pool->lock, flags);
-	ret = buddy_alloc(&pool->buddy, order, &pfn);
+	ret = buddy_alloc_hint(&pool->buddy, order, movable, &pfn);
 	if (!ret) {
 		if (large)
 			buddy_set_tag(&pool->buddy, pfn, VBUDDY_TAG_LARGE);
@@ -239,9 +268,14 @@ struct page *vbuddy_pcp_get_block(struct vbuddy_pool *pool, unsigned int order, 
 	return ret ? NULL : pfn_to_page(pfn);
 }
 
-/* Why a free of @pfn as @order, whose owner byte was not @held, is wrong. */
-static int pcp_free_error(struct vbuddy_pool *pool, unsigned long pfn,
-			  unsigned int order, u32 idx, u8 held)
+/*
+ * A free of @pfn as @order whose owner byte was not @held: the block was
+ * allocated around the caches (vbuddy_pcp_get_block() of a movable block),
+ * and is freed here, or
+ * the free is wrong, and the reason is returned.
+ */
+static int pcp_free_slow(struct vbuddy_pool *pool, unsigned long pfn,
+			 unsigned int order, u32 idx, u8 held)
 {
 	u8 owner = vbuddy_pcp_owner(pool, idx);	/* explains a lost cmpxchg() */
 	unsigned long flags;
@@ -251,15 +285,25 @@ static int pcp_free_error(struct vbuddy_pool *pool, unsigned long pfn,
 		return -EALREADY;
 	if (owner & VBUDDY_OWN_HELD)	/* a kmalloc object, or another order */
 		return (owner ^ held) & VBUDDY_OWN_LARGE ? -EPERM : -EINVAL;
-	spin_lock_irqsave(&pool->lock, flags);
-	ret = buddy_free_check(&pool->buddy, pfn, order, VBUDDY_TAG_PAGES);
-	spin_unlock_irqrestore(&pool->lock, flags);
 	/*
-	 * A block of this order and tag whose owner byte is NONE does not
-	 * exist outside a refill or a drain, which hold the pool lock: the
-	 * block was in a cache and is being taken from it again.
+	 * Under the pool lock an owner byte is NONE only for a block outside
+	 * the caches (refills and drains change it with the block's buddy
+	 * state, under this lock): if the buddy core has it allocated as
+	 * pages, it was allocated around the caches. Large kmalloc objects
+	 * never are.
 	 */
-	return ret ?: -EALREADY;
+	spin_lock_irqsave(&pool->lock, flags);
+	owner = vbuddy_pcp_owner(pool, idx);
+	if (owner != VBUDDY_OWN_NONE)
+		ret = -EALREADY;
+	else if (held & VBUDDY_OWN_LARGE)
+		ret = buddy_free_check(&pool->buddy, pfn, order, VBUDDY_TAG_PAGES) ?: -EPERM;
+	else
+		ret = buddy_free_tagged(&pool->buddy, pfn, order, VBUDDY_TAG_PAGES);
+	if (!ret)
+		pool->stats.events[VBUDDY_EV_FREE]++;
+	spin_unlock_irqrestore(&pool->lock, flags);
+	return ret;
 }
 
 /**
@@ -287,7 +331,7 @@ int vbuddy_pcp_free_index(struct vbuddy_pool *pool, struct page *page, u32 idx,
 	spin_lock_irqsave(&pcp->lock, flags);
 	if (unlikely(cmpxchg(&st->owner[idx], held, VBUDDY_OWN_CACHED) != held)) {
 		spin_unlock_irqrestore(&pcp->lock, flags);
-		return pcp_free_error(pool, pfn, order, idx, held);
+		return pcp_free_slow(pool, pfn, order, idx, held);
 	}
 	set_page_private(page, idx);
 	list_add(&page->lru, &pcp->lists[order]);

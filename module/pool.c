@@ -388,14 +388,19 @@ static bool pool_name_ok(const char *name)
  * @name: as for vbuddy_pool_create_gfp()
  * @nr_pages: as for vbuddy_pool_create_gfp()
  * @gfp: as for vbuddy_pool_create_gfp()
+ * @placement: an enum buddy_policy, fixed for the pool's life (the policy is
+ *             read without the pool lock, e.g. by the per-CPU caches)
  *
  * Context: Process context; may sleep.
- * Return: the pool, or an ERR_PTR() as vbuddy_pool_create_gfp() documents.
+ * Return: the pool, or an ERR_PTR() as vbuddy_pool_create_gfp() documents
+ * (-EINVAL too for an unknown @placement).
  */
-struct vbuddy_pool *vbuddy_pool_alloc(const char *name, unsigned long nr_pages, gfp_t gfp)
+struct vbuddy_pool *vbuddy_pool_alloc(const char *name, unsigned long nr_pages, gfp_t gfp,
+				      unsigned int placement)
 {
 	struct buddy_frame *frames;
 	struct buddy_span *spans;
+	unsigned long *map;
 	struct vbuddy_pool *pool;
 	unsigned int i;
 	int ret;
@@ -403,7 +408,7 @@ struct vbuddy_pool *vbuddy_pool_alloc(const char *name, unsigned long nr_pages, 
 	might_sleep();
 	if (!pool_name_ok(name))
 		return ERR_PTR(-EINVAL);
-	if (!nr_pages || nr_pages > VBUDDY_MAX_POOL_PAGES)
+	if (!nr_pages || nr_pages > VBUDDY_MAX_POOL_PAGES || placement >= BUDDY_NR_POLICIES)
 		return ERR_PTR(-EINVAL);
 	if ((gfp & ~VBUDDY_POOL_GFP) != GFP_KERNEL ||
 	    (GFP_ZONE_BAD >> (__force unsigned int)(gfp & GFP_ZONEMASK)) & 1)
@@ -438,6 +443,14 @@ struct vbuddy_pool *vbuddy_pool_alloc(const char *name, unsigned long nr_pages, 
 			goto fail;
 		pool->max_order = max(pool->max_order, pool->chunks[i].order);
 	}
+	if (placement != BUDDY_LIFO) {
+		map = vbuddy_kvcalloc(buddy_map_words(nr_pages), sizeof(*map));
+		ret = map ? buddy_set_policy(&pool->buddy, placement, map) : -ENOMEM;
+		if (ret) {
+			kvfree(map);
+			goto fail;
+		}
+	}
 	pool->lost = vbuddy_kvcalloc(BITS_TO_LONGS(nr_pages), sizeof(long));
 	if (!pool->lost) {
 		ret = -ENOMEM;
@@ -465,6 +478,7 @@ void vbuddy_pool_free(struct vbuddy_pool *pool)
 	kvfree(pool->chunks);
 	kvfree(pool->buddy.frames);
 	kvfree(pool->buddy.spans);
+	kvfree(pool->buddy.map);
 	kfree(pool);
 }
 

@@ -159,7 +159,8 @@ struct vbuddy_pool {
 };
 
 /* Life of a pool: module/main.c puts the layers together around these. */
-struct vbuddy_pool *vbuddy_pool_alloc(const char *name, unsigned long nr_pages, gfp_t gfp);
+struct vbuddy_pool *vbuddy_pool_alloc(const char *name, unsigned long nr_pages, gfp_t gfp,
+				      unsigned int placement);
 int vbuddy_pool_add_cache(struct vbuddy_pool *pool, const struct vbuddy_cache_ops *ops);
 int vbuddy_pool_register(struct vbuddy_pool *pool);
 void vbuddy_pool_unregister(struct vbuddy_pool *pool);

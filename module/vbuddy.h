@@ -155,6 +155,8 @@ void vbuddy_pool_expect_reports(struct vbuddy_pool *pool, bool quiet);
 #define VBUDDY_REPORT_LEN	128
 size_t vbuddy_pool_last_report(struct vbuddy_pool *pool, char *buf, size_t len);
 void vbuddy_pool_teardown(struct vbuddy_pool *pool);
+struct vbuddy_pool *vbuddy_pool_create_placement(const char *name, unsigned long nr_pages,
+						 const char *placement);
 struct vbuddy_pool *vbuddy_page_pool(const struct page *page);
 
 #endif /* _VBUDDY_H */
