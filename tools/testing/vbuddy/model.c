@@ -114,12 +114,25 @@ struct buddy *model_buddy_new(u32 max_frames, u32 max_spans)
 	return b;
 }
 
+void model_buddy_set_policy(struct buddy *b, unsigned int policy)
+{
+	unsigned long *map = NULL;
+
+	if (policy != BUDDY_LIFO)
+		map = zalloc(buddy_map_words(b->max_frames), sizeof(*map));
+	if (buddy_set_policy(b, policy, map)) {
+		fprintf(stderr, "model: buddy_set_policy(%u) refused\n", policy);
+		exit(2);
+	}
+}
+
 void model_buddy_free(struct buddy *b)
 {
 	if (!b)
 		return;
 	free(b->frames);
 	free(b->spans);
+	free(b->map);
 	free(b);
 }
 
@@ -145,6 +158,7 @@ void model_start(struct model *m, struct buddy *b)
 	m->ring_n = 0;
 	memset(&m->st, 0, sizeof(m->st));
 	m->next_scan = 0;
+	m->next_pick = 0;
 	m->refused = 0;
 }
 
@@ -583,14 +597,30 @@ void model_alloc_order(struct model *m, unsigned int order)
 		return;
 	}
 
-	/* The first block of the smallest non-empty order, split from the top. */
+	/*
+	 * The block the policy picks of the smallest non-empty order, split
+	 * from the top: LIFO the list's first; address order the lowest
+	 * (a walk of the list, paced as the scans are).
+	 */
 	head_pfn = model_pfn_of_index(m, m->b->free_head[o]);
+	if (m->b->policy != BUDDY_LIFO) {
+		u32 idx, low = BUDDY_NIL;
+
+		head_pfn = ~0UL;
+		if (m->op >= m->next_pick) {
+			m->next_pick = m->op + m->scan_every;
+			for (idx = m->b->free_head[o]; idx != BUDDY_NIL; idx = m->b->frames[idx].next)
+				low = idx < low ? idx : low;
+			head_pfn = model_pfn_of_index(m, low);
+		}
+	}
 	ret = buddy_alloc(m->b, order, &pfn);
 	model_log(m, "order %u: pfn %lu (split from order %u)", order, pfn, o);
 	MODEL_ASSERT(m, !ret, "alloc order %u with order %u free: %s", order, o,
 		     model_errname(ret));
-	MODEL_ASSERT(m, pfn == head_pfn, "alloc order %u: got %lu, the first order-%u block is at %lu",
-		     order, pfn, o, head_pfn);
+	MODEL_ASSERT(m, pfn == head_pfn || head_pfn == ~0UL,
+		     "alloc order %u: got %lu, the %s order-%u block is at %lu", order, pfn,
+		     m->b->policy == BUDDY_LIFO ? "first" : "lowest", o, head_pfn);
 	for (k = 0; k <= MAXO; k++)
 		want[k] = before[k] - (k == o) + (k >= order && k < o);
 	expect_counts(m, want, "alloc split");

@@ -86,7 +86,7 @@ struct model {
 
 	/* private: model.c's */
 	u32 cap_frames, cap_spans;
-	unsigned long next_scan, refused;
+	unsigned long next_scan, next_pick, refused;
 	struct buddy snap_b;
 	struct buddy_frame *snap_frames;
 	struct buddy_span *snap_spans;
@@ -106,6 +106,8 @@ void model_release(struct model *m);
  */
 struct buddy *model_buddy_new(u32 max_frames, u32 max_spans);
 void model_buddy_free(struct buddy *b);
+/* Give @b a placement policy (enum buddy_policy), with a free map if it needs one. */
+void model_buddy_set_policy(struct buddy *b, unsigned int policy);
 
 /* Start over with @b, just buddy_init()ed; the settings above stay. */
 void model_start(struct model *m, struct buddy *b);

@@ -433,6 +433,9 @@ bool random_run(const struct rand_params *rp, unsigned int layout)
 	m->priv = t;
 	model_alloc(m, total_frames(&t->l), t->l.nr);
 	model_start(m, model_buddy_new(total_frames(&t->l), t->l.nr));
+	/* Each layout under another placement policy, the maps checked too. */
+	model_buddy_set_policy(m->b, layout % BUDDY_NR_POLICIES);
+	printf("#   placement: %s\n", buddy_policy_names[layout % BUDDY_NR_POLICIES]);
 	ok = !setjmp(t->bail);		/* and again, false, if the model fails */
 	if (ok)
 		run_ops(t, rp);
