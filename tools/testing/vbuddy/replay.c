@@ -3,7 +3,8 @@
  * vbuddy-replay: replay a page-allocation trace against the vbuddy core
  * (module/buddy.c, built here in userspace).
  *
- * Usage: vbuddy-replay [--pages N] [--virtok] [--check-every N] TRACE
+ * Usage: vbuddy-replay [--pages N] [--virtok] [--check-every N] [--pool NAME] TRACE
+ *        vbuddy-replay --convert [--pool NAME] TRACE > OUT
  *
  * The trace has one operation per line ('#' starts a comment line, blank
  * lines are skipped); ids are unsigned integers:
@@ -12,10 +13,20 @@
  *                    of order ceil(log2(pages)), as get_order() rounds a
  *                    kmalloc() size; more than 2^VBUDDY_MAX_ORDER pages
  *                    always fail
+ *   m <id> <pages>   the same for a movable allocation (MIGRATE_MOVABLE in
+ *                    a kernel trace); replayed as "a" for now
  *   f <id>           free it; freeing an allocation that failed does
  *                    nothing, as kfree(NULL)
  *
- * An id may be reused once freed. With --virtok, a request of 2 to
+ * An id may be reused once freed. TRACE may also be the kernel's ftrace
+ * text of kmem:mm_page_alloc, kmem:mm_page_free and
+ * kmem:mm_page_free_batched, or of vbuddy:vbuddy_alloc and
+ * vbuddy:vbuddy_free (of one pool, or the pool --pool names), as the trace
+ * file, trace_pipe or trace-cmd report print it: ftrace.c converts it to
+ * the operations above (keyed by pfn; the rules are in ftrace.c). Either
+ * may be compressed with xz or gzip. --convert writes the operations, with
+ * a header saying where they came from and the pool they need
+ * ("# pages: N"), and replays nothing. With --virtok, a request of 2 to
  * 2^VBUDDY_MAX_ORDER pages whose contiguous allocation fails, while at
  * least <pages> pages are free, is served as GFP_VIRTOK serves it in the
  * kernel: buddy_gather() takes that many scattered frames (smallest free
@@ -50,6 +61,7 @@
 #include <time.h>
 
 #include "buddy.h"
+#include "ftrace.h"
 
 #define MAXO		VBUDDY_MAX_ORDER
 #define SPAN_FRAMES	(1UL << MAXO)
@@ -72,6 +84,7 @@ struct slot {
 	u32 pages;
 	u8 order;
 	u8 state;
+	u8 movable;		/* an "m" allocation */
 };
 
 struct op {
@@ -87,6 +100,7 @@ struct id_map {
 };
 
 static const char *prog = "vbuddy-replay";
+static struct ftrace_opts trace_opts;	/* --pool */
 
 static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
 {
@@ -187,13 +201,14 @@ static unsigned int pages_order(unsigned long pages)
 
 static void trace_read(struct trace *t, const char *path)
 {
-	FILE *fp = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	char err[512] = "";
+	FILE *fp = trace_open(path, &trace_opts, err, sizeof(err));
 	struct id_map ids = { 0 };
 	char *line = NULL;
 	size_t len = 0, lineno = 0;
 
 	if (!fp)
-		die("cannot open %s: %s", path, strerror(errno));
+		die("%s", err);
 	while (getline(&line, &len, fp) >= 0) {
 		char *kind, *id_s, *pages_s, *extra, *save;
 		unsigned long long id, pages;
@@ -211,13 +226,13 @@ static void trace_read(struct trace *t, const char *path)
 			t->cap_ops = t->cap_ops ? 2 * t->cap_ops : 4096;
 			t->ops = xrealloc(t->ops, t->cap_ops * sizeof(*t->ops));
 		}
-		if (!strcmp(kind, "a")) {
+		if (!strcmp(kind, "a") || !strcmp(kind, "m")) {
 			struct slot *s;
 
 			extra = strtok_r(NULL, " \t\r\n", &save);
 			if (!parse_ull(pages_s, &pages) || !pages || pages > MAX_PAGES || extra)
-				die("%s:%zu: want \"a <id> <pages>\", pages 1..%lu", path,
-				    lineno, MAX_PAGES);
+				die("%s:%zu: want \"%s <id> <pages>\", pages 1..%lu", path,
+				    lineno, kind, MAX_PAGES);
 			v = id_find(&ids, id, true);
 			if (*v)
 				die("%s:%zu: id %llu allocated again before its free",
@@ -230,6 +245,7 @@ static void trace_read(struct trace *t, const char *path)
 			memset(s, 0, sizeof(*s));
 			s->pages = pages;
 			s->order = pages_order(pages);
+			s->movable = *kind == 'm';
 			*v = ++t->nr_slots;
 			t->ops[t->nr_ops].alloc = true;
 		} else if (!strcmp(kind, "f")) {
@@ -254,8 +270,7 @@ static void trace_read(struct trace *t, const char *path)
 	free(ids.keys);
 	free(ids.vals);
 	free(ids.used);
-	if (fp != stdin)
-		fclose(fp);
+	fclose(fp);
 }
 
 /* ---- the pool ----------------------------------------------------------- */
@@ -345,9 +360,12 @@ static unsigned long slot_release(struct buddy *b, struct slot *s)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: %s [--pages N] [--virtok] [--check-every N] TRACE\n"
-		"  TRACE: lines \"a <id> <pages>\" and \"f <id>\"; - reads stdin\n",
-		prog);
+		"usage: %s [--pages N] [--virtok] [--check-every N] [--pool NAME] TRACE\n"
+		"       %s --convert [--pool NAME] TRACE > OUT\n"
+		"  TRACE: lines \"a|m <id> <pages>\" and \"f <id>\", or ftrace text of\n"
+		"  kmem:mm_page_alloc/free/free_batched or vbuddy:vbuddy_alloc/free\n"
+		"  (xz or gzip too); - reads stdin\n",
+		prog, prog);
 	exit(2);
 }
 
@@ -357,6 +375,8 @@ int main(int argc, char **argv)
 		{ "pages", required_argument, NULL, 'p' },
 		{ "virtok", no_argument, NULL, 'v' },
 		{ "check-every", required_argument, NULL, 'c' },
+		{ "convert", no_argument, NULL, 'C' },
+		{ "pool", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -367,7 +387,8 @@ int main(int argc, char **argv)
 	struct timespec t0, t1;
 	struct trace t = { 0 };
 	struct pool p;
-	bool virtok = false, check_ok, recovered;
+	bool virtok = false, convert = false, check_ok, recovered;
+	char err[512] = "";
 	unsigned int uix;
 	double ns;
 	int opt;
@@ -385,12 +406,23 @@ int main(int argc, char **argv)
 			if (!parse_ull(optarg, &check_every))
 				die("--check-every wants a number");
 			break;
+		case 'C':
+			convert = true;
+			break;
+		case 'P':
+			trace_opts.pool = optarg;
+			break;
 		default:
 			usage();
 		}
 	}
 	if (optind != argc - 1)
 		usage();
+	if (convert) {
+		if (trace_copy(argv[optind], &trace_opts, stdout, err, sizeof(err)))
+			die("%s", err);
+		return 0;
+	}
 
 	trace_read(&t, argv[optind]);
 	pool_create(&p, pages);

@@ -6,8 +6,10 @@
  *   fuzz_buddy_replay    the libFuzzer target built with gcc, over every
  *                        file of corpus/: each must replay clean
  *   vbuddy-replay-asan   vbuddy-replay under ASan and UBSan, over each
- *                        trace of traces/ with and without --virtok; what
- *                        it prints must show the expected relations
+ *                        trace of traces/ with and without --virtok (the
+ *                        real one in the pool its header asks for); what
+ *                        it prints must show the expected relations; and
+ *                        over ftrace text, read directly and converted
  */
 
 #include <limits.h>
@@ -16,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ftrace.h"
 #include "vbuddy_test.h"
 
 /* The directory of the running binary, where the others are built. */
@@ -189,10 +192,12 @@ static bool field_long(const char *out, const char *name, long *v)
 	return end != buf && !*end;
 }
 
-static bool run_replay(const char *trace, bool virtok, struct replay_out *r)
+/* vbuddy-replay-asan over traces/@trace, in a pool of @pages (0: its default). */
+static bool run_replay(const char *trace, unsigned long pages, bool virtok,
+		       struct replay_out *r)
 {
-	char prog[PATH_MAX + 32], path[PATH_MAX + 64], buf[64];
-	char *argv[6], *out;
+	char prog[PATH_MAX + 32], path[PATH_MAX + 64], buf[64], pages_arg[32];
+	char *argv[7], *out;
 	unsigned int a, b;
 	int status, n = 0;
 	bool ok;
@@ -201,6 +206,10 @@ static bool run_replay(const char *trace, bool virtok, struct replay_out *r)
 	snprintf(path, sizeof(path), "%s/traces/%s", here(), trace);
 	argv[n++] = prog;
 	argv[n++] = "--check-every=1000";
+	if (pages) {
+		snprintf(pages_arg, sizeof(pages_arg), "--pages=%lu", pages);
+		argv[n++] = pages_arg;
+	}
 	if (virtok)
 		argv[n++] = "--virtok";
 	argv[n++] = path;
@@ -245,10 +254,10 @@ static void show(const char *what, const struct replay_out *r)
 }
 
 /* Both modes replay the same trace: same operations, sane relations. */
-static bool replay_both(const char *trace, struct replay_out *plain,
+static bool replay_both(const char *trace, unsigned long pages, struct replay_out *plain,
 			struct replay_out *virt)
 {
-	bool ok = run_replay(trace, false, plain) & run_replay(trace, true, virt);
+	bool ok = run_replay(trace, pages, false, plain) & run_replay(trace, pages, true, virt);
 
 	if (!ok)
 		return false;
@@ -265,7 +274,7 @@ static void case_checkerboard(void)
 {
 	struct replay_out p, v;
 
-	if (!replay_both("checkerboard.trace", &p, &v))
+	if (!replay_both("checkerboard.trace", 0, &p, &v))
 		return;
 	/* Every 4-page request fails without the fallback, ... */
 	EXPECT(p.failed > 0);
@@ -283,7 +292,7 @@ static void case_mixed(void)
 {
 	struct replay_out p, v;
 
-	if (!replay_both("mixed.trace", &p, &v))
+	if (!replay_both("mixed.trace", 0, &p, &v))
 		return;
 	EXPECT(p.operations >= 10000);
 	EXPECT(p.failed > 0);
@@ -291,10 +300,107 @@ static void case_mixed(void)
 	EXPECT(v.failed < p.failed);
 }
 
+/* "# NAME: N" in the header of traces/@trace (read through trace_open()). */
+static bool header_number(const char *trace, const char *name, unsigned long *v)
+{
+	char path[PATH_MAX + 64], err[512], *line = NULL;
+	size_t len = 0, nl = strlen(name);
+	bool found = false;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/traces/%s", here(), trace);
+	fp = trace_open(path, NULL, err, sizeof(err));
+	if (!fp) {
+		test_fail(__FILE__, __LINE__, "%s", err);
+		return false;
+	}
+	while (!found && getline(&line, &len, fp) >= 0 && line[0] == '#')
+		found = !strncmp(line + 2, name, nl) && line[2 + nl] == ':' &&
+			sscanf(line + 3 + nl, " %lu", v) == 1;
+	free(line);
+	fclose(fp);
+	if (!found)
+		test_fail(__FILE__, __LINE__, "no \"# %s: N\" in the header of %s", name, trace);
+	return found;
+}
+
+/*
+ * The real trace (scripts/capture-trace.sh), xz-compressed, in the pool
+ * its header asks for: it replays, checks and recovers in both modes, with
+ * every operation of the header. How many fail depends on the placement,
+ * so no count is expected here (Documentation/benchmarks.rst has them).
+ */
+static void case_real(void)
+{
+	static const char trace[] = "real-6.12.trace.xz";
+	unsigned long pages, ops, allocs;
+	struct replay_out p, v;
+
+	if (!header_number(trace, "pages", &pages) ||
+	    !header_number(trace, "operations", &ops))
+		return;
+	if (!replay_both(trace, pages, &p, &v))
+		return;
+	EXPECT_EQ(p.operations, ops);
+	allocs = p.allocations;
+	EXPECT(allocs > 0 && allocs < ops);
+	EXPECT_EQ(p.frees + p.allocations, ops);
+}
+
+/* ftrace text straight into vbuddy-replay-asan, and through --convert. */
+static void case_ftrace_replay(void)
+{
+	static const char text[] =
+		"# tracer: nop\n"
+		"  sh-1 [000] ..... 9.000001: mm_page_alloc: page=00000000cccc0000 pfn=0xa000 order=1 migratetype=1 gfp_flags=GFP_USER\n"
+		"  sh-1 [000] ..... 9.000002: mm_page_alloc: page=00000000cccc1111 pfn=0xb000 order=3 migratetype=0 gfp_flags=GFP_KERNEL\n"
+		"  sh-1 [000] ..... 9.000003: mm_page_free: page=00000000cccc0000 pfn=0xa000 order=1\n"
+		"  sh-1 [000] ..... 9.000004: mm_page_free: page=00000000dddd0000 pfn=0xc000 order=0\n";
+	char prog[PATH_MAX + 32], path[] = "/tmp/vbuddy-ftrace-replay-XXXXXX";
+	char *argv[5], *out;
+	long v;
+	int fd, status;
+
+	fd = mkstemp(path);
+	if (!EXPECT(fd >= 0))
+		return;
+	EXPECT_EQ(write(fd, text, sizeof(text) - 1), (long)sizeof(text) - 1);
+	close(fd);
+	snprintf(prog, sizeof(prog), "%s/vbuddy-replay-asan", here());
+
+	argv[0] = prog;
+	argv[1] = path;
+	argv[2] = NULL;
+	out = run_capture(argv, &status);
+	if (exited_ok("vbuddy-replay-asan FTRACE", status)) {
+		EXPECT(field_long(out, "operations", &v) && v == 3);
+		EXPECT(field_long(out, "allocations", &v) && v == 2);
+		EXPECT(field_long(out, "live_at_end", &v) && v == 1);
+	} else {
+		echo_diag(out);
+	}
+	free(out);
+
+	argv[1] = "--convert";
+	argv[2] = path;
+	argv[3] = NULL;
+	out = run_capture(argv, &status);
+	if (exited_ok("vbuddy-replay-asan --convert FTRACE", status)) {
+		EXPECT(strstr(out, "# pages: 1024 (the peak of live pages, 10, "));
+		EXPECT(strstr(out, "\nm 0 2\na 1 8\nf 0\n"));
+		EXPECT(strstr(out, "# frees of blocks not allocated in the trace, ignored: 1 "));
+	}
+	free(out);
+	unlink(path);
+}
+
 const struct test_case tool_cases[] = {
 	{ "fuzz corpus replays clean (fuzz_buddy_replay corpus/)", case_corpus },
 	{ "replay checkerboard.trace with and without --virtok", case_checkerboard },
 	{ "replay mixed.trace with and without --virtok", case_mixed },
+	{ "replay real-6.12.trace.xz (a captured kernel trace) with and without --virtok",
+	  case_real },
+	{ "vbuddy-replay reads ftrace text and converts it (--convert)", case_ftrace_replay },
 };
 
 const unsigned int nr_tool_cases = ARRAY_SIZE(tool_cases);

@@ -2,9 +2,9 @@
 /*
  * vbuddy_test: runs, against module/buddy.c, the KUnit suite of the core
  * (kunit/buddy_test.c, built here through the KUnit shim of include/ and
- * kunit_shim.c), the randomized test (random.c) and the cases that run the
+ * kunit_shim.c), the randomized test (random.c), the cases that run the
  * other programs of this directory (tools.c: the fuzz corpus replay and the
- * trace replays), and reports in TAP: one line per KUnit case, or per
+ * trace replays) and those of the ftrace parser (ftrace_test.c), and reports in TAP: one line per KUnit case, or per
  * parameter of a parameterised one, as KUnit counts them. The last line is
  * always "N passed, M failed"; the exit status is 1 if any case failed.
  *
@@ -20,7 +20,7 @@
  *   -n OPS   operations per randomized run (also env OPS; default 2000000)
  *   -u       the KUnit cases
  *   -r       the randomized runs
- *   -x       the corpus and trace replays
+ *   -x       the corpus and trace replays, the ftrace parser
  * Without -u, -r or -x, all of them.
  */
 
@@ -295,7 +295,7 @@ int main(int argc, char **argv)
 	printf("TAP version 13\n");
 	printf("1..%u\n", (run_unit ? kunit_shim_each(NULL, NULL) : 0) +
 			  (run_random ? NR_RANDOM_LAYOUTS : 0) +
-			  (run_tools ? nr_tool_cases : 0));
+			  (run_tools ? nr_tool_cases + nr_ftrace_cases : 0));
 
 	if (run_unit) {
 		struct kunit_tap k = { .t = &t };
@@ -316,6 +316,8 @@ int main(int argc, char **argv)
 
 	for (i = 0; run_tools && i < nr_tool_cases; i++)
 		report(&t, run_case(tool_one, &tool_cases[i]), "%s", tool_cases[i].name);
+	for (i = 0; run_tools && i < nr_ftrace_cases; i++)
+		report(&t, run_case(tool_one, &ftrace_cases[i]), "%s", ftrace_cases[i].name);
 
 	printf("%u passed, %u failed\n", t.passed, t.failed);
 	return t.failed ? 1 : 0;

@@ -42,6 +42,10 @@ struct test_case {
 extern const struct test_case tool_cases[];
 extern const unsigned int nr_tool_cases;
 
+/* ftrace_test.c: cases of the ftrace parser (ftrace.c), run with them. */
+extern const struct test_case ftrace_cases[];
+extern const unsigned int nr_ftrace_cases;
+
 /* Run parameters of the randomized test. */
 struct rand_params {
 	u64 seed;
