@@ -414,11 +414,15 @@ static u32 pick_block(const struct buddy *b, unsigned int order, bool top)
  */
 static u32 highest_block(const struct buddy *b, unsigned int order, unsigned int *o)
 {
+	unsigned int k, shift = ilog2(BUDDY_WORD_BITS) * (b->map_levels - 1);
 	u32 best = BUDDY_NIL, idx;
-	unsigned int k;
 
 	for (k = order; k <= VBUDDY_MAX_ORDER; k++) {
 		if (!b->nr_free[k])
+			continue;
+		/* Its top-level summary bit alone says whether it can beat @best. */
+		if (best != BUDDY_NIL &&
+		    buddy_fls(order_map(b, k)[b->map_off[b->map_levels - 1]]) < best >> shift)
 			continue;
 		idx = map_find(b, k, true);
 		if (best == BUDDY_NIL || idx > best) {

@@ -41,7 +41,7 @@ static unsigned int pcp_objects = VBUDDY_PCP_OBJECTS_MAX;
 module_param(pcp_objects, uint, 0444);
 MODULE_PARM_DESC(pcp_objects, "free objects a per-CPU object list of a size class holds (default and most 32; 0 disables these lists)");
 
-static unsigned int placement = BUDDY_ADDRESS;
+static unsigned int placement = BUDDY_GROUPED;
 
 static int placement_set(const char *val, const struct kernel_param *kp)
 {
@@ -63,7 +63,7 @@ static const struct kernel_param_ops placement_ops = {
 	.get = placement_get,
 };
 module_param_cb(placement, &placement_ops, &placement, 0444);
-MODULE_PARM_DESC(placement, "which free block an allocation takes: lifo, address or grouped (default address; see Documentation/benchmarks.rst)");
+MODULE_PARM_DESC(placement, "which free block an allocation takes: lifo, address or grouped (default grouped; see Documentation/benchmarks.rst)");
 
 /* Free the layers of an unreachable pool, then the pool. */
 static void pool_free_layers(struct vbuddy_pool *pool, const char *when)

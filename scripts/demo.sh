@@ -7,7 +7,9 @@
 # drives a pool "demo" of 256 pages through vbuddy_test_driver.ko and dumps
 # its debugfs files before, on a checkerboard and after a GFP_VIRTOK
 # fallback; they land in build/demo/<moment>.{pagemap,buddyinfo,...}, and
-# scripts/vbuddy-plot draws build/demo/<moment>.png. Installs what it needs.
+# scripts/vbuddy-plot draws build/demo/<moment>.png. Last, the captured
+# kernel trace is replayed under two placements and drawn over time
+# (build/demo/placement.png). Installs what it needs.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -55,4 +57,29 @@ awk '$2 != 0 && $1 !~ /^class/ { printf "  %-22s %6s%s", $1, $2, (++n % 3 ? "" :
 	END { if (n % 3) print "" }' "$pics/fallback.stats"
 echo "fallback: window: $(head -n 1 "$pics/fallback.window"); $(sed -n '2{s/ addr [0-9a-fx]*//;p;}' "$pics/fallback.window")"
 echo "pictures: ${made[*]}"
+echo "======================================================================"
+
+# Fragmentation over time: the captured kernel trace replayed in userspace
+# (tools/testing/vbuddy) in a pool a little below its peak, vbuddy's first
+# placement against the default, every 20000 operations.
+echo "==================== placement over a real kernel trace ===================="
+make -s -C "$VBUDDY_ROOT/tools/testing/vbuddy" vbuddy-replay >/dev/null ||
+	die "cannot build vbuddy-replay"
+replay=$VBUDDY_ROOT/tools/testing/vbuddy/vbuddy-replay
+trace=$VBUDDY_ROOT/tools/testing/vbuddy/traces/real-6.12.trace.xz
+series=()
+for policy in lifo grouped; do
+	"$replay" --pages 22016 --policy "$policy" --virtok --series 20000 "$trace" \
+		>"$pics/real-$policy.csv" 2>"$pics/real-$policy.summary" ||
+		die "vbuddy-replay --policy $policy failed"
+	plain=$("$replay" --pages 22016 --policy "$policy" "$trace" |
+		sed -n 's/^allocations_failed_fragmented: //p')
+	printf '  %-8s refused for fragmentation %4s without GFP_VIRTOK; %4s GFP_VIRTOK fallbacks with it\n' \
+		"$policy" "$plain" "$(sed -n 's/^allocations_virtok: //p' "$pics/real-$policy.summary")"
+	series+=("$policy=$pics/real-$policy.csv")
+done
+"$S/vbuddy-plot" --series "$pics/placement.png" \
+	--title "real-6.12 trace (1.68M operations) in 22016 pages: lifo vs grouped placement" \
+	"${series[@]}" || die "vbuddy-plot --series failed"
+echo "picture: ${pics#"$VBUDDY_ROOT"/}/placement.png"
 echo "======================================================================"

@@ -3,7 +3,8 @@
  * vbuddy-replay: replay a page-allocation trace against the vbuddy core
  * (module/buddy.c, built here in userspace).
  *
- * Usage: vbuddy-replay [--pages N] [--virtok] [--check-every N] [--pool NAME] TRACE
+ * Usage: vbuddy-replay [--pages N] [--policy lifo|address|grouped] [--virtok]
+ *                      [--series N] [--check-every N] [--pool NAME] TRACE
  *        vbuddy-replay --convert [--pool NAME] TRACE > OUT
  *
  * The trace has one operation per line ('#' starts a comment line, blank
@@ -14,7 +15,8 @@
  *                    kmalloc() size; more than 2^VBUDDY_MAX_ORDER pages
  *                    always fail
  *   m <id> <pages>   the same for a movable allocation (MIGRATE_MOVABLE in
- *                    a kernel trace); replayed as "a" for now
+ *                    a kernel trace): buddy_alloc_hint(movable), which the
+ *                    grouped placement keeps at the top
  *   f <id>           free it; freeing an allocation that failed does
  *                    nothing, as kfree(NULL)
  *
@@ -33,15 +35,29 @@
  * blocks first), each freed on its own later. The kernel's bound on live
  * GFP_VIRTOK ranges (virtok_slots) is not modelled.
  *
- * The pool holds --pages frames (default 4096) as spans of up to
+ * --policy picks the placement (buddy_set_policy(); the module parameter
+ * placement), by default grouped, the module's default.
+ *
+ * The pool holds --pages frames (default: the "# pages: N" line of the
+ * trace's header, else 4096) as spans of up to
  * 2^VBUDDY_MAX_ORDER frames, each aligned on that size with a hole after
  * it, as a pool built from alloc_pages() chunks looks. The trace is read
  * and checked first; only the replay loop is timed (CLOCK_MONOTONIC).
  * --check-every N runs buddy_check() every N operations (inside the timed
  * loop: do not compare its ns_per_operation).
  *
- * Output, one "name: value" per line: trace, pages, virtok, operations,
+ * --series N writes, every N operations and after the last, a CSV row to
+ * stdout: op, free_pages, largest_free_order, unusable_1 .. unusable_4
+ * (the unusable free space index at orders 1 to 4, 0.000 to 1.000),
+ * failed, failed_fragmented and fallbacks (so far, as in the summary),
+ * after a header line with those names;
+ * the summary below then goes to stderr. scripts/vbuddy-plot --series
+ * draws such files.
+ *
+ * Output, one "name: value" per line: trace, pages, policy, virtok, operations,
  * allocations (requests), allocations_failed (got nothing),
+ * allocations_failed_fragmented (of those, the ones that failed with at
+ * least as many pages free as they asked for),
  * allocations_virtok (served by the fallback), frees, ns_per_operation,
  * largest_free_order and unusable_index_order3 (mm/vmstat.c's
  * unusable_free_index() for order 3, 0.000 to 1.000) at the end of the
@@ -181,6 +197,7 @@ struct trace {
 	size_t nr_ops, cap_ops;
 	struct slot *slots;
 	size_t nr_slots, cap_slots;
+	unsigned long long pages;	/* its header's "# pages: N", or 0 */
 };
 
 static bool parse_ull(const char *s, unsigned long long *v)
@@ -215,6 +232,13 @@ static void trace_read(struct trace *t, const char *path)
 		u32 *v;
 
 		lineno++;
+		if (!t->pages && !strncmp(line, "# pages: ", 9)) {
+			char *end;
+
+			t->pages = strtoull(line + 9, &end, 10);
+			if (end == line + 9 || t->pages > MAX_PAGES)
+				t->pages = 0;
+		}
 		kind = strtok_r(line, " \t\r\n", &save);
 		if (!kind || *kind == '#')
 			continue;
@@ -279,16 +303,20 @@ struct pool {
 	struct buddy b;
 	struct buddy_frame *frames;
 	struct buddy_span *spans;
+	unsigned long *map;	/* the free maps of an address policy */
 };
 
-static void pool_create(struct pool *p, unsigned long pages)
+static void pool_create(struct pool *p, unsigned long pages, unsigned int policy)
 {
 	u32 nr_spans = (pages + SPAN_FRAMES - 1) / SPAN_FRAMES, i;
 	unsigned long left = pages;
 
 	p->frames = xcalloc(pages, sizeof(*p->frames));
 	p->spans = xcalloc(nr_spans, sizeof(*p->spans));
+	p->map = policy == BUDDY_LIFO ? NULL : xcalloc(buddy_map_words(pages), sizeof(long));
 	buddy_init(&p->b, p->frames, pages, p->spans, nr_spans);
+	if (buddy_set_policy(&p->b, policy, p->map))
+		die("buddy_set_policy(%s) refused", buddy_policy_names[policy]);
 	for (i = 0; i < nr_spans; i++) {
 		u32 nr = left < SPAN_FRAMES ? left : SPAN_FRAMES;
 		int ret = buddy_add_span(&p->b, POOL_BASE_PFN + 2 * i * SPAN_FRAMES, nr);
@@ -313,6 +341,19 @@ static unsigned int unusable_free_index(const struct buddy *b, unsigned int orde
 	if (!free_pages)
 		return 1000;
 	return (unsigned int)((free_pages - (suitable << order)) * 1000ULL / free_pages);
+}
+
+static void series_row(FILE *out, unsigned long op, const struct buddy *b,
+		       unsigned long failed, unsigned long failed_frag, unsigned long fallbacks)
+{
+	unsigned int o, uix;
+
+	fprintf(out, "%lu,%lu,%d", op, b->free_frames, buddy_largest_free_order(b));
+	for (o = 1; o <= 4; o++) {
+		uix = unusable_free_index(b, o);
+		fprintf(out, ",%u.%03u", uix / 1000, uix % 1000);
+	}
+	fprintf(out, ",%lu,%lu,%lu\n", failed, failed_frag, fallbacks);
 }
 
 /* Every span free and in its maximal blocks: the counters of a fresh pool. */
@@ -360,7 +401,8 @@ static unsigned long slot_release(struct buddy *b, struct slot *s)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: %s [--pages N] [--virtok] [--check-every N] [--pool NAME] TRACE\n"
+		"usage: %s [--pages N] [--policy lifo|address|grouped] [--virtok]\n"
+		"          [--series N] [--check-every N] [--pool NAME] TRACE\n"
 		"       %s --convert [--pool NAME] TRACE > OUT\n"
 		"  TRACE: lines \"a|m <id> <pages>\" and \"f <id>\", or ftrace text of\n"
 		"  kmem:mm_page_alloc/free/free_batched or vbuddy:vbuddy_alloc/free\n"
@@ -377,11 +419,15 @@ int main(int argc, char **argv)
 		{ "check-every", required_argument, NULL, 'c' },
 		{ "convert", no_argument, NULL, 'C' },
 		{ "pool", required_argument, NULL, 'P' },
+		{ "policy", required_argument, NULL, 'o' },
+		{ "series", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned long long pages = DEFAULT_PAGES, check_every = 0;
-	unsigned long allocs = 0, failed = 0, virtok_served = 0, frees = 0;
+	unsigned long long pages = 0, check_every = 0, series = 0;
+	unsigned int policy = BUDDY_GROUPED;
+	FILE *sum = stdout;
+	unsigned long allocs = 0, failed = 0, failed_frag = 0, virtok_served = 0, frees = 0;
 	unsigned long refused = 0, checks_failed = 0, live = 0, *gbuf = NULL;
 	unsigned long gtotal = 0, i;
 	struct timespec t0, t1;
@@ -412,6 +458,17 @@ int main(int argc, char **argv)
 		case 'P':
 			trace_opts.pool = optarg;
 			break;
+		case 'o':
+			for (policy = 0; policy < BUDDY_NR_POLICIES; policy++)
+				if (!strcmp(optarg, buddy_policy_names[policy]))
+					break;
+			if (policy == BUDDY_NR_POLICIES)
+				die("--policy wants lifo, address or grouped");
+			break;
+		case 's':
+			if (!parse_ull(optarg, &series) || !series)
+				die("--series wants a number of operations, 1 or more");
+			break;
 		default:
 			usage();
 		}
@@ -425,7 +482,14 @@ int main(int argc, char **argv)
 	}
 
 	trace_read(&t, argv[optind]);
-	pool_create(&p, pages);
+	if (!pages)
+		pages = t.pages ? t.pages : DEFAULT_PAGES;
+	pool_create(&p, pages, policy);
+	if (series) {
+		sum = stderr;
+		printf("op,free_pages,largest_free_order,unusable_1,unusable_2,unusable_3,unusable_4,failed,failed_fragmented,fallbacks\n");
+		series_row(stdout, 0, &p.b, 0, 0, 0);
+	}
 
 	/* Room for every possible fallback, so that the loop allocates nothing. */
 	if (virtok) {
@@ -447,7 +511,7 @@ int main(int argc, char **argv)
 
 		if (t.ops[i].alloc) {
 			allocs++;
-			if (!buddy_alloc(&p.b, s->order, &s->pfn)) {
+			if (!buddy_alloc_hint(&p.b, s->order, s->movable, &s->pfn)) {
 				s->state = SLOT_BLOCK;
 			} else if (s->gather && p.b.free_frames >= s->pages &&
 				   !buddy_gather(&p.b, s->pages, s->gather)) {
@@ -456,6 +520,8 @@ int main(int argc, char **argv)
 			} else {
 				s->state = SLOT_FAILED;
 				failed++;
+				/* Enough pages free, no run of them: fragmentation. */
+				failed_frag += p.b.free_frames >= s->pages;
 			}
 		} else {
 			frees++;
@@ -463,40 +529,45 @@ int main(int argc, char **argv)
 		}
 		if (check_every && !((i + 1) % check_every) && buddy_check(&p.b))
 			checks_failed++;
+		if (series && (!((i + 1) % series) || i + 1 == t.nr_ops))
+			series_row(stdout, i + 1, &p.b, failed, failed_frag, virtok_served);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ns = (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
 
-	printf("trace: %s\n", argv[optind]);
-	printf("pages: %llu\n", pages);
-	printf("virtok: %s\n", virtok ? "yes" : "no");
-	printf("operations: %zu\n", t.nr_ops);
-	printf("allocations: %lu\n", allocs);
-	printf("allocations_failed: %lu\n", failed);
-	printf("allocations_virtok: %lu\n", virtok_served);
-	printf("frees: %lu\n", frees);
-	printf("ns_per_operation: %.1f\n", t.nr_ops ? ns / t.nr_ops : 0.0);
-	printf("largest_free_order: %d\n", buddy_largest_free_order(&p.b));
+	fprintf(sum, "trace: %s\n", argv[optind]);
+	fprintf(sum, "pages: %llu\n", pages);
+	fprintf(sum, "policy: %s\n", buddy_policy_names[policy]);
+	fprintf(sum, "virtok: %s\n", virtok ? "yes" : "no");
+	fprintf(sum, "operations: %zu\n", t.nr_ops);
+	fprintf(sum, "allocations: %lu\n", allocs);
+	fprintf(sum, "allocations_failed: %lu\n", failed);
+	fprintf(sum, "allocations_failed_fragmented: %lu\n", failed_frag);
+	fprintf(sum, "allocations_virtok: %lu\n", virtok_served);
+	fprintf(sum, "frees: %lu\n", frees);
+	fprintf(sum, "ns_per_operation: %.1f\n", t.nr_ops ? ns / t.nr_ops : 0.0);
+	fprintf(sum, "largest_free_order: %d\n", buddy_largest_free_order(&p.b));
 	uix = unusable_free_index(&p.b, 3);
-	printf("unusable_index_order3: %u.%03u\n", uix / 1000, uix % 1000);
+	fprintf(sum, "unusable_index_order3: %u.%03u\n", uix / 1000, uix % 1000);
 	for (i = 0; i < t.nr_slots; i++)
 		live += t.slots[i].state == SLOT_BLOCK || t.slots[i].state == SLOT_VIRT;
-	printf("live_at_end: %lu\n", live);
-	printf("free_pages_at_end: %lu\n", p.b.free_frames);
+	fprintf(sum, "live_at_end: %lu\n", live);
+	fprintf(sum, "free_pages_at_end: %lu\n", p.b.free_frames);
 
 	check_ok = !buddy_check(&p.b) && !checks_failed;
-	printf("check: %s\n", check_ok ? "ok" : "FAILED");
+	fprintf(sum, "check: %s\n", check_ok ? "ok" : "FAILED");
 	for (i = 0; i < t.nr_slots; i++)
 		refused += slot_release(&p.b, &t.slots[i]);
 	recovered = pool_recovered(&p.b);
-	printf("recovered: %s\n", recovered ? "yes" : "NO");
+	fprintf(sum, "recovered: %s\n", recovered ? "yes" : "NO");
 	if (refused)
-		printf("refused_frees: %lu\n", refused);
+		fprintf(sum, "refused_frees: %lu\n", refused);
 
 	free(gbuf);
 	free(t.ops);
 	free(t.slots);
 	free(p.frames);
 	free(p.spans);
+	free(p.map);
 	return check_ok && recovered && !refused ? 0 : 1;
 }
