@@ -7,8 +7,9 @@
 #   make [modules] [KDIR=...]   build vbuddy.ko out of tree
 #   make check                  everything below, ends with "N passed, M failed"
 #
-# Builds go to build/ (gitignored); the unpacked kernel source and the UML
-# kernels are cached in $(VBUDDY_CACHE) (default ~/.cache/vbuddy).
+# Builds go to build/ (gitignored); the unpacked kernel source and the test
+# kernels (UML, and the x86-64 KCSAN one) are cached in $(VBUDDY_CACHE)
+# (default ~/.cache/vbuddy).
 
 S := scripts
 
@@ -24,7 +25,7 @@ FLAVOUR ?= debug
 # Extra kbuild arguments, e.g. make modules W=1 or C=1.
 KBUILD_ARGS := $(if $(W),W=$(W)) $(if $(C),C=$(C))
 
-.PHONY: all modules uml-modules uml-kernel kunit qemu-test stress bench bench-qemu demo lint check \
+.PHONY: all modules uml-modules uml-kernel kunit qemu-test stress kcsan bench bench-qemu demo lint check \
 	deps clean help docs dkms-install
 
 all: modules
@@ -36,6 +37,7 @@ help:
 	@echo '  make kunit [FLAVOUR=debug]       KUnit suites in the cached UML kernel'
 	@echo '  make qemu-test [KSERIES=6.1]     smoke module + kselftest in the Debian 6.12 (or 6.1) kernel under qemu'
 	@echo '  make stress [VBUDDY_STRESS_SECONDS=30]  vbuddy_stress.ko on 4 emulated CPUs'
+	@echo '  make kcsan [VBUDDY_STRESS_SECONDS=30]   KUnit + stress under KCSAN, x86-64 kernel on 4 emulated CPUs'
 	@echo '  make bench [BENCH_ARGS="iterations=N run_test_mask=M"]  vbuddy vs the kernel, UML'
 	@echo '  make bench-qemu                  the same, all CPUs at once, emulated (shape only)'
 	@echo '  make demo                        load vbuddy_demo.ko, show what it prints, draw a pool (build/demo/*.png)'
@@ -54,7 +56,7 @@ deps:
 	@$(S)/deps.sh
 
 uml-kernel:
-	@$(S)/uml-kernel.sh $(FLAVOUR)
+	@$(S)/kernel.sh $(FLAVOUR)
 
 uml-modules:
 	@$(S)/build-modules.sh --uml=$(FLAVOUR) $(KBUILD_ARGS) >/dev/null
@@ -64,6 +66,9 @@ kunit:
 
 stress:
 	@$(S)/check.sh stress
+
+kcsan:
+	@$(S)/check.sh kcsan
 
 bench:
 	@$(S)/bench.sh $(BENCH_ARGS)

@@ -42,7 +42,7 @@ shift
 
 if [ "$target" = uml ]; then
 	ksrc=$("$VBUDDY_ROOT/scripts/ksrc.sh")
-	kbuild=$("$VBUDDY_ROOT/scripts/uml-kernel.sh" "$flavour")
+	kbuild=$("$VBUDDY_ROOT/scripts/kernel.sh" "$flavour")
 	out=$VBUDDY_BUILD/uml-$flavour
 	make_cmd=(make -C "$ksrc" O="$kbuild" ARCH=um)
 else

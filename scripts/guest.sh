@@ -8,7 +8,7 @@
 #   scripts/guest.sh [OPTIONS] KERNEL PART[:ARGS]...
 #
 # KERNEL
-#   uml:FLAVOUR    the cached UML kernel of a flavour (scripts/uml-kernel.sh),
+#   uml:FLAVOUR    the cached UML kernel of a flavour (scripts/kernel.sh),
 #                  the host's / as a read-only hostfs root, one CPU
 #   debian:SERIES  the Debian cloud kernel of a series (6.12, 6.1) that
 #                  scripts/deps.sh installs, under qemu (TCG, never KVM)
@@ -36,13 +36,18 @@
 #   params     vbuddy.ko with parameters above their caps: the clamps it
 #              reports, and what sysfs shows ("param NAME VALUE" lines)
 #   stress     vbuddy.ko + vbuddy_stress.ko ARGS (e.g. seconds=30)
+#   kcsan      (a KCSAN kernel, first) ARGS: functions, comma-separated,
+#              whose data races KCSAN leaves unreported (the blacklist of
+#              /sys/kernel/debug/kcsan)
 #   bench      vbuddy.ko + vbuddy_bench.ko ARGS (its init always fails)
 #   demo       vbuddy.ko + vbuddy_demo.ko, its kernel lines between "demo
 #              begin/end"; then a pool "demo" of 256 pages driven through
 #              vbuddy_test_driver.ko, its debugfs files dumped between
 #              "dump MOMENT FILE begin/end" lines (before, checkerboard,
 #              fallback)
-# After the parts, a kmemleak kernel reports its leaks.
+# After the parts, a kmemleak kernel reports its leaks, and a KCSAN kernel
+# prints its counters ("kcsan NAME VALUE": enabled, setup_watchpoints,
+# data_races, ...).
 #
 # OPTIONS
 #   --dir=DIR      where everything goes (default build/guest): modules.log
@@ -110,7 +115,7 @@ part_files() {
 	smoke) echo lib/vbuddy_smoke.ko lib/vbuddy_leak.ko ;;
 	kselftest) echo lib/vbuddy_test_driver.ko ;;
 	kmemleak) echo lib/vbuddy_leak.ko ;;
-	params) ;;
+	params | kcsan) ;;
 	stress) echo lib/vbuddy_stress.ko ;;
 	bench) echo lib/vbuddy_bench.ko ;;
 	demo) echo lib/vbuddy_demo.ko lib/vbuddy_test_driver.ko ;;
@@ -229,6 +234,17 @@ run rmmod vbuddy_stress
 run rmmod vbuddy
 EOS
 		;;
+	kcsan)
+		cat <<'EOS'
+for f in $(echo "$A" | tr , ' '); do
+	if echo "!$f" >/sys/kernel/debug/kcsan; then
+		say "kcsan: races in $f not reported"
+	else
+		say "FAILED ($?): echo !$f >/sys/kernel/debug/kcsan"
+	fi
+done
+EOS
+		;;
 	bench)
 		cat <<'EOS'
 run insmod $M/vbuddy.ko
@@ -299,7 +315,7 @@ done
 case "$kernel" in
 uml:*)
 	flavour=${kernel#uml:}
-	kbuild=$("$S/uml-kernel.sh" "$flavour") || not_started "UML kernel build failed"
+	kbuild=$("$S/kernel.sh" "$flavour") || not_started "UML kernel build failed"
 	image=$kbuild/linux
 	target=--uml=$flavour
 	[ "${smp:-1}" = 1 ] || not_started "UML 6.12 has one CPU (--smp=$smp)"
@@ -412,6 +428,10 @@ if [ -w /sys/kernel/debug/kmemleak ]; then
 	echo scan >/sys/kernel/debug/kmemleak
 	echo scan >/sys/kernel/debug/kmemleak
 	cat /sys/kernel/debug/kmemleak
+fi
+# A KCSAN kernel: its counters.
+if [ -r /sys/kernel/debug/kcsan ]; then
+	sed -n 's/^\([a-z_]*\): \(-*[0-9][0-9]*\)$/VBUDDY-GUEST: kcsan \1 \2/p' /sys/kernel/debug/kcsan
 fi
 say "done"
 off

@@ -37,12 +37,20 @@ ksrc_pkgver() {
 		tr -c 'A-Za-z0-9.+_\n-' '_'
 }
 
-# Kunitconfig file of a flavour: "debug" is kunit/.kunitconfig, any other
-# flavour X is kunit/X.kunitconfig.
-flavour_kunitconfig() {
+# Config file of a test kernel flavour (scripts/kernel.sh): "debug" is
+# kunit/.kunitconfig, any other flavour X is kunit/X.x86_64.config (an
+# x86-64 kernel) if there is one, else kunit/X.kunitconfig (UML).
+flavour_config() {
+	local k=$VBUDDY_ROOT/kunit
 	case "$1" in
-	debug) echo "$VBUDDY_ROOT/kunit/.kunitconfig" ;;
-	*) echo "$VBUDDY_ROOT/kunit/$1.kunitconfig" ;;
+	debug) echo "$k/.kunitconfig" ;;
+	*)
+		if [ -e "$k/$1.x86_64.config" ]; then
+			echo "$k/$1.x86_64.config"
+		else
+			echo "$k/$1.kunitconfig"
+		fi
+		;;
 	esac
 }
 
