@@ -1718,6 +1718,374 @@ static void buddy_test_largest_free_order(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, buddy_largest_free_order(b), -1);
 }
 
+/* ---- compaction ---------------------------------------------------------------- */
+
+#define MOVABLE_TAG	7
+
+/*
+ * Every frame of @b's spans allocated as a movable order-0 block, tagged
+ * MOVABLE_TAG, under @policy.
+ */
+static void fill_movable(struct kunit *test, struct buddy *b, unsigned int policy)
+{
+	unsigned long pfn;
+
+	set_policy(test, b, policy);
+	while (!buddy_alloc_hint(b, 0, true, &pfn))
+		KUNIT_ASSERT_EQ(test, buddy_set_tag(b, pfn, MOVABLE_TAG), 0);
+	KUNIT_ASSERT_EQ(test, b->free_frames, 0UL);
+}
+
+/* What a compaction run did, move by move. */
+struct compact_log {
+	unsigned long src[64], dst[64];
+	unsigned int moves;	/* all of them; the first 64 are kept */
+	int end;		/* what ended it: -ENOMEM, -ENODATA, or 0 (stopped) */
+};
+
+/*
+ * A compaction run at @order for MOVABLE_TAG, every move made (and the
+ * identity in @owner, indexed by pfn, carried along), until it ends or,
+ * with @stop, once a block of @order is free. @pinned: the source pfn of
+ * a move to refuse (buddy_compact_done(false), buddy_compact_skip()), or
+ * ULONG_MAX. Each move is checked: the source a movable head of the order
+ * told, the destination allocated and tagged, above the source.
+ */
+static void compact_run(struct kunit *test, struct buddy *b, unsigned int order, bool stop,
+			unsigned long pinned, unsigned long *owner, struct compact_log *log)
+{
+	struct buddy_compact cc;
+	struct buddy_move mv;
+	struct buddy_block blk;
+	unsigned long free_before;
+	u32 si, di;
+	int ret;
+
+	log->moves = 0;
+	log->end = 0;
+	buddy_compact_begin(&cc, order, MOVABLE_TAG);
+	for (;;) {
+		if (stop && buddy_largest_free_order(b) >= (int)order)
+			return;
+		free_before = b->free_frames;
+		ret = buddy_compact_next(b, &cc, &mv);
+		if (ret) {
+			KUNIT_EXPECT_TRUE_MSG(test, ret == -ENOMEM || ret == -ENODATA,
+					      "compact_next: %d", ret);
+			log->end = ret;
+			return;
+		}
+		KUNIT_ASSERT_EQ(test, buddy_lookup(b, mv.src, &blk), 0);
+		KUNIT_EXPECT_TRUE_MSG(test, blk.pfn == mv.src && blk.state == BUDDY_USED &&
+				      blk.order == mv.order && blk.tag == MOVABLE_TAG,
+				      "source %lu order %u", mv.src, mv.order);
+		KUNIT_ASSERT_EQ(test, buddy_lookup(b, mv.dst, &blk), 0);
+		KUNIT_EXPECT_TRUE_MSG(test, blk.pfn == mv.dst && blk.state == BUDDY_USED &&
+				      blk.order == mv.order && blk.tag == MOVABLE_TAG,
+				      "destination %lu order %u", mv.dst, mv.order);
+		KUNIT_ASSERT_EQ(test, buddy_index(b, mv.src, &si), 0);
+		KUNIT_ASSERT_EQ(test, buddy_index(b, mv.dst, &di), 0);
+		KUNIT_EXPECT_GT(test, di, si);
+		KUNIT_EXPECT_EQ(test, b->free_frames + (1UL << mv.order), free_before);
+		if (log->moves < ARRAY_SIZE(log->src)) {
+			log->src[log->moves] = mv.src;
+			log->dst[log->moves] = mv.dst;
+		}
+		log->moves++;
+		if (mv.src == pinned) {
+			KUNIT_EXPECT_EQ(test, buddy_compact_done(b, &cc, &mv, false), 0);
+			buddy_compact_skip(&cc);
+			KUNIT_EXPECT_EQ(test, b->free_frames, free_before);
+			expect_lookup(test, b, mv.src, mv.src, mv.order, BUDDY_USED);
+		} else {
+			if (owner) {
+				KUNIT_EXPECT_EQ(test, owner[mv.dst], ULONG_MAX);
+				owner[mv.dst] = owner[mv.src];
+				owner[mv.src] = ULONG_MAX;
+			}
+			KUNIT_EXPECT_EQ(test, buddy_compact_done(b, &cc, &mv, true), 0);
+			KUNIT_EXPECT_EQ(test, b->free_frames, free_before);
+		}
+		KUNIT_ASSERT_EQ(test, buddy_check(b), 0);
+	}
+}
+
+/*
+ * [0, 64) all movable order-0 blocks; then free all but every fourth frame
+ * from 8 up: 9 (order 0) and 10-11 (order 1) in every four, no order-2
+ * block free. A run at order 2 empties the lowest region, [0, 4): each
+ * block goes to the highest free order-0 frame (61, 57, 53, 49), its
+ * source merges as it goes, and [0, 4) ends as one free order-2 block.
+ */
+static void four_holes(struct kunit *test, struct buddy *b)
+{
+	unsigned long pfn;
+
+	for (pfn = 8; pfn < 64; pfn++)
+		if (pfn % 4)
+			KUNIT_ASSERT_EQ(test, buddy_free(b, pfn, 0), 0);
+	KUNIT_ASSERT_EQ(test, buddy_largest_free_order(b), 1);
+}
+
+static void buddy_test_compact_region(struct kunit *test)
+{
+	const unsigned int policy = *(const unsigned int *)test->param_value;
+	static const unsigned long want_dst[] = { 61, 57, 53, 49 };
+	struct buddy *b = POOL(test, { 0, 64 });
+	struct compact_log *log = alloc_array(test, 1, sizeof(*log));
+	unsigned long *owner = alloc_array(test, 64, sizeof(*owner));
+	struct buddy_compact cc;
+	struct buddy_move mv;
+	unsigned long i, pfn;
+
+	fill_movable(test, b, policy);
+	four_holes(test, b);
+	for (i = 0; i < 64; i++)
+		owner[i] = i % 4 && i >= 8 ? ULONG_MAX : i;
+
+	/* Step by step: the source merges with the frames freed before it. */
+	buddy_compact_begin(&cc, 2, MOVABLE_TAG);
+	for (i = 0; i < 4; i++) {
+		KUNIT_ASSERT_EQ(test, buddy_compact_next(b, &cc, &mv), 0);
+		KUNIT_EXPECT_EQ(test, mv.src, i);
+		KUNIT_EXPECT_EQ(test, mv.dst, want_dst[i]);
+		KUNIT_EXPECT_EQ(test, mv.order, 0U);
+		KUNIT_EXPECT_EQ(test, buddy_compact_done(b, &cc, &mv, true), 0);
+		KUNIT_EXPECT_EQ(test, buddy_check(b), 0);
+		if (i == 1)
+			expect_lookup(test, b, 0, 0, 1, BUDDY_FREE);
+	}
+	expect_lookup(test, b, 0, 0, 2, BUDDY_FREE);
+	KUNIT_EXPECT_EQ(test, buddy_largest_free_order(b), 2);
+	KUNIT_EXPECT_EQ(test, tag_of(b, 61), MOVABLE_TAG);
+	/* The allocation that wanted it gets it. */
+	KUNIT_ASSERT_EQ(test, buddy_alloc(b, 2, &pfn), 0);
+	KUNIT_EXPECT_EQ(test, pfn, 0UL);
+	KUNIT_EXPECT_EQ(test, buddy_free(b, pfn, 2), 0);
+
+	/* The same through compact_run(), stopping once order 2 is free. */
+	KUNIT_ASSERT_EQ(test, buddy_alloc(b, 2, &pfn), 0);
+	for (i = 0; i < 4; i++)
+		KUNIT_ASSERT_EQ(test, buddy_free(b, want_dst[i], 0), 0);
+	KUNIT_ASSERT_EQ(test, buddy_free(b, pfn, 2), 0);
+	for (i = 0; i < 4; i++) {
+		KUNIT_ASSERT_EQ(test, buddy_alloc(b, 0, &pfn), 0);
+		KUNIT_ASSERT_EQ(test, buddy_set_tag(b, pfn, MOVABLE_TAG), 0);
+	}
+	/* Whatever the policy took, no order-2 block is free again. */
+	if (buddy_largest_free_order(b) < 2) {
+		compact_run(test, b, 2, true, ULONG_MAX, NULL, log);
+		KUNIT_EXPECT_EQ(test, log->end, 0);
+		KUNIT_EXPECT_GE(test, buddy_largest_free_order(b), 2);
+	}
+	KUNIT_EXPECT_EQ(test, buddy_check(b), 0);
+}
+
+/* A region holding one fixed block, or one block of the run's order, is passed over. */
+static void buddy_test_compact_passes_over(struct kunit *test)
+{
+	const unsigned int policy = *(const unsigned int *)test->param_value;
+	struct buddy *b = POOL(test, { 0, 64 });
+	struct compact_log *log = alloc_array(test, 1, sizeof(*log));
+	unsigned long pfn;
+
+	fill_movable(test, b, policy);
+	four_holes(test, b);
+	/* Frame 1: not movable. */
+	KUNIT_ASSERT_EQ(test, buddy_set_tag(b, 1, 0), 0);
+	/* [4, 8): one movable order-2 block. */
+	for (pfn = 4; pfn < 8; pfn++)
+		KUNIT_ASSERT_EQ(test, buddy_free(b, pfn, 0), 0);
+	KUNIT_ASSERT_EQ(test, buddy_alloc_hint(b, 2, true, &pfn), 0);
+	KUNIT_ASSERT_EQ(test, pfn, 4UL);
+	KUNIT_ASSERT_EQ(test, buddy_set_tag(b, 4, MOVABLE_TAG), 0);
+
+	compact_run(test, b, 2, true, ULONG_MAX, NULL, log);
+	KUNIT_EXPECT_EQ(test, log->end, 0);
+	KUNIT_ASSERT_EQ(test, log->moves, 1U);
+	/* [8, 12) holds one block, 8, and 9-11 free: one move empties it. */
+	KUNIT_EXPECT_EQ(test, log->src[0], 8UL);
+	KUNIT_EXPECT_EQ(test, log->dst[0], 61UL);
+	expect_lookup(test, b, 8, 8, 2, BUDDY_FREE);
+	expect_lookup(test, b, 1, 1, 0, BUDDY_USED);
+	expect_lookup(test, b, 0, 0, 0, BUDDY_USED);
+	expect_lookup(test, b, 4, 4, 2, BUDDY_USED);
+	KUNIT_EXPECT_EQ(test, tag_of(b, 1), 0);
+
+	/* Without stopping: no move ever touches [0, 8). */
+	compact_run(test, b, 2, false, ULONG_MAX, NULL, log);
+	KUNIT_EXPECT_NE(test, log->end, 0);
+	expect_lookup(test, b, 0, 0, 0, BUDDY_USED);
+	expect_lookup(test, b, 1, 1, 0, BUDDY_USED);
+	expect_lookup(test, b, 4, 4, 2, BUDDY_USED);
+	KUNIT_EXPECT_EQ(test, buddy_check(b), 0);
+}
+
+/* A pinned block: its destination is freed again, and its region is left. */
+static void buddy_test_compact_skip_pinned(struct kunit *test)
+{
+	const unsigned int policy = *(const unsigned int *)test->param_value;
+	struct buddy *b = POOL(test, { 0, 64 });
+	struct compact_log *log = alloc_array(test, 1, sizeof(*log));
+
+	fill_movable(test, b, policy);
+	four_holes(test, b);
+	/* Frame 1 is pinned: the run moves 0, gives up at 1, and empties [4, 8). */
+	compact_run(test, b, 2, true, 1, NULL, log);
+	KUNIT_EXPECT_EQ(test, log->end, 0);
+	KUNIT_ASSERT_EQ(test, log->moves, 6U);
+	KUNIT_EXPECT_EQ(test, log->src[0], 0UL);
+	KUNIT_EXPECT_EQ(test, log->dst[0], 61UL);
+	KUNIT_EXPECT_EQ(test, log->src[1], 1UL);
+	KUNIT_EXPECT_EQ(test, log->dst[1], 57UL);
+	KUNIT_EXPECT_EQ(test, log->src[2], 4UL);
+	/* 57 was given back, and is taken again. */
+	KUNIT_EXPECT_EQ(test, log->dst[2], 57UL);
+	KUNIT_EXPECT_EQ(test, log->src[5], 7UL);
+	expect_lookup(test, b, 0, 0, 0, BUDDY_FREE);
+	expect_lookup(test, b, 1, 1, 0, BUDDY_USED);
+	expect_lookup(test, b, 2, 2, 0, BUDDY_USED);
+	expect_lookup(test, b, 4, 4, 2, BUDDY_FREE);
+	KUNIT_EXPECT_EQ(test, buddy_check(b), 0);
+}
+
+/*
+ * A block without room above ends its region, not the run: [0, 8) holds
+ * 0 (order 0) and 4 (order 2), and above it only 60 (order 2) is free.
+ * Moving 0 splits 60 (0 -> 63), so 4 has no room: the run leaves [0, 8)
+ * and goes on with [8, 16), whose order-0 blocks fill 62, 61 and 60; then
+ * nothing above is free (-ENOMEM).
+ */
+static void buddy_test_compact_no_room(struct kunit *test)
+{
+	const unsigned int policy = *(const unsigned int *)test->param_value;
+	static const unsigned long want_src[] = { 0, 8, 9, 10 };
+	static const unsigned long want_dst[] = { 63, 62, 61, 60 };
+	struct buddy *b = POOL(test, { 0, 64 });
+	struct compact_log *log = alloc_array(test, 1, sizeof(*log));
+	unsigned long pfn;
+	unsigned int i;
+
+	fill_movable(test, b, policy);
+	for (pfn = 1; pfn < 8; pfn++)
+		KUNIT_ASSERT_EQ(test, buddy_free(b, pfn, 0), 0);
+	KUNIT_ASSERT_EQ(test, buddy_alloc_hint(b, 2, true, &pfn), 0);
+	KUNIT_ASSERT_EQ(test, pfn, 4UL);
+	KUNIT_ASSERT_EQ(test, buddy_set_tag(b, 4, MOVABLE_TAG), 0);
+	for (pfn = 60; pfn < 64; pfn++)
+		KUNIT_ASSERT_EQ(test, buddy_free(b, pfn, 0), 0);
+
+	compact_run(test, b, 3, false, ULONG_MAX, NULL, log);
+	KUNIT_EXPECT_EQ(test, log->end, -ENOMEM);
+	KUNIT_ASSERT_EQ(test, log->moves, 4U);
+	for (i = 0; i < 4; i++) {
+		KUNIT_EXPECT_EQ(test, log->src[i], want_src[i]);
+		KUNIT_EXPECT_EQ(test, log->dst[i], want_dst[i]);
+	}
+	expect_lookup(test, b, 0, 0, 2, BUDDY_FREE);
+	expect_lookup(test, b, 4, 4, 2, BUDDY_USED);
+	expect_lookup(test, b, 8, 8, 1, BUDDY_FREE);
+	expect_lookup(test, b, 10, 10, 0, BUDDY_FREE);
+	expect_lookup(test, b, 11, 11, 0, BUDDY_USED);
+	KUNIT_EXPECT_EQ(test, b->free_frames, 7UL);
+	KUNIT_EXPECT_EQ(test, buddy_check(b), 0);
+}
+
+/*
+ * Spans with holes: span A is 2..7, span B 16..23. The region [0, 4)
+ * straddles A's start and is never a region; [4, 8) is, and its blocks
+ * move up into span B.
+ */
+static void buddy_test_compact_spans(struct kunit *test)
+{
+	const unsigned int policy = *(const unsigned int *)test->param_value;
+	static const unsigned long want_dst[] = { 23, 21, 19, 17 };
+	struct buddy *b = POOL(test, { 2, 6 }, { 16, 8 });
+	struct compact_log *log = alloc_array(test, 1, sizeof(*log));
+	unsigned long pfn;
+	unsigned int i;
+
+	fill_movable(test, b, policy);
+	for (pfn = 17; pfn < 24; pfn += 2)
+		KUNIT_ASSERT_EQ(test, buddy_free(b, pfn, 0), 0);
+	compact_run(test, b, 2, false, ULONG_MAX, NULL, log);
+	KUNIT_ASSERT_EQ(test, log->moves, 4U);
+	for (i = 0; i < 4; i++) {
+		KUNIT_EXPECT_EQ(test, log->src[i], 4UL + i);
+		KUNIT_EXPECT_EQ(test, log->dst[i], want_dst[i]);
+	}
+	/* Then no room is left above [16, 20) or [20, 24): no region. */
+	KUNIT_EXPECT_EQ(test, log->end, -ENODATA);
+	expect_lookup(test, b, 4, 4, 2, BUDDY_FREE);
+	expect_lookup(test, b, 2, 2, 0, BUDDY_USED);
+	expect_lookup(test, b, 3, 3, 0, BUDDY_USED);
+	KUNIT_EXPECT_EQ(test, b->free_frames, 4UL);
+	KUNIT_EXPECT_EQ(test, buddy_check(b), 0);
+
+	/* Nothing movable at all: no region. */
+	for (pfn = 2; pfn < 4; pfn++)
+		KUNIT_ASSERT_EQ(test, buddy_set_tag(b, pfn, 0), 0);
+	for (pfn = 16; pfn < 24; pfn++)
+		KUNIT_ASSERT_EQ(test, buddy_set_tag(b, pfn, 0), 0);
+	compact_run(test, b, 2, false, ULONG_MAX, NULL, log);
+	KUNIT_EXPECT_EQ(test, log->moves, 0U);
+	KUNIT_EXPECT_EQ(test, log->end, -ENODATA);
+	/* A span smaller than a region has none. */
+	compact_run(test, b, 4, false, ULONG_MAX, NULL, log);
+	KUNIT_EXPECT_EQ(test, log->moves, 0U);
+	KUNIT_EXPECT_EQ(test, log->end, -ENODATA);
+}
+
+/*
+ * The target: 1024 frames of movable order-0 blocks, three of every four
+ * freed, so that no order-4 block is free; a run at order 4 until it ends
+ * frees at least 90% of the free/16 order-4 blocks there could be. Every
+ * block is still where its owner thinks, once each.
+ */
+static void buddy_test_compact_target(struct kunit *test)
+{
+	const unsigned int policy = *(const unsigned int *)test->param_value;
+	struct buddy *b = POOL(test, { 0, 1024 });
+	struct compact_log *log = alloc_array(test, 1, sizeof(*log));
+	unsigned long *owner = alloc_array(test, 1024, sizeof(*owner));
+	u8 *seen = alloc_array(test, 1024, sizeof(*seen));
+	unsigned long pfn, want, got = 0, used = 0;
+	struct buddy_block blk;
+
+	fill_movable(test, b, policy);
+	for (pfn = 0; pfn < 1024; pfn++) {
+		owner[pfn] = pfn % 4 ? ULONG_MAX : pfn;
+		if (pfn % 4)
+			KUNIT_ASSERT_EQ(test, buddy_free(b, pfn, 0), 0);
+	}
+	KUNIT_ASSERT_EQ(test, buddy_largest_free_order(b), 1);
+	want = b->free_frames / 16;
+
+	compact_run(test, b, 4, false, ULONG_MAX, owner, log);
+	KUNIT_EXPECT_NE(test, log->end, 0);
+	KUNIT_EXPECT_EQ(test, buddy_check(b), 0);
+	for (pfn = 0; pfn < 1024; pfn++) {
+		if (owner[pfn] == ULONG_MAX)
+			continue;
+		used++;
+		KUNIT_ASSERT_LT(test, owner[pfn], 1024UL);
+		KUNIT_EXPECT_FALSE(test, seen[owner[pfn]]);
+		seen[owner[pfn]] = 1;
+		KUNIT_ASSERT_EQ(test, buddy_lookup(b, pfn, &blk), 0);
+		KUNIT_EXPECT_TRUE_MSG(test, blk.pfn == pfn && blk.state == BUDDY_USED &&
+				      !blk.order && blk.tag == MOVABLE_TAG, "pfn %lu", pfn);
+	}
+	KUNIT_EXPECT_EQ(test, used, 256UL);
+	KUNIT_EXPECT_EQ(test, b->free_frames, 768UL);
+
+	while (!buddy_alloc(b, 4, &pfn))
+		got++;
+	kunit_info(test, "%u moves; %lu of %lu order-4 blocks allocated\n",
+		   log->moves, got, want);
+	KUNIT_EXPECT_GE_MSG(test, got * 10, want * 9, "%lu of %lu order-4 blocks", got, want);
+	KUNIT_EXPECT_EQ(test, buddy_check(b), 0);
+}
+
 /* ---- buddy_check() must see corruption ---------------------------------------------- */
 
 /* The test's own free list editing, to build consistent corruptions. */
@@ -1999,6 +2367,12 @@ static struct kunit_case buddy_test_cases[] = {
 	KUNIT_CASE(buddy_test_lookup_and_tag),
 	KUNIT_CASE(buddy_test_free_check_and_index),
 	KUNIT_CASE(buddy_test_largest_free_order),
+	KUNIT_CASE_PARAM(buddy_test_compact_region, buddy_policies_gen_params),
+	KUNIT_CASE_PARAM(buddy_test_compact_passes_over, buddy_policies_gen_params),
+	KUNIT_CASE_PARAM(buddy_test_compact_skip_pinned, buddy_policies_gen_params),
+	KUNIT_CASE_PARAM(buddy_test_compact_no_room, buddy_policies_gen_params),
+	KUNIT_CASE_PARAM(buddy_test_compact_spans, buddy_policies_gen_params),
+	KUNIT_CASE_PARAM(buddy_test_compact_target, buddy_policies_gen_params),
 	KUNIT_CASE_PARAM(buddy_test_check_detects, buddy_corruptions_gen_params),
 	KUNIT_CASE(buddy_test_check_steps),
 	KUNIT_CASE(buddy_test_strerror),

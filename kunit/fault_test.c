@@ -162,10 +162,56 @@ static void fault_test_pool_walk(struct kunit *test)
 	vbuddy_pool_destroy(pool);
 }
 
+/*
+ * Compaction whose destination allocation fails: nothing moves, the data
+ * and the pool stay intact, and the same run without the fault succeeds.
+ */
+static void fault_test_compact_dest(struct kunit *test)
+{
+	unsigned long *h = kunit_kcalloc(test, FT_PAGES, sizeof(*h), GFP_KERNEL);
+	struct vbuddy_pool *pool;
+	unsigned int n = 0, i, bad = 0;
+	u32 *p;
+
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	pool = vbuddy_pool_create("kunit-fault", FT_PAGES);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	vbuddy_compact_set_proactiveness(pool, 0);
+	while (n < FT_PAGES && (h[n] = vbuddy_alloc_movable(pool, GFP_KERNEL | __GFP_NOWARN, 0)))
+		n++;
+	for (i = 0; i < n; i++) {
+		if (i % 4) {
+			vbuddy_free_movable(h[i]);
+			h[i] = 0;
+			continue;
+		}
+		p = vbuddy_map_movable(h[i]);
+		memset32(p, i, PAGE_SIZE / sizeof(u32));
+		vbuddy_unmap_movable(h[i]);
+	}
+	vbuddy_fault_select(false, true);
+	fail_nth(1);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_compact(pool, 4), -ENOSPC);
+	KUNIT_EXPECT_TRUE(test, fired());
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_COMPACT_MOVED), 0UL);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_compact(pool, 4), 0);
+	for (i = 0; i < n; i += 4) {
+		p = vbuddy_map_movable(h[i]);
+		bad += !p || p[0] != i || p[PAGE_SIZE / sizeof(u32) - 1] != i;
+		vbuddy_unmap_movable(h[i]);
+		vbuddy_free_movable(h[i]);
+	}
+	KUNIT_EXPECT_EQ(test, bad, 0U);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
+	vbuddy_pool_destroy(pool);
+}
+
 static struct kunit_case fault_test_cases[] = {
 	KUNIT_CASE(fault_test_create_walk),
 	KUNIT_CASE(fault_test_virt_map),
 	KUNIT_CASE(fault_test_pool_walk),
+	KUNIT_CASE(fault_test_compact_dest),
 	{}
 };
 

@@ -4,10 +4,14 @@
  *
  * One kthread per online CPU does random vbuddy_kmalloc(), vbuddy_krealloc(),
  * vbuddy_kfree(), vbuddy_alloc_pages()/vbuddy_free_pages() and GFP_VIRTOK
- * allocations; a timer does GFP_ATOMIC ones from interrupt context. Every
- * allocation is filled with a pattern derived from its address and checked
- * before it is freed; the pool's invariant checker runs every second on the
- * live pool. At the end it prints, in the smoke module's format:
+ * allocations, and movable blocks (vbuddy_alloc_movable()) that they map,
+ * check and unmap now and then; a timer does GFP_ATOMIC ones from interrupt
+ * context, and maps movable blocks there too; one more kthread compacts the
+ * pool over and over, beside its background worker (proactiveness 100).
+ * Every allocation is filled with a pattern derived from its address (a
+ * movable block's: from its handle, since it moves) and checked before it
+ * is freed; the pool's invariant checker runs every second on the live
+ * pool. At the end it prints, in the smoke module's format:
  *
  *   vbuddy_stress: ok 1 - no corruption
  *   ...
@@ -43,7 +47,7 @@ MODULE_PARM_DESC(stress_pages, "pages of the shared pool (default 512, small eno
 #define LIVE	64	/* allocations each thread keeps */
 #define IRQ_LIVE	16	/* allocations the timer keeps */
 
-enum kind { K_NONE, K_KMALLOC, K_PAGES, K_VIRT };
+enum kind { K_NONE, K_KMALLOC, K_PAGES, K_VIRT, K_MOVABLE };
 
 struct live {
 	void *p;
@@ -54,6 +58,7 @@ struct live {
 
 /* Counters, summed over all threads and the timer. */
 static atomic_long_t ops, allocs, frees, kreallocs, virt_ok, nomem, corrupt, irq_ops;
+static atomic_long_t movable_maps, compactions;
 static atomic_t checks_failed;
 
 static struct vbuddy_pool *pool;
@@ -95,21 +100,52 @@ static bool verify(const void *p, const void *base, size_t n)
 	return !memcmp(w + n / 8, &tail, n % 8);
 }
 
+/* Where it is now; a movable block is mapped (pinned) until live_done(). */
 static void *live_addr(struct live *l)
 {
+	if (l->kind == K_MOVABLE)
+		return vbuddy_map_movable((unsigned long)l->p);
 	return l->kind == K_PAGES ? page_address(l->p) : l->p;
+}
+
+static void live_done(struct live *l)
+{
+	if (l->kind == K_MOVABLE) {
+		vbuddy_unmap_movable((unsigned long)l->p);
+		atomic_long_inc(&movable_maps);
+	}
+}
+
+/* What its pattern derives from: the address, or a movable block's handle. */
+static void *live_base(struct live *l, void *addr)
+{
+	return l->kind == K_MOVABLE ? l->p : addr;
+}
+
+/* Check it through a map: the pattern is the one of its first fill. */
+static bool live_check(struct live *l)
+{
+	void *addr = live_addr(l);
+	bool ok = addr && verify(addr, live_base(l, addr), l->size);
+
+	if (addr)
+		live_done(l);
+	if (!ok) {
+		atomic_long_inc(&corrupt);
+		pr_err("corruption in a %zu-byte allocation (kind %d)\n", l->size, l->kind);
+	}
+	return ok;
 }
 
 static void release(struct live *l)
 {
 	if (l->kind == K_NONE)
 		return;
-	if (!verify(live_addr(l), live_addr(l), l->size)) {
-		atomic_long_inc(&corrupt);
-		pr_err("corruption in a %zu-byte allocation (kind %d)\n", l->size, l->kind);
-	}
+	live_check(l);
 	if (l->kind == K_PAGES)
 		vbuddy_free_pages(pool, l->p, l->order);
+	else if (l->kind == K_MOVABLE)
+		vbuddy_free_movable((unsigned long)l->p);
 	else
 		vbuddy_kfree(l->p);
 	l->kind = K_NONE;
@@ -125,6 +161,7 @@ static size_t random_size(void)
 static void take(struct live *l, gfp_t gfp)
 {
 	u32 r = get_random_u32_below(100);
+	void *addr;
 
 	if (r < 15) {
 		l->order = get_random_u32_below(4);
@@ -137,6 +174,11 @@ static void take(struct live *l, gfp_t gfp)
 		l->kind = K_VIRT;
 		if (l->p && vbuddy_is_virtual(l->p))
 			atomic_long_inc(&virt_ok);
+	} else if (r < 45) {
+		l->order = get_random_u32_below(3);
+		l->size = PAGE_SIZE << l->order;
+		l->p = (void *)vbuddy_alloc_movable(pool, gfp, l->order);
+		l->kind = K_MOVABLE;
 	} else {
 		l->size = random_size();
 		l->p = vbuddy_pool_kmalloc(pool, l->size, gfp);
@@ -147,7 +189,9 @@ static void take(struct live *l, gfp_t gfp)
 		atomic_long_inc(&nomem);
 		return;
 	}
-	fill(live_addr(l), live_addr(l), l->size);
+	addr = live_addr(l);
+	fill(addr, live_base(l, addr), l->size);
+	live_done(l);
 	atomic_long_inc(&allocs);
 }
 
@@ -192,6 +236,8 @@ static int stress_thread(void *arg)
 			take(l, GFP_KERNEL | __GFP_NOWARN);
 		else if (l->kind == K_KMALLOC && get_random_u32_below(4) == 0)
 			resize(l);
+		else if (l->kind == K_MOVABLE && get_random_u32_below(2) == 0)
+			live_check(l);		/* mapped while compaction runs */
 		else
 			release(l);
 		atomic_long_inc(&ops);
@@ -210,6 +256,8 @@ static void irq_fn(struct timer_list *t)
 
 	if (l->kind == K_NONE)
 		take(l, GFP_ATOMIC | __GFP_NOWARN);
+	else if (l->kind == K_MOVABLE && get_random_u32_below(2) == 0)
+		live_check(l);
 	else
 		release(l);
 	atomic_long_inc(&irq_ops);
@@ -217,11 +265,24 @@ static void irq_fn(struct timer_list *t)
 		mod_timer(&irq_timer, jiffies + 1);
 }
 
+/* Compaction, over and over, to every order in turn. */
+static int compact_thread(void *arg)
+{
+	unsigned int order = 0;
+
+	while (!kthread_should_stop()) {
+		vbuddy_pool_compact(pool, 1 + order++ % VBUDDY_MAX_ORDER);
+		atomic_long_inc(&compactions);
+		usleep_range(500, 1000);
+	}
+	return 0;
+}
+
 static int __init vbuddy_stress_init(void)
 {
 	unsigned int cpu, nthreads = 0, s, i;
 	struct vbuddy_lib_results r = {};
-	struct task_struct **threads;
+	struct task_struct **threads, *compactor;
 	unsigned long bad_input;
 
 	threads = kcalloc(nr_cpu_ids, sizeof(*threads), GFP_KERNEL);
@@ -230,6 +291,8 @@ static int __init vbuddy_stress_init(void)
 		kfree(threads);
 		return IS_ERR(pool) ? PTR_ERR(pool) : -ENOMEM;
 	}
+	vbuddy_compact_set_proactiveness(pool, 100);
+	compactor = kthread_run(compact_thread, NULL, "vbuddy-compact");
 	for_each_online_cpu(cpu) {
 		threads[cpu] = kthread_create_on_cpu(stress_thread, NULL, cpu, "vbuddy-stress/%u");
 		if (!IS_ERR(threads[cpu])) {
@@ -248,6 +311,8 @@ static int __init vbuddy_stress_init(void)
 
 	WRITE_ONCE(stopping, true);
 	timer_delete_sync(&irq_timer);
+	if (!IS_ERR(compactor))
+		kthread_stop(compactor);
 	for_each_online_cpu(cpu)
 		if (!IS_ERR_OR_NULL(threads[cpu]))
 			kthread_stop(threads[cpu]);
@@ -266,6 +331,12 @@ static int __init vbuddy_stress_init(void)
 		vbuddy_pool_event(pool, VBUDDY_EV_VIRT_NO_SLOT),
 		vbuddy_pool_event(pool, VBUDDY_EV_VIRT_ATOMIC),
 		vbuddy_pool_event(pool, VBUDDY_EV_VIRT_MAP_FAILED));
+	pr_info("movable: %ld maps; compaction: %ld runs asked, %lu direct, %lu proactive, %lu blocks moved, %lu pinned skips\n",
+		atomic_long_read(&movable_maps), atomic_long_read(&compactions),
+		vbuddy_pool_event(pool, VBUDDY_EV_COMPACT_DIRECT),
+		vbuddy_pool_event(pool, VBUDDY_EV_COMPACT_PROACTIVE),
+		vbuddy_pool_event(pool, VBUDDY_EV_COMPACT_MOVED),
+		vbuddy_pool_event(pool, VBUDDY_EV_COMPACT_PINNED));
 
 #define RESULT(name, cond)	vbuddy_lib_result(&r, cond, name)
 
@@ -275,6 +346,9 @@ static int __init vbuddy_stress_init(void)
 	       vbuddy_pool_check(pool) == 0);
 	RESULT("interrupt-context and GFP_VIRTOK operations ran",
 	       atomic_long_read(&irq_ops) > 0 && atomic_long_read(&virt_ok) > 0);
+	RESULT("movable blocks moved while mapped and freed around them",
+	       vbuddy_pool_event(pool, VBUDDY_EV_COMPACT_MOVED) > 0 &&
+	       atomic_long_read(&movable_maps) > 0);
 	RESULT("no misuse reported", bad_input == 0);
 #undef RESULT
 	vbuddy_pool_destroy(pool);

@@ -795,6 +795,253 @@ int buddy_largest_free_order(const struct buddy *b)
 	return -1;
 }
 
+/**
+ * DOC: compaction
+ *
+ * A compaction run empties naturally aligned regions of 2^order frames by
+ * moving the blocks in them elsewhere, so that each region becomes one free
+ * block of that order, as mm/compaction.c does with a migrate scanner that
+ * walks up from the bottom and a free scanner that walks down from the top.
+ * The core chooses; the caller moves. buddy_compact_next() looks at regions
+ * from the lowest frame up and takes the first whose allocated blocks all
+ * carry the run's tag (the caller's mark for "may be moved"), all smaller
+ * than the region, and whose largest block has a free block as large above
+ * the region: a region holding any other block can never become free, or
+ * not without taking a free block as large as the one wanted, and is
+ * passed over. For each block of the region it takes a destination above
+ * the region: the highest free block of the smallest order that fits, so
+ * the fragments the top end holds are filled before any larger block is
+ * split, and allocates it with the run's tag. The caller copies the data and switches its
+ * reference, then buddy_compact_done() frees the source (or, if the move
+ * could not be made, the destination), and the source merges with its
+ * free neighbours. A move the caller cannot make (the block is pinned) ends
+ * the region: buddy_compact_skip(). Moves go across spans when the
+ * destination lies in a higher one; a region never straddles two spans.
+ *
+ * A block with no free block large enough above its region ends the
+ * region (as a pinned one does) and the scan goes on above it; the run
+ * ends when no region is left, or when nothing at all is free above the
+ * region (the scanners met); when to stop earlier, because a block of
+ * the wanted order is free, is the caller's choice (each call leaves the
+ * allocator consistent). Under BUDDY_LIFO there are no free maps, and a
+ * destination is found by walking the free lists.
+ */
+
+/* The highest free block of exactly @order at or above frame index @limit. */
+static u32 highest_free_above(const struct buddy *b, unsigned int order, u32 limit)
+{
+	u32 idx, best = BUDDY_NIL;
+
+	if (!b->nr_free[order])
+		return BUDDY_NIL;
+	if (b->map) {
+		idx = map_find(b, order, true);
+		return idx >= limit ? idx : BUDDY_NIL;
+	}
+	for (idx = b->free_head[order]; idx != BUDDY_NIL; idx = b->frames[idx].next)
+		if (idx >= limit && (best == BUDDY_NIL || idx > best))
+			best = idx;
+	return best;
+}
+
+/* Is any block free at or above frame index @limit? */
+static bool free_above(const struct buddy *b, u32 limit)
+{
+	unsigned int o;
+
+	for (o = 0; o <= VBUDDY_MAX_ORDER; o++)
+		if (highest_free_above(b, o, limit) != BUDDY_NIL)
+			return true;
+	return false;
+}
+
+/*
+ * Take a destination for a block of @order above frame index @limit: the
+ * top end of the highest free block of the smallest order that has one.
+ * Its head's frame index, allocated with @tag, or BUDDY_NIL.
+ */
+static u32 take_dest(struct buddy *b, unsigned int order, u32 limit, u8 tag)
+{
+	unsigned int o;
+	u32 idx = BUDDY_NIL;
+
+	for (o = order; o <= VBUDDY_MAX_ORDER && idx == BUDDY_NIL; o++)
+		idx = highest_free_above(b, o, limit);
+	if (idx == BUDDY_NIL)
+		return BUDDY_NIL;
+	o--;
+	free_list_del(b, idx);
+	while (o > order) {
+		o--;
+		free_list_add(b, idx, o);
+		idx += (u32)order_pages(o);
+	}
+	b->frames[idx].order = order;
+	b->frames[idx].state = BUDDY_USED;
+	b->frames[idx].tag = tag;
+	return idx;
+}
+
+/*
+ * Judge the region of @cc->order at frame @pfn of span @s: may it become
+ * free by moving blocks of @cc->tag? If so, make it the current region
+ * and return true; else step @cc->next past it. A block of @cc->order or
+ * larger that covers the region is passed over, free or not: moving it
+ * would take a free block at least as large as the one the run is for.
+ */
+static bool region_movable(const struct buddy *b, const struct buddy_span *s,
+			   unsigned long pfn, struct buddy_compact *cc)
+{
+	u32 idx = pfn_to_index(s, pfn), end = idx + (u32)order_pages(cc->order);
+	u32 head = block_head(b, s, pfn), i;
+	const struct buddy_frame *f;
+	int largest = -1;
+	unsigned int o;
+
+	if (head == BUDDY_NIL) {
+		cc->next = end;
+		return false;
+	}
+	f = &b->frames[head];
+	if (f->order >= cc->order) {
+		cc->next = head + (u32)order_pages(f->order);
+		return false;
+	}
+	for (i = idx; i < end; i += (u32)order_pages(b->frames[i].order)) {
+		f = &b->frames[i];
+		if (f->state == BUDDY_TAIL || (f->state == BUDDY_USED && f->tag != cc->tag)) {
+			cc->next = end;
+			return false;
+		}
+		if (f->state == BUDDY_USED && f->order > largest)
+			largest = f->order;
+	}
+	cc->next = end;
+	if (largest < 0)
+		return false;
+	/* Its largest block must have room above, or the region stays. */
+	for (o = largest; o <= VBUDDY_MAX_ORDER; o++)
+		if (highest_free_above(b, o, end) != BUDDY_NIL)
+			break;
+	if (o > VBUDDY_MAX_ORDER)
+		return false;
+	cc->next = idx;
+	cc->region_end = end;
+	return true;
+}
+
+/**
+ * buddy_compact_begin() - start a compaction run (see "compaction")
+ * @cc: the run's state, owned by the caller
+ * @order: the order of the regions it empties, 1..VBUDDY_MAX_ORDER
+ * @tag: the tag of the blocks it may move, and of their destinations
+ */
+void buddy_compact_begin(struct buddy_compact *cc, unsigned int order, u8 tag)
+{
+	cc->order = order > VBUDDY_MAX_ORDER ? VBUDDY_MAX_ORDER : order;
+	cc->tag = tag;
+	cc->next = 0;
+	cc->region_end = 0;
+}
+
+/**
+ * buddy_compact_next() - the next move of a compaction run
+ * @b: the allocator
+ * @cc: the run, from buddy_compact_begin()
+ * @mv: where the move is described: @mv->dst is allocated (tagged @cc->tag)
+ *
+ * The caller copies the block from @mv->src to @mv->dst (or finds it cannot)
+ * and then calls buddy_compact_done(); it may drop its lock in between,
+ * since both blocks are allocated, and the run looks at the frames afresh
+ * on the next call.
+ *
+ * Return: 0 with a move in @mv; -ENOMEM if no frame is free above the
+ * region of the block to move next (the run is over); -ENODATA if no
+ * region is left.
+ */
+int buddy_compact_next(struct buddy *b, struct buddy_compact *cc, struct buddy_move *mv)
+{
+	while (cc->next < b->nr_frames) {
+		const struct buddy_span *s = span_of_index(b, cc->next);
+		unsigned long pfn, rp, span_end;
+		const struct buddy_frame *f;
+		u32 head, dst;
+
+		if (!s)
+			return -EUCLEAN;
+		pfn = s->pfn + (cc->next - s->first);
+		if (cc->next >= cc->region_end) {
+			rp = (pfn + order_pages(cc->order) - 1) & ~(order_pages(cc->order) - 1);
+			span_end = s->first + (unsigned long)s->nr;
+			if (!block_in_span(s, rp, cc->order)) {
+				cc->next = (u32)span_end;
+				continue;
+			}
+			if (!region_movable(b, s, rp, cc))
+				continue;
+			pfn = s->pfn + (cc->next - s->first);
+		}
+		head = block_head(b, s, pfn);
+		if (head == BUDDY_NIL)
+			return -EUCLEAN;
+		f = &b->frames[head];
+		if (f->state == BUDDY_FREE) {
+			cc->next = head + (u32)order_pages(f->order);
+			continue;
+		}
+		if (f->tag != cc->tag) {
+			/* Changed while the caller's lock was dropped. */
+			buddy_compact_skip(cc);
+			continue;
+		}
+		dst = take_dest(b, f->order, cc->region_end, cc->tag);
+		if (dst == BUDDY_NIL) {
+			/* Nothing free above at all: the scanners met. */
+			if (!free_above(b, cc->region_end))
+				return -ENOMEM;
+			/* Only smaller blocks are: a region higher up may do. */
+			buddy_compact_skip(cc);
+			continue;
+		}
+		mv->src = s->pfn + (head - s->first);
+		mv->order = f->order;
+		s = span_of_index(b, dst);
+		mv->dst = s->pfn + (dst - s->first);
+		cc->next = head + (u32)order_pages(mv->order);
+		return 0;
+	}
+	return -ENODATA;
+}
+
+/**
+ * buddy_compact_skip() - give up the region of the last move
+ * @cc: the run
+ *
+ * For a block the caller could not move (pinned): the rest of its region
+ * stays where it is, since the region cannot become free anyway.
+ */
+void buddy_compact_skip(struct buddy_compact *cc)
+{
+	if (cc->next < cc->region_end)
+		cc->next = cc->region_end;
+}
+
+/**
+ * buddy_compact_done() - end a move of buddy_compact_next()
+ * @b: the allocator
+ * @cc: the run
+ * @mv: the move
+ * @moved: the caller moved the block to @mv->dst: free its source; else
+ *         free the destination
+ *
+ * Return: 0, or buddy_free_tagged()'s error for a block the caller changed.
+ */
+int buddy_compact_done(struct buddy *b, const struct buddy_compact *cc,
+		       const struct buddy_move *mv, bool moved)
+{
+	return __buddy_free(b, moved ? mv->src : mv->dst, mv->order, cc->tag);
+}
+
 static int check_span(const struct buddy *b, const struct buddy_span *s,
 		      unsigned long *blocks)
 {
@@ -1057,6 +1304,8 @@ const char *buddy_strerror(int err)
 		return "allocator state is corrupt";
 	case -EPERM:
 		return "block belongs to another interface";
+	case -ENODATA:
+		return "nothing left to compact";
 	default:
 		return "unknown error";
 	}

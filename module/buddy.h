@@ -154,6 +154,32 @@ struct buddy_block {
 	u8 tag;
 };
 
+/**
+ * struct buddy_compact - a compaction run, in steps (buddy_compact_next())
+ * @order: the order of the regions the run empties
+ * @tag: the tag of the blocks it may move
+ * @next: the frame index the migrate scanner looks at next
+ * @region_end: just past the region being emptied (frame index)
+ */
+struct buddy_compact {
+	unsigned int order;
+	u8 tag;
+	u32 next;
+	u32 region_end;
+};
+
+/**
+ * struct buddy_move - one move of a compaction run
+ * @src: first frame of the block to move
+ * @dst: first frame of its destination, allocated for it
+ * @order: order of both
+ */
+struct buddy_move {
+	unsigned long src;
+	unsigned long dst;
+	unsigned int order;
+};
+
 void buddy_init(struct buddy *b, struct buddy_frame *frames, u32 max_frames,
 		struct buddy_span *spans, u32 max_spans);
 int buddy_add_span(struct buddy *b, unsigned long pfn, u32 nr);
@@ -173,6 +199,11 @@ int buddy_lookup(const struct buddy *b, unsigned long pfn,
 		 struct buddy_block *blk);
 int buddy_set_tag(struct buddy *b, unsigned long pfn, u8 tag);
 int buddy_largest_free_order(const struct buddy *b);
+void buddy_compact_begin(struct buddy_compact *cc, unsigned int order, u8 tag);
+int buddy_compact_next(struct buddy *b, struct buddy_compact *cc, struct buddy_move *mv);
+void buddy_compact_skip(struct buddy_compact *cc);
+int buddy_compact_done(struct buddy *b, const struct buddy_compact *cc,
+		       const struct buddy_move *mv, bool moved);
 int buddy_check(const struct buddy *b);
 void buddy_check_begin(const struct buddy *b, struct buddy_check_state *st);
 int buddy_check_step(const struct buddy *b, struct buddy_check_state *st,

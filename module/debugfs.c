@@ -6,12 +6,16 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/kstrtox.h>
 #include <linux/math64.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
 #include "classes.h"
+#include "compact.h"
 #include "debugfs.h"
 #include "fault.h"
 #include "pcp.h"
@@ -22,7 +26,8 @@
  * DOC: debugfs
  *
  * Each pool has a directory /sys/kernel/debug/vbuddy/<pool>/, made when the
- * pool is created and removed with it, of read-only files:
+ * pool is created and removed with it, of read-only files and two that
+ * may be written (compact, compaction_proactiveness):
  *
  * buddyinfo
  *   free blocks per order on the pool's free lists, in the format of
@@ -43,13 +48,16 @@
  *   and refused, per order), the events (free, bad_input, virt_served,
  *   virt_pages_mapped, virt_freed,
  *   virt_refused_{no_pages,no_slot,atomic,too_big,map_failed}, pcp_refill,
- *   pcp_drain, reclaim, held_back), slots_in_use, slots_peak, and per size
- *   class class<size>_objects and class<size>_pages.
+ *   pcp_drain, reclaim, held_back, compact_runs, compact_direct,
+ *   compact_proactive, compact_success, compact_fail, compact_blocks_moved,
+ *   compact_pages_moved, compact_pinned_skips), slots_in_use, slots_peak,
+ *   and per size class class<size>_objects and class<size>_pages.
  * pagemap
  *   one character per page in pfn order, 64 a line: ``.`` free, ``,`` free
  *   on a per-CPU list, ``P`` vbuddy_alloc_pages(), ``L`` a kmalloc of whole
  *   pages, ``C`` a page of small objects, ``V`` a page of a GFP_VIRTOK
- *   range, ``H`` held back (freed, still referenced), ``X`` out of service.
+ *   range, ``H`` held back (freed, still referenced), ``X`` out of service,
+ *   ``M`` a movable block (vbuddy_alloc_movable()).
  *   Read a span at a time: on a busy pool, not one instant's picture.
  * pcp
  *   the per-CPU caches: a line ``order<N> high <h> low <l> batch <b>`` per
@@ -58,6 +66,15 @@
  * window
  *   ``slots <total> in_use <n> peak <p>``, then a line per slot in use, its
  *   address hashed as %p prints it.
+ * compact
+ *   reads ``score <s> proactiveness <p> movable_pages <n>`` (the
+ *   fragmentation score, 0..100: the percentage of free pages in blocks
+ *   below order 4); writing an order N runs vbuddy_pool_compact(pool, N),
+ *   and the write fails with ENOSPC if no free block of order N exists
+ *   afterwards.
+ * compaction_proactiveness
+ *   0..100, the background worker's setting for this pool (the module
+ *   parameter compaction_proactiveness is the default); 0 turns it off.
  * check
  *   runs every invariant checker of the pool: ``ok`` or ``corrupt``; then
  *   ``free lists not checked: the pool kept changing`` if it never found
@@ -205,6 +222,7 @@ static char block_char(struct vbuddy_pool *pool, const struct buddy_block *blk)
 		[VBUDDY_TAG_PAGES] = 'P', [VBUDDY_TAG_LARGE] = 'L',
 		[VBUDDY_TAG_CLASS] = 'C', [VBUDDY_TAG_VIRT] = 'V',
 		[VBUDDY_TAG_HELD_BACK] = 'H', [VBUDDY_TAG_LOST] = 'X',
+		[VBUDDY_TAG_MOVABLE] = 'M',
 	};
 	u8 owner;
 
@@ -258,6 +276,59 @@ static int pagemap_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(pagemap);
+
+static int compact_show(struct seq_file *m, void *v)
+{
+	struct vbuddy_pool *pool = m->private;
+
+	seq_printf(m, "score %u proactiveness %u movable_pages %lu\n",
+		   vbuddy_compact_score(pool), vbuddy_compact_proactiveness(pool),
+		   vbuddy_compact_movable_pages(pool));
+	return 0;
+}
+
+static int compact_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, compact_show, inode->i_private);
+}
+
+static ssize_t compact_write(struct file *file, const char __user *ubuf, size_t len,
+			     loff_t *ppos)
+{
+	struct vbuddy_pool *pool = file_inode(file)->i_private;
+	unsigned int order;
+	int ret;
+
+	ret = kstrtouint_from_user(ubuf, len, 0, &order);
+	if (ret)
+		return ret;
+	if (order > VBUDDY_MAX_ORDER)
+		return -EINVAL;
+	ret = vbuddy_pool_compact(pool, order);
+	return ret ? ret : len;
+}
+
+static const struct file_operations compact_fops = {
+	.owner = THIS_MODULE,
+	.open = compact_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+	.write = compact_write,
+};
+
+static int proactiveness_get(void *data, u64 *val)
+{
+	*val = vbuddy_compact_proactiveness(data);
+	return 0;
+}
+
+static int proactiveness_set(void *data, u64 val)
+{
+	return val > 100 ? -EINVAL : vbuddy_compact_set_proactiveness(data, val);
+}
+
+DEFINE_DEBUGFS_ATTRIBUTE(proactiveness_fops, proactiveness_get, proactiveness_set, "%llu\n");
 
 static int window_show(struct seq_file *m, void *v)
 {
@@ -367,6 +438,9 @@ void vbuddy_debugfs_pool_add(struct vbuddy_pool *pool)
 	debugfs_create_file("window", 0400, dir, pool, &window_fops);
 	debugfs_create_file("pcp", 0400, dir, pool, &pcp_fops);
 	debugfs_create_file("check", 0400, dir, pool, &check_fops);
+	debugfs_create_file("compact", 0600, dir, pool, &compact_fops);
+	debugfs_create_file_unsafe("compaction_proactiveness", 0600, dir, pool,
+				   &proactiveness_fops);
 }
 
 /**

@@ -20,6 +20,7 @@
 #include <linux/string.h>
 
 #include "classes.h"
+#include "compact.h"
 #include "fault.h"
 #include "pcp.h"
 #include "pool.h"
@@ -131,6 +132,8 @@ static void *kmalloc_try(struct vbuddy_pool *pool, size_t size, gfp_t gfp, bool 
 	*virt = false;
 	p = contig_alloc(pool, size);
 	if (!p && vbuddy_pool_reclaim(pool, gfp))
+		p = contig_alloc(pool, size);
+	if (!p && size > PAGE_SIZE && vbuddy_compact_direct(pool, gfp, get_order(size)))
 		p = contig_alloc(pool, size);
 	if (!p && gfp & GFP_VIRTOK && size > PAGE_SIZE) {
 		p = vbuddy_window_alloc(pool, size, gfp);

@@ -15,6 +15,7 @@
 #include <linux/workqueue.h>
 
 #include "classes.h"
+#include "compact.h"
 #include "debugfs.h"
 #include "pages.h"
 #include "pcp.h"
@@ -40,6 +41,10 @@ MODULE_PARM_DESC(pcp_low, "pages an empty per-CPU list is refilled with, and a f
 static unsigned int pcp_objects = VBUDDY_PCP_OBJECTS_MAX;
 module_param(pcp_objects, uint, 0444);
 MODULE_PARM_DESC(pcp_objects, "free objects a per-CPU object list of a size class holds (default and most 32; 0 disables these lists)");
+
+static unsigned int compaction_proactiveness = 20;
+module_param(compaction_proactiveness, uint, 0444);
+MODULE_PARM_DESC(compaction_proactiveness, "how hard each pool's background worker keeps movable blocks compacted, 0-100 as vm.compaction_proactiveness (default 20; 0 turns it off; per pool in debugfs)");
 
 static unsigned int placement = BUDDY_GROUPED;
 
@@ -72,6 +77,7 @@ static void pool_free_layers(struct vbuddy_pool *pool, const char *when)
 	vbuddy_classes_destroy(pool);
 	vbuddy_pcp_destroy(pool);
 	vbuddy_pages_destroy(pool);
+	vbuddy_compact_destroy(pool);
 	vbuddy_pool_free(pool);
 }
 
@@ -83,8 +89,11 @@ static void pool_free_layers(struct vbuddy_pool *pool, const char *when)
  */
 static void pool_remove(struct vbuddy_pool *pool, const char *when)
 {
-	unsigned long free_pages = vbuddy_pool_unheld_pages(pool);
+	unsigned long free_pages;
 
+	/* No compaction moves blocks under the count below, nor after it. */
+	vbuddy_compact_stop(pool);
+	free_pages = vbuddy_pool_unheld_pages(pool);
 	if (when && free_pages != pool->nr_pages)
 		pr_err("pool %s: %lu pages still allocated %s; freeing them\n",
 		       pool->name, pool->nr_pages - free_pages, when);
@@ -103,7 +112,8 @@ static struct vbuddy_pool *pool_create(const char *name, unsigned long nr_pages,
 	if (IS_ERR(pool))
 		return pool;
 	/* The window first: a reclaim asks the layers in this order. */
-	ret = vbuddy_window_init(pool) ?: vbuddy_pages_init(pool) ?: vbuddy_pcp_init(pool) ?:
+	ret = vbuddy_window_init(pool) ?: vbuddy_compact_init(pool) ?:
+		vbuddy_pages_init(pool) ?: vbuddy_pcp_init(pool) ?:
 		vbuddy_classes_init(pool) ?: vbuddy_pool_register(pool);
 	if (ret) {
 		pool_free_layers(pool, NULL);
@@ -262,7 +272,9 @@ static int __init vbuddy_init(void)
 	clamp_param("pcp_objects", &pcp_objects, VBUDDY_PCP_OBJECTS_MAX);
 	clamp_param("pcp_high", &pcp_high, U16_MAX);
 	clamp_param("pcp_low", &pcp_low, pcp_high);
+	clamp_param("compaction_proactiveness", &compaction_proactiveness, 100);
 	vbuddy_window_setup(virtok_slots, vbuddy_wq);
+	vbuddy_compact_setup(compaction_proactiveness, system_unbound_wq);
 	vbuddy_pcp_setup(pcp_high, pcp_low);
 	vbuddy_classes_setup(pcp_objects);
 	vbuddy_debugfs_init();

@@ -16,6 +16,7 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
+#include "compact.h"
 #include "fault.h"
 #include "pages.h"
 #include "pcp.h"
@@ -390,6 +391,8 @@ struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
 		} else {
 			page = vbuddy_pcp_get_block(pool, order, false, movable);
 			if (!page && vbuddy_pool_reclaim(pool, gfp))
+				page = vbuddy_pcp_get_block(pool, order, false, movable);
+			if (!page && vbuddy_compact_direct(pool, gfp, order))
 				page = vbuddy_pcp_get_block(pool, order, false, movable);
 		}
 	} while (!page && vbuddy_pool_nofail_retry(pool, gfp, start));

@@ -81,6 +81,14 @@ const char *const vbuddy_event_names[VBUDDY_EV_NR] = {
 	[VBUDDY_EV_PCP_DRAIN]		= "pcp_drain",
 	[VBUDDY_EV_RECLAIM]		= "reclaim",
 	[VBUDDY_EV_HELD_BACK]		= "held_back",
+	[VBUDDY_EV_COMPACT_RUN]		= "compact_runs",
+	[VBUDDY_EV_COMPACT_DIRECT]	= "compact_direct",
+	[VBUDDY_EV_COMPACT_PROACTIVE]	= "compact_proactive",
+	[VBUDDY_EV_COMPACT_SUCCESS]	= "compact_success",
+	[VBUDDY_EV_COMPACT_FAIL]	= "compact_fail",
+	[VBUDDY_EV_COMPACT_MOVED]	= "compact_blocks_moved",
+	[VBUDDY_EV_COMPACT_PAGES]	= "compact_pages_moved",
+	[VBUDDY_EV_COMPACT_PINNED]	= "compact_pinned_skips",
 };
 
 static void pool_vreport(struct vbuddy_pool *pool, gfp_t gfp, const char *fmt,

@@ -27,6 +27,7 @@ struct vbuddy_pages;
 struct vbuddy_pcp_state;
 struct vbuddy_classes;
 struct vbuddy_window;
+struct vbuddy_compact;
 
 extern const char *const vbuddy_event_names[VBUDDY_EV_NR];
 
@@ -60,6 +61,7 @@ enum vbuddy_tag {
 	VBUDDY_TAG_VIRT,	/* an order-0 page of a GFP_VIRTOK range */
 	VBUDDY_TAG_HELD_BACK,	/* freed, but a page is still referenced */
 	VBUDDY_TAG_LOST,	/* a page was freed to the kernel: out of service */
+	VBUDDY_TAG_MOVABLE,	/* vbuddy_alloc_movable(): compaction may move it */
 };
 
 /**
@@ -115,6 +117,7 @@ struct vbuddy_chunk {
  * @pcp: state of the per-CPU caches (module/pcp.c); fixed once created
  * @classes: state of the size classes (module/classes.c); fixed
  * @window: state of the GFP_VIRTOK window (module/window.c); fixed
+ * @compact: movable blocks and compaction (module/compact.c); fixed
  * @caches: the layers that keep free pages, in the order a reclaim asks
  *          them; fixed once the pool is registered
  * @nr_caches: entries in @caches
@@ -143,6 +146,7 @@ struct vbuddy_pool {
 	struct vbuddy_pcp_state *pcp;
 	struct vbuddy_classes *classes;
 	struct vbuddy_window *window;
+	struct vbuddy_compact *compact;
 	const struct vbuddy_cache_ops *caches[VBUDDY_MAX_CACHES];
 	unsigned int nr_caches;
 

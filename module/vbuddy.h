@@ -112,6 +112,19 @@ void vbuddy_kfree(const void *p);
 bool vbuddy_is_virtual(const void *p);
 
 /*
+ * Movable blocks: contiguous pages that compaction may move while they are
+ * not mapped. 0 from vbuddy_alloc_movable(): no room, or (reported) a bad
+ * @order or flag; NULL from vbuddy_map_movable() (reported): a freed
+ * handle. vbuddy_pool_compact(): 0 if a free block of @order exists
+ * afterwards, -ENOSPC if not, -EINVAL (reported) above VBUDDY_MAX_ORDER.
+ */
+unsigned long vbuddy_alloc_movable(struct vbuddy_pool *pool, gfp_t gfp, unsigned int order);
+void *vbuddy_map_movable(unsigned long handle);
+void vbuddy_unmap_movable(unsigned long handle);
+void vbuddy_free_movable(unsigned long handle);
+int vbuddy_pool_compact(struct vbuddy_pool *pool, unsigned int order);
+
+/*
  * Test hooks: what vbuddy's own test, benchmark and demo modules (lib/) and
  * KUnit suites need to see of a pool. Exported in the VBUDDY_INTERNAL
  * symbol namespace (MODULE_IMPORT_NS(VBUDDY_INTERNAL)); not an API for
@@ -137,6 +150,14 @@ enum vbuddy_event {
 	VBUDDY_EV_PCP_DRAIN,	/* per-CPU caches drained into the pool */
 	VBUDDY_EV_RECLAIM,	/* failing requests that drained every cache */
 	VBUDDY_EV_HELD_BACK,	/* freed blocks held back: a page still referenced */
+	VBUDDY_EV_COMPACT_RUN,	/* compaction runs */
+	VBUDDY_EV_COMPACT_DIRECT, /* of those, started by a request that found no block */
+	VBUDDY_EV_COMPACT_PROACTIVE, /* of those, started by the background worker */
+	VBUDDY_EV_COMPACT_SUCCESS, /* runs that got what they wanted */
+	VBUDDY_EV_COMPACT_FAIL,	/* runs that ended without it */
+	VBUDDY_EV_COMPACT_MOVED, /* blocks moved */
+	VBUDDY_EV_COMPACT_PAGES, /* pages moved */
+	VBUDDY_EV_COMPACT_PINNED, /* blocks left in place: mapped, or being freed */
 	VBUDDY_EV_NR,
 };
 
@@ -158,5 +179,8 @@ void vbuddy_pool_teardown(struct vbuddy_pool *pool);
 struct vbuddy_pool *vbuddy_pool_create_placement(const char *name, unsigned long nr_pages,
 						 const char *placement);
 struct vbuddy_pool *vbuddy_page_pool(const struct page *page);
+unsigned int vbuddy_compact_score(struct vbuddy_pool *pool);
+int vbuddy_compact_set_proactiveness(struct vbuddy_pool *pool, unsigned int value);
+void vbuddy_compact_set_move_hook(void (*fn)(unsigned long handle));
 
 #endif /* _VBUDDY_H */

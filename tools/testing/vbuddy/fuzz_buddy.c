@@ -23,7 +23,11 @@
  * than free), freeing a gathered batch page by page, bad frees (foreign
  * pfn, interior frame, wrong order, double free, order above the maximum,
  * wrong tag), lookups, tags, buddy_add_span() (valid and each invalid
- * kind), buddy_largest_free_order(), and freeing everything.
+ * kind), buddy_largest_free_order(), compaction runs (a byte: the order
+ * 1..VBUDDY_MAX_ORDER, and whether to stop once a block of it is free; a
+ * byte: tag 0 or the tag of a live block; two bytes: which moves are
+ * refused as pinned, bit k % 16 for the k-th move, unless the parameter
+ * is odd), and freeing everything.
  *
  * This file only decodes: the reference model (model.c, shared with the
  * randomized test) makes each call and predicts and checks every answer,
@@ -421,6 +425,26 @@ static void fz_setup(struct fz *f)
 	model_expect_recovered(f->m);
 }
 
+/*
+ * A compaction run, every move checked by the model (model_compact()),
+ * buddy_check() after it.
+ */
+static void op_compact(struct fz *f, unsigned int param)
+{
+	struct model *m = f->m;
+	u8 v = fz_u8(f), w = fz_u8(f);
+	u64 pins = fz_u16(f) * 0x0001000100010001ULL;
+	u8 tag = 0;
+
+	if ((w & 1) && m->nr_live)
+		tag = m->live[(w >> 1) % m->nr_live].tag;
+	if (param & 1)
+		pins = 0;
+	fz_log(f, "compact order %u tag %u pins %#llx%s", 1 + v % MAXO, tag,
+	       (unsigned long long)pins, v & 0x80 ? ", stop early" : "");
+	model_compact(m, 1 + v % MAXO, tag, pins, v & 0x80);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -490,8 +514,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			op_add_span(f, param);
 			break;
 		case 30:
-			m->what = "verify";
-			model_verify(m);
+			if (param < 4) {
+				m->what = "verify";
+				model_verify(m);
+			} else {
+				m->what = "compact";
+				op_compact(f, param);
+			}
 			break;
 		default:
 			m->what = "free all";

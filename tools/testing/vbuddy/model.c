@@ -49,7 +49,7 @@ const char *model_errname(int err)
 #define ERRNAME(e)	{ -(e), "-" #e }
 		{ 0, "0" }, ERRNAME(EPERM), ERRNAME(ENOENT), ERRNAME(ENOMEM),
 		ERRNAME(EFAULT), ERRNAME(EINVAL), ERRNAME(ENOSPC),
-		ERRNAME(ERANGE), ERRNAME(EALREADY), ERRNAME(EUCLEAN),
+		ERRNAME(ERANGE), ERRNAME(EALREADY), ERRNAME(EUCLEAN), ERRNAME(ENODATA),
 #undef ERRNAME
 	};
 	static char buf[16];
@@ -80,6 +80,7 @@ void model_alloc(struct model *m, u32 max_frames, u32 max_spans)
 	m->cap_frames = max_frames;
 	m->cap_spans = max_spans;
 	m->owner = zalloc(max_frames, sizeof(*m->owner));
+	m->data = zalloc(max_frames, sizeof(*m->data));
 	m->live = zalloc(max_frames, sizeof(*m->live));
 	m->snap_frames = zalloc(max_frames, sizeof(*m->snap_frames));
 	m->snap_spans = zalloc(max_spans, sizeof(*m->snap_spans));
@@ -89,12 +90,14 @@ void model_alloc(struct model *m, u32 max_frames, u32 max_spans)
 void model_release(struct model *m)
 {
 	free(m->owner);
+	free(m->data);
 	free(m->live);
 	free(m->snap_frames);
 	free(m->snap_spans);
 	free(m->pfns);
 	free(m->gathered);
 	m->owner = NULL;
+	m->data = NULL;
 	m->live = NULL;
 	m->snap_frames = NULL;
 	m->snap_spans = NULL;
@@ -152,6 +155,8 @@ void model_start(struct model *m, struct buddy *b)
 	m->max_frames = b->max_frames;
 	m->max_spans = b->max_spans;
 	memset(m->owner, 0, (size_t)b->max_frames * sizeof(*m->owner));
+	memset(m->data, 0, (size_t)b->max_frames * sizeof(*m->data));
+	m->next_id = 0;
 	m->nr_live = 0;
 	m->free_frames = 0;
 	m->batches = 0;
@@ -227,6 +232,11 @@ static void live_add(struct model *m, unsigned long pfn, unsigned int order, u32
 			     pfn, order, m->live[o - 1].pfn, m->live[o - 1].order);
 		m->owner[idx + i] = slot + 1;
 	}
+	if (!++m->next_id)
+		m->next_id = 1;
+	for (i = 0; i < n; i++)
+		m->data[idx + i] = m->next_id;
+	m->live[slot].id = m->next_id;
 	m->live[slot].pfn = pfn;
 	m->live[slot].order = order;
 	m->live[slot].tag = 0;
@@ -244,11 +254,26 @@ static void live_set_owner(struct model *m, u32 slot, u32 val)
 		m->owner[idx + i] = val;
 }
 
+/* What @slot's frames hold must be its id; then they hold @val. */
+static void live_data(struct model *m, u32 slot, u32 val)
+{
+	const struct model_live *l = &m->live[slot];
+	u32 idx = index_of(model_span_of(m, l->pfn), l->pfn), i;
+
+	for (i = 0; i < 1U << l->order; i++) {
+		MODEL_ASSERT(m, m->data[idx + i] == l->id,
+			     "block %lu order %u: frame %lu holds %u, not its id %u",
+			     l->pfn, l->order, l->pfn + i, m->data[idx + i], l->id);
+		m->data[idx + i] = val;
+	}
+}
+
 static void live_del(struct model *m, u32 slot)
 {
 	struct model_live *l = &m->live[slot];
 	u32 last = m->nr_live - 1;
 
+	live_data(m, slot, 0);
 	live_set_owner(m, slot, 0);
 	m->free_frames += 1UL << l->order;
 	m->ring[m->ring_n % MODEL_RING].pfn = l->pfn;
@@ -467,7 +492,9 @@ void model_verify(struct model *m)
 					     l ? l->order : 0, l ? l->tag : 0);
 			}
 			for (k = 0; k < n; k++)
-				MODEL_ASSERT(m, m->owner[s->first + off + k] == want,
+				MODEL_ASSERT(m, m->owner[s->first + off + k] == want &&
+					     m->data[s->first + off + k] ==
+					     (want ? m->live[want - 1].id : 0),
 					     "block %lu order %u: model frame %lu differs",
 					     pfn, blk.order, pfn + k);
 			off += n;
@@ -816,4 +843,98 @@ void model_set_tag(struct model *m, unsigned long pfn, u8 tag)
 	MODEL_ASSERT(m, ret == -EINVAL, "set_tag(%lu, %u), not a live block's head: %s",
 		     pfn, tag, model_errname(ret));
 	snap_expect_same(m);
+}
+
+/* ---- compaction ------------------------------------------------------------ */
+
+/*
+ * One move: the source must be a live block of @tag and the order told,
+ * the destination an aligned run above it that was free and is now a
+ * block of @tag; then its data goes there, or (@pinned) it stays.
+ */
+static void compact_move(struct model *m, const struct buddy_compact *cc,
+			 const struct buddy_move *mv, bool pinned)
+{
+	const struct model_span *ss = model_span_of(m, mv->src), *ds = model_span_of(m, mv->dst);
+	unsigned long n = 1UL << mv->order, free_before = m->free_frames;
+	long slot = model_slot_of(m, mv->src);
+	struct model_live *l;
+	struct buddy_block blk;
+	u32 i, di;
+	int ret;
+
+	MODEL_ASSERT(m, slot >= 0 && m->live[slot].pfn == mv->src &&
+		     m->live[slot].order == mv->order && m->live[slot].tag == cc->tag,
+		     "move of %lu order %u: not a live block of tag %u (slot %ld)",
+		     mv->src, mv->order, cc->tag, slot);
+	l = &m->live[slot];
+	MODEL_ASSERT(m, ds && placed(ds, mv->dst, mv->order),
+		     "move %lu -> %lu order %u: destination misplaced", mv->src, mv->dst,
+		     mv->order);
+	di = index_of(ds, mv->dst);
+	MODEL_ASSERT(m, di > index_of(ss, mv->src), "move %lu -> %lu: not upwards",
+		     mv->src, mv->dst);
+	for (i = 0; i < n; i++)
+		MODEL_ASSERT(m, !m->owner[di + i] && !m->data[di + i],
+			     "move %lu -> %lu order %u: frame %lu was not free", mv->src,
+			     mv->dst, mv->order, mv->dst + i);
+	ret = buddy_lookup(m->b, mv->dst, &blk);
+	MODEL_ASSERT(m, !ret && blk.pfn == mv->dst && blk.state == BUDDY_USED &&
+		     blk.order == mv->order && blk.tag == cc->tag,
+		     "destination %lu order %u: lookup %s, block %lu order %u state %d tag %u",
+		     mv->dst, mv->order, model_errname(ret), blk.pfn, blk.order, blk.state,
+		     blk.tag);
+	MODEL_ASSERT(m, m->b->free_frames + n == free_before,
+		     "destination taken: %lu frames free, model %lu", m->b->free_frames,
+		     free_before);
+	model_log(m, "move %lu -> %lu order %u%s", mv->src, mv->dst, mv->order,
+		  pinned ? " (pinned)" : "");
+	if (pinned) {
+		ret = buddy_compact_done(m->b, cc, mv, false);
+		MODEL_ASSERT(m, !ret, "compact_done(not moved): %s", model_errname(ret));
+		m->st.compact_pinned++;
+	} else {
+		/* The copy: the id leaves the source frames for the destination's. */
+		live_data(m, slot, 0);
+		live_set_owner(m, slot, 0);
+		l->pfn = mv->dst;
+		live_set_owner(m, slot, slot + 1);
+		for (i = 0; i < n; i++)
+			m->data[di + i] = l->id;
+		ret = buddy_compact_done(m->b, cc, mv, true);
+		MODEL_ASSERT(m, !ret, "compact_done(moved): %s", model_errname(ret));
+		m->st.compact_moved++;
+		expect_lookup_used(m, l);
+	}
+	MODEL_ASSERT(m, m->b->free_frames == m->free_frames,
+		     "after the move: %lu frames free, model %lu", m->b->free_frames,
+		     m->free_frames);
+}
+
+void model_compact(struct model *m, unsigned int order, u8 tag, u64 pins, bool stop)
+{
+	struct buddy_compact cc;
+	struct buddy_move mv;
+	unsigned int k = 0;
+	int ret = 0;
+
+	m->st.compact++;
+	buddy_compact_begin(&cc, order, tag);
+	for (;;) {
+		if (stop && buddy_largest_free_order(m->b) >= (int)order)
+			break;
+		ret = buddy_compact_next(m->b, &cc, &mv);
+		if (ret)
+			break;
+		compact_move(m, &cc, &mv, (pins >> (k++ % 64)) & 1);
+		if ((pins >> ((k - 1) % 64)) & 1)
+			buddy_compact_skip(&cc);
+	}
+	model_log(m, "order %u tag %u: %u moves, %s", order, tag, k,
+		  ret ? model_errname(ret) : "stopped");
+	MODEL_ASSERT(m, !ret || ret == -ENOMEM || ret == -ENODATA,
+		     "compact_next(order %u): %s", order, model_errname(ret));
+	if (buddy_largest_free_order(m->b) >= (int)order)
+		m->st.compact_success++;
+	model_check(m);
 }

@@ -13,7 +13,10 @@
  * counters move exactly as a split, a merge chain or a gather must move
  * them; every refused call returns the documented error and changes
  * nothing; lookups and tags agree with the model; and model_verify()
- * compares every block buddy_lookup() reports with the model.
+ * compares every block buddy_lookup() reports with the model. Each live
+ * block has an id written into every frame it covers (@data, the model's
+ * stand-in for the memory), so that a compaction move (model_compact())
+ * is checked to carry the block, whole, to a destination that was free.
  *
  * The O(frames) checks run as often as the caller can afford, set in
  * struct model: the fuzzer (pools of at most a few thousand frames) runs
@@ -38,13 +41,15 @@ struct model_span {
 struct model_live {
 	unsigned long pfn;
 	u32 batch;		/* 0, or the buddy_gather() call it came from */
+	u32 id;			/* what its frames hold in struct model.data */
 	u8 order;
 	u8 tag;
 };
 
 struct model_stats {
 	unsigned long alloc, alloc_enomem, scans, free, gather, gather_frames,
-		      gather_enomem, refused, lookup, tag, verify;
+		      gather_enomem, refused, lookup, tag, verify, compact,
+		      compact_moved, compact_pinned, compact_success;
 };
 
 struct model {
@@ -73,6 +78,8 @@ struct model {
 	struct model_span sp[MODEL_MAX_SPANS];
 	u32 nr_spans, nr_frames, max_frames, max_spans;
 	u32 *owner;			/* per frame index: 0 free, else live slot + 1 */
+	u32 *data;			/* per frame index: its live block's id, 0 free */
+	u32 next_id;
 	struct model_live *live;
 	u32 nr_live;
 	unsigned long free_frames;
@@ -123,6 +130,14 @@ void model_lookup(struct model *m, unsigned long pfn);
 void model_set_tag_slot(struct model *m, u32 slot, u8 tag);
 /* buddy_set_tag() of any frame: the head of a live block, or refused. */
 void model_set_tag(struct model *m, unsigned long pfn, u8 tag);
+/*
+ * A compaction run at @order for the blocks tagged @tag: every move
+ * checked against the model and made, but the k-th is refused (pinned:
+ * buddy_compact_done(false) and buddy_compact_skip()) when bit k % 64 of
+ * @pins is set; with @stop, ends once a block of @order is free, else when
+ * the core says the run is over. buddy_check() after it.
+ */
+void model_compact(struct model *m, unsigned int order, u8 tag, u64 pins, bool stop);
 
 /* After each step: the cheap checks, and the others when they are due. */
 void model_step(struct model *m);

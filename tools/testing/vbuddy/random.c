@@ -6,7 +6,10 @@
  * The pool layout (spans with holes, odd sizes, touching spans) and the
  * operations are drawn from the seed: allocations of random orders (mostly
  * small), frees (plain and tagged), gathers (freed frame by frame later),
- * bad frees of every kind, lookups and tags, the pool drifting between
+ * bad frees of every kind, lookups and tags, compaction runs (one in
+ * COMPACT_EVERY operations on average: a random order, the tag of most
+ * blocks or of one, some moves refused as pinned, stopping early or not;
+ * buddy_check() after each), the pool drifting between
  * nearly empty and, now and then, beyond full. The model checks every
  * answer as it goes. Its O(frames) checks are paced for pools of up to
  * MAX_FRAMES frames and millions of operations: buddy_check() and every
@@ -30,6 +33,7 @@
 #define MAX_FRAMES	200000UL	/* pool size cap: bounds the run time */
 #define SCAN_EVERY	1024U
 #define SNAP_EVERY	64U
+#define COMPACT_EVERY	2000U
 
 struct layout {
 	unsigned int nr;
@@ -333,6 +337,27 @@ static void op_lookup_or_tag(struct rt *t)
 	model_lookup(m, pfn);
 }
 
+/*
+ * A compaction run: at a random order, for tag 0 (every block not tagged
+ * since its allocation, gathered frames too) or the tag of a live block;
+ * no pins, or each move pinned with probability 1/8; stopping once a
+ * block of the order is free, or going on until the core ends the run.
+ */
+static void op_compact(struct rt *t)
+{
+	struct model *m = &t->m;
+	unsigned int order = rng_range(&t->r, 1, MAXO);
+	u8 tag = 0;
+	u64 pins = 0;
+
+	if (m->nr_live && rng_below(&t->r, 2))
+		tag = m->live[rng_below(&t->r, m->nr_live)].tag;
+	if (rng_below(&t->r, 2))
+		pins = rng_next(&t->r) & rng_next(&t->r) & rng_next(&t->r);
+	m->what = "compact";
+	model_compact(m, order, tag, pins, rng_below(&t->r, 2));
+}
+
 /* ---- a run ------------------------------------------------------------------ */
 
 static void rt_fail(struct model *m, const char *msg)
@@ -385,6 +410,8 @@ static void run_ops(struct rt *t, const struct rand_params *rp)
 
 		if (k < 10) {
 			op_bad_free(t);
+		} else if (k == 10 && !rng_below(&t->r, COMPACT_EVERY / 1000)) {
+			op_compact(t);
 		} else if (k < 30) {
 			op_lookup_or_tag(t);
 		} else if (!m->nr_live ||
@@ -444,6 +471,8 @@ bool random_run(const struct rand_params *rp, unsigned int layout)
 	       m->op, st->alloc, st->alloc_enomem, st->scans, st->free, st->gather,
 	       st->gather_frames, st->gather_enomem, st->refused, st->lookup, st->tag,
 	       st->verify);
+	printf("#   %lu compaction runs (%lu ending with a block of their order free): %lu moves, %lu pinned\n",
+	       st->compact, st->compact_success, st->compact_moved, st->compact_pinned);
 	if (!ok)
 		printf("#   FAILED: replay with: make check SEED=%llu OPS=%lu\n",
 		       (unsigned long long)rp->seed, rp->ops);

@@ -4,7 +4,8 @@
  * (module/buddy.c, built here in userspace).
  *
  * Usage: vbuddy-replay [--pages N] [--policy lifo|address|grouped] [--virtok]
- *                      [--series N] [--check-every N] [--pool NAME] TRACE
+ *                      [--compact] [--series N] [--check-every N]
+ *                      [--pool NAME] TRACE
  *        vbuddy-replay --convert [--pool NAME] TRACE > OUT
  *
  * The trace has one operation per line ('#' starts a comment line, blank
@@ -35,6 +36,16 @@
  * blocks first), each freed on its own later. The kernel's bound on live
  * GFP_VIRTOK ranges (virtok_slots) is not modelled.
  *
+ * With --compact, the blocks of "m" allocations are tagged movable
+ * (buddy_set_tag()), and a contiguous request of order 1 or more that
+ * fails while at least its 2^order pages are free first runs a compaction
+ * (buddy_compact_begin() at its order, for the movable tag): each move
+ * buddy_compact_next() proposes is made (the id's block becomes the
+ * destination) and ended with buddy_compact_done(), until a free block of
+ * the order exists or the run ends (no room above, no region left); then
+ * the request is tried again, and only if that fails too does --virtok's
+ * fallback serve it. Nothing is pinned: every move is made.
+ *
  * --policy picks the placement (buddy_set_policy(); the module parameter
  * placement), by default grouped, the module's default.
  *
@@ -54,19 +65,25 @@
  * the summary below then goes to stderr. scripts/vbuddy-plot --series
  * draws such files.
  *
- * Output, one "name: value" per line: trace, pages, policy, virtok, operations,
- * allocations (requests), allocations_failed (got nothing),
- * allocations_failed_fragmented (of those, the ones that failed with at
- * least as many pages free as they asked for),
- * allocations_virtok (served by the fallback), frees, ns_per_operation,
+ * Output, one "name: value" per line: trace, pages, policy, virtok,
+ * compact, operations, allocations (requests), allocations_failed (got
+ * nothing), allocations_failed_fragmented (of those, the ones that failed
+ * with at least as many pages free as they asked for),
+ * allocations_failed_twice_free (of those, with at least twice as many),
+ * allocations_virtok (served by the fallback), compaction_runs,
+ * compaction_successes (runs after which the request was served
+ * contiguously), compaction_failures (the others), compaction_blocks_moved,
+ * compaction_pages_moved (all 0 without --compact), frees, ns_per_operation,
  * largest_free_order and unusable_index_order3 (mm/vmstat.c's
  * unusable_free_index() for order 3, 0.000 to 1.000) at the end of the
  * trace, live_at_end, free_pages_at_end, check (buddy_check() at the end),
  * recovered (after freeing everything still live, every span is back in
  * its maximal blocks).
  *
- * Exit status: 0; 1 if the check or the recovery failed or the core
- * refused a free; 2 for a bad command line or trace.
+ * Exit status: 0; 1 if the check or the recovery failed, the core refused
+ * a free or a compaction call, or a block was not where its id's table
+ * said (compaction_errors: N, printed when not 0); 2 for a bad command
+ * line or trace.
  */
 
 #include <errno.h>
@@ -84,6 +101,8 @@
 #define POOL_BASE_PFN	(1UL << 20)
 #define DEFAULT_PAGES	4096UL
 #define MAX_PAGES	(1UL << 30)
+/* The tag of a movable block with --compact (buddy_set_tag()). */
+#define TAG_MOVABLE	1
 
 enum slot_state {
 	SLOT_NEW,		/* not replayed yet */
@@ -383,6 +402,95 @@ static bool pool_recovered(const struct buddy *b)
 	return true;
 }
 
+/* ---- compaction (--compact) -------------------------------------------- */
+
+/*
+ * Which slot each allocated block belongs to, by the frame index of its
+ * head (slot + 1, 0 for none): the "memory" a move copies, so that a block
+ * freed or moved is checked to be the one its slot's pfn names.
+ */
+struct compactor {
+	u32 *owner;
+	unsigned long runs, successes, failures, blocks, pages, errors;
+};
+
+static u32 *owner_of(struct compactor *c, const struct buddy *b, unsigned long pfn)
+{
+	u32 idx;
+
+	if (!c->owner || buddy_index(b, pfn, &idx))
+		return NULL;
+	return &c->owner[idx];
+}
+
+/* @slot's block is now at @s->pfn. */
+static void owner_set(struct compactor *c, struct buddy *b, const struct slot *s, u32 slot)
+{
+	u32 *o = owner_of(c, b, s->pfn);
+
+	if (o)
+		*o = slot + 1;
+	if (c->owner && s->movable && buddy_set_tag(b, s->pfn, TAG_MOVABLE))
+		c->errors++;
+}
+
+/* @slot's block at @s->pfn is going: it must be the slot's. */
+static void owner_clear(struct compactor *c, const struct buddy *b, const struct slot *s,
+			u32 slot)
+{
+	u32 *o = owner_of(c, b, s->pfn);
+
+	if (!o)
+		return;
+	if (*o != slot + 1)
+		c->errors++;
+	*o = 0;
+}
+
+/*
+ * A contiguous request of @order failed: move movable blocks until a free
+ * block of @order exists or the run ends. Returns whether one exists.
+ */
+static bool compact(struct compactor *c, struct buddy *b, struct slot *slots,
+		    unsigned int order)
+{
+	struct buddy_compact cc;
+	struct buddy_move mv;
+	u32 *src, *dst;
+	int ret;
+
+	c->runs++;
+	buddy_compact_begin(&cc, order, TAG_MOVABLE);
+	while (buddy_largest_free_order(b) < (int)order) {
+		ret = buddy_compact_next(b, &cc, &mv);
+		if (ret) {
+			if (ret != -ENOMEM && ret != -ENODATA)
+				c->errors++;
+			break;
+		}
+		src = owner_of(c, b, mv.src);
+		dst = owner_of(c, b, mv.dst);
+		if (!src || !*src || !dst || *dst ||
+		    slots[*src - 1].pfn != mv.src || slots[*src - 1].order != mv.order ||
+		    !slots[*src - 1].movable) {
+			/* Not a block of ours to move: give it back. */
+			c->errors++;
+			if (buddy_compact_done(b, &cc, &mv, false))
+				c->errors++;
+			buddy_compact_skip(&cc);
+			continue;
+		}
+		slots[*src - 1].pfn = mv.dst;
+		*dst = *src;
+		*src = 0;
+		if (buddy_compact_done(b, &cc, &mv, true))
+			c->errors++;
+		c->blocks++;
+		c->pages += 1UL << mv.order;
+	}
+	return buddy_largest_free_order(b) >= (int)order;
+}
+
 /* Frees what @s holds; returns the number of refused frees. */
 static unsigned long slot_release(struct buddy *b, struct slot *s)
 {
@@ -402,7 +510,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: %s [--pages N] [--policy lifo|address|grouped] [--virtok]\n"
-		"          [--series N] [--check-every N] [--pool NAME] TRACE\n"
+		"          [--compact] [--series N] [--check-every N] [--pool NAME] TRACE\n"
 		"       %s --convert [--pool NAME] TRACE > OUT\n"
 		"  TRACE: lines \"a|m <id> <pages>\" and \"f <id>\", or ftrace text of\n"
 		"  kmem:mm_page_alloc/free/free_batched or vbuddy:vbuddy_alloc/free\n"
@@ -416,6 +524,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "pages", required_argument, NULL, 'p' },
 		{ "virtok", no_argument, NULL, 'v' },
+		{ "compact", no_argument, NULL, 'k' },
 		{ "check-every", required_argument, NULL, 'c' },
 		{ "convert", no_argument, NULL, 'C' },
 		{ "pool", required_argument, NULL, 'P' },
@@ -427,13 +536,15 @@ int main(int argc, char **argv)
 	unsigned long long pages = 0, check_every = 0, series = 0;
 	unsigned int policy = BUDDY_GROUPED;
 	FILE *sum = stdout;
-	unsigned long allocs = 0, failed = 0, failed_frag = 0, virtok_served = 0, frees = 0;
+	unsigned long allocs = 0, failed = 0, failed_frag = 0, failed_twice = 0;
+	unsigned long virtok_served = 0, frees = 0;
+	struct compactor comp = { 0 };
 	unsigned long refused = 0, checks_failed = 0, live = 0, *gbuf = NULL;
 	unsigned long gtotal = 0, i;
 	struct timespec t0, t1;
 	struct trace t = { 0 };
 	struct pool p;
-	bool virtok = false, convert = false, check_ok, recovered;
+	bool virtok = false, compact_on = false, convert = false, check_ok, recovered;
 	char err[512] = "";
 	unsigned int uix;
 	double ns;
@@ -447,6 +558,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			virtok = true;
+			break;
+		case 'k':
+			compact_on = true;
 			break;
 		case 'c':
 			if (!parse_ull(optarg, &check_every))
@@ -485,6 +599,8 @@ int main(int argc, char **argv)
 	if (!pages)
 		pages = t.pages ? t.pages : DEFAULT_PAGES;
 	pool_create(&p, pages, policy);
+	if (compact_on)
+		comp.owner = xcalloc(pages, sizeof(*comp.owner));
 	if (series) {
 		sum = stderr;
 		printf("op,free_pages,largest_free_order,unusable_1,unusable_2,unusable_3,unusable_4,failed,failed_fragmented,fallbacks\n");
@@ -510,9 +626,23 @@ int main(int argc, char **argv)
 		struct slot *s = &t.slots[t.ops[i].slot];
 
 		if (t.ops[i].alloc) {
+			bool ok;
+
 			allocs++;
-			if (!buddy_alloc_hint(&p.b, s->order, s->movable, &s->pfn)) {
+			ok = !buddy_alloc_hint(&p.b, s->order, s->movable, &s->pfn);
+			/* Compaction, where it may help: enough pages are free. */
+			if (!ok && compact_on && s->order && s->order <= MAXO &&
+			    p.b.free_frames >= 1UL << s->order) {
+				ok = compact(&comp, &p.b, t.slots, s->order) &&
+				     !buddy_alloc_hint(&p.b, s->order, s->movable, &s->pfn);
+				if (ok)
+					comp.successes++;
+				else
+					comp.failures++;
+			}
+			if (ok) {
 				s->state = SLOT_BLOCK;
+				owner_set(&comp, &p.b, s, t.ops[i].slot);
 			} else if (s->gather && p.b.free_frames >= s->pages &&
 				   !buddy_gather(&p.b, s->pages, s->gather)) {
 				s->state = SLOT_VIRT;
@@ -522,9 +652,12 @@ int main(int argc, char **argv)
 				failed++;
 				/* Enough pages free, no run of them: fragmentation. */
 				failed_frag += p.b.free_frames >= s->pages;
+				failed_twice += p.b.free_frames >= 2UL * s->pages;
 			}
 		} else {
 			frees++;
+			if (s->state == SLOT_BLOCK)
+				owner_clear(&comp, &p.b, s, t.ops[i].slot);
 			refused += slot_release(&p.b, s);
 		}
 		if (check_every && !((i + 1) % check_every) && buddy_check(&p.b))
@@ -539,11 +672,18 @@ int main(int argc, char **argv)
 	fprintf(sum, "pages: %llu\n", pages);
 	fprintf(sum, "policy: %s\n", buddy_policy_names[policy]);
 	fprintf(sum, "virtok: %s\n", virtok ? "yes" : "no");
+	fprintf(sum, "compact: %s\n", compact_on ? "yes" : "no");
 	fprintf(sum, "operations: %zu\n", t.nr_ops);
 	fprintf(sum, "allocations: %lu\n", allocs);
 	fprintf(sum, "allocations_failed: %lu\n", failed);
 	fprintf(sum, "allocations_failed_fragmented: %lu\n", failed_frag);
+	fprintf(sum, "allocations_failed_twice_free: %lu\n", failed_twice);
 	fprintf(sum, "allocations_virtok: %lu\n", virtok_served);
+	fprintf(sum, "compaction_runs: %lu\n", comp.runs);
+	fprintf(sum, "compaction_successes: %lu\n", comp.successes);
+	fprintf(sum, "compaction_failures: %lu\n", comp.failures);
+	fprintf(sum, "compaction_blocks_moved: %lu\n", comp.blocks);
+	fprintf(sum, "compaction_pages_moved: %lu\n", comp.pages);
 	fprintf(sum, "frees: %lu\n", frees);
 	fprintf(sum, "ns_per_operation: %.1f\n", t.nr_ops ? ns / t.nr_ops : 0.0);
 	fprintf(sum, "largest_free_order: %d\n", buddy_largest_free_order(&p.b));
@@ -556,12 +696,17 @@ int main(int argc, char **argv)
 
 	check_ok = !buddy_check(&p.b) && !checks_failed;
 	fprintf(sum, "check: %s\n", check_ok ? "ok" : "FAILED");
-	for (i = 0; i < t.nr_slots; i++)
+	for (i = 0; i < t.nr_slots; i++) {
+		if (t.slots[i].state == SLOT_BLOCK)
+			owner_clear(&comp, &p.b, &t.slots[i], i);
 		refused += slot_release(&p.b, &t.slots[i]);
+	}
 	recovered = pool_recovered(&p.b);
 	fprintf(sum, "recovered: %s\n", recovered ? "yes" : "NO");
 	if (refused)
 		fprintf(sum, "refused_frees: %lu\n", refused);
+	if (comp.errors)
+		fprintf(sum, "compaction_errors: %lu\n", comp.errors);
 
 	free(gbuf);
 	free(t.ops);
@@ -569,5 +714,6 @@ int main(int argc, char **argv)
 	free(p.frames);
 	free(p.spans);
 	free(p.map);
-	return check_ok && recovered && !refused ? 0 : 1;
+	free(comp.owner);
+	return check_ok && recovered && !refused && !comp.errors ? 0 : 1;
 }
