@@ -646,12 +646,59 @@ static void pcp_test_movable_by_placement(struct kunit *test)
 	placement_pool_done(test, pool);
 }
 
+/*
+ * vbuddy_alloc_pages_bulk(): the NULL entries get distinct pages of the
+ * pool, this CPU's cached ones first, the others are left alone; when the
+ * pool runs short it says how many it filled; every page frees as an
+ * order-0 block of the page API.
+ */
+static void pcp_test_bulk(struct kunit *test)
+{
+	struct vbuddy_pool *pool = test->priv;
+	unsigned long nr = PCP_POOL_PAGES + 8, n, i, cached;
+	struct page **pages, *mine;
+
+	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	mine = vbuddy_alloc_pages(pool, GFP_KERNEL, 0);	/* now a cached page */
+	KUNIT_ASSERT_NOT_NULL(test, mine);
+	vbuddy_free_pages(pool, mine, 0);
+	migrate_disable();
+	cached = here(pool, 0);
+	KUNIT_EXPECT_GT(test, cached, 0U);
+	pages[1] = ERR_PTR(-1);		/* not empty: left alone */
+	KUNIT_EXPECT_EQ(test, vbuddy_alloc_pages_bulk(pool, GFP_KERNEL, 5, pages), 5UL);
+	KUNIT_EXPECT_PTR_EQ(test, pages[1], ERR_PTR(-1));
+	KUNIT_EXPECT_PTR_EQ(test, pages[0], mine);	/* the list's first */
+	KUNIT_EXPECT_EQ(test, here(pool, 0), cached - min(cached, 4U));
+	migrate_enable();
+	pages[1] = NULL;
+	/* the rest of the pool, and more: short by the pages it lacks */
+	n = vbuddy_alloc_pages_bulk(pool, GFP_KERNEL | __GFP_NOWARN, nr, pages);
+	KUNIT_EXPECT_EQ(test, n, (unsigned long)PCP_POOL_PAGES);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool) + vbuddy_pool_cached_pages(pool), 0UL);
+	for (i = 0; i < n; i++) {
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+		KUNIT_EXPECT_PTR_EQ(test, vbuddy_page_pool(pages[i]), pool);
+	}
+	sort(pages, n, sizeof(*pages), cmp_pfn, NULL);	/* pointers, as words */
+	for (i = 1; i < n; i++)
+		KUNIT_EXPECT_PTR_NE(test, pages[i - 1], pages[i]);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
+	for (i = 0; i < n; i++)
+		vbuddy_free_pages(pool, pages[i], 0);
+	KUNIT_EXPECT_REFUSED(test, pool, "GFP_VIRTOK refused",
+			     n = vbuddy_alloc_pages_bulk(pool, GFP_KERNEL | GFP_VIRTOK, 1, pages));
+	KUNIT_EXPECT_EQ(test, n, 0UL);
+}
+
 static struct kunit_case pcp_test_cases[] = {
 	KUNIT_CASE(pcp_test_free_is_cached),
 	KUNIT_CASE(pcp_test_large_objects),
 	KUNIT_CASE(pcp_test_marks),
 	KUNIT_CASE_PARAM(pcp_test_bad_free, pcp_bad_gen_params),
 	KUNIT_CASE(pcp_test_reclaim_contig),
+	KUNIT_CASE(pcp_test_bulk),
 	KUNIT_CASE(pcp_test_reclaim_virtok),
 	KUNIT_CASE(pcp_test_destroy),
 	KUNIT_CASE(pcp_test_objects),

@@ -412,6 +412,114 @@ struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
 }
 EXPORT_SYMBOL_GPL(vbuddy_alloc_pages);
 
+/* Pages gathered per round of vbuddy_alloc_pages_bulk(), on its stack. */
+#define VBUDDY_BULK_ROUND	32
+
+/* Up to @nr order-0 pages into @got: the caches, a reclaim, the pool. */
+static unsigned long bulk_round(struct vbuddy_pool *pool, gfp_t gfp, bool movable,
+				unsigned long nr, struct page **got)
+{
+	unsigned long n;
+
+	if (vbuddy_should_fail(VBUDDY_FAIL_POOL))
+		return 0;
+	if (movable && pool->buddy.policy == BUDDY_GROUPED) {
+		/* From the movable end, around the caches, one by one. */
+		for (n = 0; n < nr; n++) {
+			got[n] = vbuddy_pcp_get_block(pool, 0, false, true);
+			if (!got[n])
+				break;
+		}
+		return n;
+	}
+	if (!vbuddy_pcp_serves(pool, 0)) {
+		for (n = 0; n < nr; n++) {
+			got[n] = vbuddy_pcp_get_block(pool, 0, false, false);
+			if (!got[n])
+				break;
+		}
+		return n;
+	}
+	n = vbuddy_pcp_get_bulk(pool, nr, got);
+	if (n < nr && vbuddy_pool_reclaim(pool, gfp))
+		n += vbuddy_pcp_get_bulk(pool, nr - n, got + n);
+	return n;
+}
+
+/**
+ * vbuddy_alloc_pages_bulk() - fill the empty entries of an array with pages
+ * @pool: the pool
+ * @gfp: as for vbuddy_alloc_pages(); __GFP_NOFAIL waits for each page the
+ *       bulk path could not give, one by one
+ * @nr: entries in @pages
+ * @pages: the NULL entries get an order-0 page each; the others are left
+ *
+ * As alloc_pages_bulk_array(): many order-0 pages for one hold of this
+ * CPU's cache lock and at most one of the pool lock per 64 pages, the
+ * cache's own pages first. Free each page with vbuddy_free_pages(pool,
+ * page, 0).
+ *
+ * Context: Any context, with a @gfp that says so.
+ * Return: how many entries of @pages hold a page now, those that already did
+ * included; fewer than @nr if the pool ran short, or 0 (reported) for a
+ * flag refused as by vbuddy_alloc_pages().
+ */
+unsigned long vbuddy_alloc_pages_bulk(struct vbuddy_pool *pool, gfp_t gfp, unsigned long nr,
+				      struct page **pages)
+{
+	bool movable = gfp & __GFP_MOVABLE;
+	struct page *got[VBUDDY_BULK_ROUND];
+	unsigned long i = 0, n, k, taken, filled = 0;
+
+	might_alloc(gfp & ~GFP_VIRTOK);
+	if (gfp & GFP_VIRTOK) {
+		vbuddy_report_gfp(pool, gfp, "GFP_VIRTOK refused: %s() promises contiguous pages",
+				  __func__);
+		return 0;
+	}
+	if (!vbuddy_pool_gfp_ok(pool, gfp, 0))
+		return 0;
+	while (i < nr) {
+		if (pages[i]) {
+			filled++;
+			i++;
+			continue;
+		}
+		/* The empty entries from here on, as many as a round takes. */
+		for (n = 0, k = i; k < nr && n < VBUDDY_BULK_ROUND; k++)
+			n += !pages[k];
+		taken = bulk_round(pool, gfp, movable, n, got);
+		for (k = 0; k < taken; i++) {
+			if (!pages[i]) {
+				pages[i] = got[k++];
+				trace_vbuddy_alloc(pool->name, page_to_pfn(pages[i]), 0,
+						   VBUDDY_TAG_PAGES);
+				if (want_init_on_alloc(gfp))
+					clear_highpage(pages[i]);
+			}
+			filled++;
+		}
+		if (taken < n)
+			break;		/* the pool ran short */
+	}
+	/* __GFP_NOFAIL: what the bulk path could not give, one by one, waiting. */
+	for (; i < nr && (gfp & __GFP_NOFAIL); i++) {
+		if (!pages[i])
+			pages[i] = vbuddy_alloc_pages(pool, gfp, 0);
+		filled += !!pages[i];
+	}
+	for (; i < nr; i++)
+		filled += !!pages[i];
+	if (filled < nr) {
+		vbuddy_pool_alloc_failed(pool, 0);
+		if (!(gfp & __GFP_NOWARN))
+			pr_warn_ratelimited("pool %s: %lu of %lu pages for a bulk allocation\n",
+					    pool->name, filled, nr);
+	}
+	return filled;
+}
+EXPORT_SYMBOL_GPL(vbuddy_alloc_pages_bulk);
+
 /**
  * vbuddy_free_pages() - give back a block from vbuddy_alloc_pages()
  * @pool: the pool it came from

@@ -36,6 +36,9 @@
  *                     object as pages, finds another value and is refused.
  *   CACHED -> NONE    pcp_give_back(): under the pcp lock of the list and the
  *                     pool lock, just before buddy_free_tagged().
+ *   NONE -> HELD      vbuddy_pcp_get_bulk(), for what this CPU's list lacks:
+ *                     as NONE -> CACHED -> HELD in one section, under this
+ *                     CPU's pcp lock and the pool lock, with buddy_alloc().
  *
  * A block of a cached order allocated around the caches (a movable request
  * under the grouped placement, which must come from the movable end of the
@@ -266,6 +269,72 @@ struct page *vbuddy_pcp_get_block(struct vbuddy_pool *pool, unsigned int order,
 	}
 	spin_unlock_irqrestore(&pool->lock, flags);
 	return ret ? NULL : pfn_to_page(pfn);
+}
+
+/* Pages of a bulk allocation per hold of the locks, which keep interrupts off. */
+#define VBUDDY_BULK_CHUNK	64
+
+/* Up to @nr (at most VBUDDY_BULK_CHUNK) order-0 pages, in one hold. */
+static unsigned long pcp_bulk_chunk(struct vbuddy_pool *pool, unsigned long nr,
+				    struct page **pages)
+{
+	struct vbuddy_pcp_state *st = pool->pcp;
+	unsigned long flags, pfn, n = 0;
+	struct vbuddy_pcp *pcp;
+	struct page *page;
+	u32 idx;
+
+	pcp = raw_cpu_ptr(st->cpu);
+	spin_lock_irqsave(&pcp->lock, flags);
+	while (n < nr &&
+	       (page = list_first_entry_or_null(&pcp->lists[0], struct page, lru))) {
+		list_del(&page->lru);
+		pcp->count[0]--;
+		WRITE_ONCE(st->owner[page_private(page)], own_held(0, false));
+		set_page_private(page, 0);
+		pages[n++] = page;
+	}
+	pcp->alloc[0] += n;
+	if (n < nr) {
+		spin_lock(&pool->lock);
+		for (; n < nr && !buddy_alloc(&pool->buddy, 0, &pfn); n++) {
+			buddy_index(&pool->buddy, pfn, &idx);
+			WRITE_ONCE(st->owner[idx], own_held(0, false));
+			pages[n] = pfn_to_page(pfn);
+			pool->stats.alloc[0]++;
+		}
+		spin_unlock(&pool->lock);
+	}
+	spin_unlock_irqrestore(&pcp->lock, flags);
+	return n;
+}
+
+/**
+ * vbuddy_pcp_get_bulk() - up to @nr order-0 pages, this CPU's list first
+ * @pool: the pool, whose caches serve order 0
+ * @nr: how many
+ * @pages: where they go, one after another
+ *
+ * A hold of this CPU's list lock per VBUDDY_BULK_CHUNK pages, and inside
+ * it at most one of the pool lock for what the list lacks: those pages go
+ * to the caller straight from the pool's lists, without passing the list.
+ *
+ * Context: Any context.
+ * Return: how many were stored; fewer than @nr when the pool runs short.
+ */
+unsigned long vbuddy_pcp_get_bulk(struct vbuddy_pool *pool, unsigned long nr,
+				  struct page **pages)
+{
+	unsigned long n = 0, want, got;
+
+	while (n < nr) {
+		want = min(nr - n, (unsigned long)VBUDDY_BULK_CHUNK);
+		got = pcp_bulk_chunk(pool, want, pages + n);
+		n += got;
+		if (got < want)
+			break;
+	}
+	return n;
 }
 
 /*

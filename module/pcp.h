@@ -71,6 +71,8 @@ static inline bool vbuddy_pcp_serves(struct vbuddy_pool *pool, unsigned int orde
 
 struct page *vbuddy_pcp_get_block(struct vbuddy_pool *pool, unsigned int order,
 				  bool large, bool movable);
+unsigned long vbuddy_pcp_get_bulk(struct vbuddy_pool *pool, unsigned long nr,
+				  struct page **pages);
 int vbuddy_pcp_free_index(struct vbuddy_pool *pool, struct page *page, u32 idx,
 			  unsigned int order, bool large);
 u8 vbuddy_pcp_owner(struct vbuddy_pool *pool, u32 idx);

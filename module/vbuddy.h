@@ -75,6 +75,13 @@ struct vbuddy_pool *vbuddy_default_pool(void);
  */
 struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
 				unsigned int order);
+/*
+ * The NULL entries of @pages get an order-0 page each; returns how many
+ * entries hold a page afterwards (fewer than @nr: the pool ran short; 0,
+ * reported: a refused flag). Free each with vbuddy_free_pages(pool, p, 0).
+ */
+unsigned long vbuddy_alloc_pages_bulk(struct vbuddy_pool *pool, gfp_t gfp, unsigned long nr,
+				      struct page **pages);
 /* Nothing: a bad free is reported and refused, the pool left as it was. */
 void vbuddy_free_pages(struct vbuddy_pool *pool, struct page *page,
 		       unsigned int order);
