@@ -14,6 +14,7 @@
 #include <linux/vmalloc.h>
 
 #include "../module/pool.h"
+#include "../module/window.h"
 #include "vbuddy_kunit.h"
 
 MODULE_IMPORT_NS(VBUDDY_INTERNAL);
@@ -75,25 +76,38 @@ static void checkerboard(struct kunit *test, struct vt_fixture *fx)
 	KUNIT_ASSERT_NULL(test, vbuddy_alloc_pages(fx->pool, GFP_KERNEL | __GFP_NOWARN, 1));
 }
 
-static const unsigned int cb_orders[] = { 1, 2, 3, 4 };
+/* An order, and whether the range is mapped with vm_map_ram() or vmap(). */
+struct cb_param {
+	unsigned int order;
+	bool ram;
+};
 
-static void cb_desc(const unsigned int *order, char *desc)
+static const struct cb_param cb_params[] = {
+	{ 1, false }, { 2, false }, { 3, false }, { 4, false },
+	{ 1, true }, { 4, true }, { 6, true },	/* 64 pages: vm_map_ram()'s most */
+};
+
+static void cb_desc(const struct cb_param *p, char *desc)
 {
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "order %u", *order);
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "order %u, %s", p->order,
+		 p->ram ? "vm_map_ram" : "vmap");
 }
 
-KUNIT_ARRAY_PARAM(virtok_orders, cb_orders, cb_desc);
+KUNIT_ARRAY_PARAM(virtok_orders, cb_params, cb_desc);
 
 /* Refused without GFP_VIRTOK, served with it, every byte good, all back. */
 static void virtok_test_checkerboard(struct kunit *test)
 {
-	const unsigned int order = *(const unsigned int *)test->param_value;
+	const struct cb_param *param = test->param_value;
+	const unsigned int order = param->order;
 	struct vt_fixture *fx = test->priv;
 	size_t size = PAGE_SIZE << order, i;
 	struct vbuddy_stats st;
-	unsigned long fails;
+	unsigned long fails, flags;
+	unsigned int s, ram = 0;
 	u8 *p;
 
+	vbuddy_pool_set_map_ram(fx->pool, param->ram ? VBUDDY_MAP_RAM_MAX : 0);
 	checkerboard(test, fx);
 	vbuddy_pool_get_stats(fx->pool, &st);
 	fails = st.alloc_fail[order];
@@ -117,6 +131,13 @@ static void virtok_test_checkerboard(struct kunit *test)
 		if (p[i] != (u8)(i * 7 + (i >> PAGE_SHIFT)))
 			break;
 	KUNIT_EXPECT_EQ(test, i, size);
+	/* mapped the way asked */
+	spin_lock_irqsave(&fx->pool->lock, flags);
+	for (s = 0; s < fx->pool->window->nr_slots; s++)
+		if (fx->pool->window->slots[s].state == VBUDDY_SLOT_IN_USE)
+			ram += 1 + fx->pool->window->slots[s].ram;
+	spin_unlock_irqrestore(&fx->pool->lock, flags);
+	KUNIT_EXPECT_EQ(test, ram, param->ram ? 2U : 1U);
 	/* the pages behind it are scattered, as promised */
 	KUNIT_EXPECT_NE(test, page_to_pfn(vmalloc_to_page(p + PAGE_SIZE)),
 			page_to_pfn(vmalloc_to_page(p)) + 1);

@@ -30,6 +30,10 @@ static unsigned int virtok_slots = 64;
 module_param(virtok_slots, uint, 0444);
 MODULE_PARM_DESC(virtok_slots, "GFP_VIRTOK slots per pool (default 64, at most 4096)");
 
+static unsigned int virtok_map_ram;
+module_param(virtok_map_ram, uint, 0444);
+MODULE_PARM_DESC(virtok_map_ram, "GFP_VIRTOK ranges of up to this many pages are mapped with vm_map_ram(), larger ones with vmap() (default 0: vmap() for all; at most 64)");
+
 static unsigned int pcp_high = 64;
 module_param(pcp_high, uint, 0444);
 MODULE_PARM_DESC(pcp_high, "pages a per-CPU list holds before it gives blocks back (default 64; 0 disables the caches)");
@@ -272,8 +276,9 @@ static int __init vbuddy_init(void)
 	clamp_param("pcp_objects", &pcp_objects, VBUDDY_PCP_OBJECTS_MAX);
 	clamp_param("pcp_high", &pcp_high, U16_MAX);
 	clamp_param("pcp_low", &pcp_low, pcp_high);
+	clamp_param("virtok_map_ram", &virtok_map_ram, VBUDDY_MAP_RAM_MAX);
 	clamp_param("compaction_proactiveness", &compaction_proactiveness, 100);
-	vbuddy_window_setup(virtok_slots, vbuddy_wq);
+	vbuddy_window_setup(virtok_slots, virtok_map_ram, vbuddy_wq);
 	vbuddy_compact_setup(compaction_proactiveness, system_unbound_wq);
 	vbuddy_pcp_setup(pcp_high, pcp_low);
 	vbuddy_classes_setup(pcp_objects);

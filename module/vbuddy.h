@@ -189,5 +189,6 @@ struct vbuddy_pool *vbuddy_page_pool(const struct page *page);
 unsigned int vbuddy_compact_score(struct vbuddy_pool *pool);
 int vbuddy_compact_set_proactiveness(struct vbuddy_pool *pool, unsigned int value);
 void vbuddy_compact_set_move_hook(void (*fn)(unsigned long handle));
+void vbuddy_pool_set_map_ram(struct vbuddy_pool *pool, unsigned int pages);
 
 #endif /* _VBUDDY_H */

@@ -28,7 +28,9 @@
  * vbuddy_*kmalloc() that finds no contiguous block takes that many free
  * pages wherever they lie, smallest free blocks first (so the large blocks
  * that contiguous callers need are split last), and maps them into one
- * virtually contiguous range with vmap().
+ * virtually contiguous range with vmap(), or for a range of at most
+ * ``virtok_map_ram`` pages (module parameter) vm_map_ram(), which maps
+ * from per-CPU blocks of address space and unmaps lazily.
  *
  * Each pool has a window of ``virtok_slots`` slots (module parameter,
  * default 64), allocated with the pool: a slot holds one range of up to
@@ -43,8 +45,10 @@
  * addresses it reserved itself, nor flush their TLB entries, and a window
  * of fixed addresses cannot be built correctly. vbuddy lets vmap() choose
  * each range's addresses in the vmalloc area (with a guard page, and listed
- * in /proc/vmallocinfo under vbuddy_virt_alloc), and vunmap() take them
- * back, whose lazy TLB flush is the kernel's own. That space is terabytes
+ * in /proc/vmallocinfo under vbuddy_window_alloc), and vunmap() take them
+ * back, whose lazy TLB flush is the kernel's own; vm_map_ram() and
+ * vm_unmap_ram() do the same from per-CPU blocks of 64 pages' worth of
+ * addresses (no guard page, not listed one by one), flushing as lazily. That space is terabytes
  * on 64-bit and is freed a whole range at a time, so what the slots bound,
  * the number and size of live ranges, is what matters.
  *
@@ -69,21 +73,52 @@
 
 static_assert(VBUDDY_MAX_SLOTS <= U16_MAX);
 
-/* The module parameter virtok_slots, and vbuddy's workqueue (module/main.c). */
+/*
+ * The module parameters virtok_slots and virtok_map_ram, and vbuddy's
+ * workqueue (module/main.c).
+ */
 static unsigned int virtok_slots = 64;
+static unsigned int virtok_map_ram;
 static struct workqueue_struct *unmap_wq;
 
 /**
- * vbuddy_window_setup() - the slots pools created from now on get
+ * vbuddy_window_setup() - what the windows of pools created from now on get
  * @slots: GFP_VIRTOK slots per pool, at most 4096; 0: no fallback
+ * @map_ram_pages: ranges up to this many pages (at most VBUDDY_MAP_RAM_MAX)
+ *                 are mapped with vm_map_ram(), larger ones with vmap()
  * @wq: the WQ_MEM_RECLAIM workqueue the unmaps that cannot wait run on
  *
  * Context: Module init, before any pool exists.
  */
-void vbuddy_window_setup(unsigned int slots, struct workqueue_struct *wq)
+void vbuddy_window_setup(unsigned int slots, unsigned int map_ram_pages,
+			 struct workqueue_struct *wq)
 {
 	virtok_slots = min_t(unsigned int, slots, VBUDDY_MAX_SLOTS);
+	virtok_map_ram = min_t(unsigned int, map_ram_pages, VBUDDY_MAP_RAM_MAX);
 	unmap_wq = wq;
+}
+
+/**
+ * vbuddy_pool_set_map_ram() - map a pool's small ranges with vm_map_ram()
+ * @pool: the pool
+ * @pages: ranges of up to this many pages (capped at VBUDDY_MAP_RAM_MAX)
+ *         from now on; 0: vmap() for all
+ *
+ * A test hook: the benchmark compares both ways in one run.
+ */
+void vbuddy_pool_set_map_ram(struct vbuddy_pool *pool, unsigned int pages)
+{
+	WRITE_ONCE(pool->window->map_ram_pages, min_t(unsigned int, pages, VBUDDY_MAP_RAM_MAX));
+}
+EXPORT_SYMBOL_NS_GPL(vbuddy_pool_set_map_ram, VBUDDY_INTERNAL);
+
+/* Unmap a slot's range, the way it was mapped; process context. */
+static void slot_unmap(struct vbuddy_slot *slot)
+{
+	if (slot->ram)
+		vm_unmap_ram((void *)slot->addr, slot->nr_pages);
+	else
+		vunmap((void *)slot->addr);
 }
 
 /* Give @nr pages of a range (or of a failed fallback) back to the pool. */
@@ -125,7 +160,7 @@ static unsigned long window_unmap_pending(struct vbuddy_pool *pool)
 		if (!slot)
 			break;
 
-		vunmap((void *)slot->addr);
+		slot_unmap(slot);
 
 		spin_lock_irqsave(&pool->lock, flags);
 		window_put_pages(pool, slot->pages, slot->nr_pages);
@@ -209,6 +244,7 @@ int vbuddy_window_init(struct vbuddy_pool *pool)
 	INIT_LIST_HEAD(&w->freeing);
 	atomic_set(&w->unmapping, 0);
 	INIT_WORK(&w->unmap_work, unmap_work);
+	w->map_ram_pages = virtok_map_ram;
 	if (nr) {
 		w->slots = vbuddy_kvcalloc(nr, sizeof(*w->slots));
 		w->slot_of = vbuddy_kvcalloc(pool->nr_pages, sizeof(*w->slot_of));
@@ -250,7 +286,7 @@ void vbuddy_window_destroy(struct vbuddy_pool *pool, const char *when)
 			continue;
 		pr_err("pool %s: GFP_VIRTOK range of %u pages still mapped %s; unmapping it\n",
 		       pool->name, slot->nr_pages, when ?: "at destroy");
-		vunmap((void *)slot->addr);
+		slot_unmap(slot);
 		kvfree(slot->pages);
 	}
 	kvfree(w->slot_of);
@@ -358,6 +394,7 @@ void *vbuddy_window_alloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
 	union vbuddy_range_page *pages;
 	struct vbuddy_slot *slot;
 	void *addr = NULL;
+	bool ram;
 
 	if (!gfpflags_allow_blocking(gfp)) {
 		window_refuse(pool, nr, VBUDDY_EV_VIRT_ATOMIC);
@@ -380,8 +417,11 @@ void *vbuddy_window_alloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
 	slot = pages ? window_take_or_reclaim(pool, nr, pages, gfp) : NULL;
 	if (!pages)
 		window_refuse(pool, nr, VBUDDY_EV_VIRT_MAP_FAILED);
+	/* A setting: the value at this moment decides, and the slot keeps it. */
+	ram = nr <= READ_ONCE(pool->window->map_ram_pages);
 	if (slot && !vbuddy_should_fail(VBUDDY_FAIL_KERNEL))
-		addr = vmap(&pages[0].page, nr, VM_MAP, PAGE_KERNEL);
+		addr = ram ? vm_map_ram(&pages[0].page, nr, NUMA_NO_NODE) :
+			vmap(&pages[0].page, nr, VM_MAP, PAGE_KERNEL);
 
 	if (!(gfp & __GFP_IO))
 		memalloc_noio_restore(noio);
@@ -402,6 +442,7 @@ void *vbuddy_window_alloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
 		pool->stats.events[VBUDDY_EV_VIRT_MAP_FAILED]++;
 	} else {
 		slot->addr = (unsigned long)addr;
+		slot->ram = ram;
 		slot->state = VBUDDY_SLOT_IN_USE;
 		pool->stats.events[VBUDDY_EV_VIRT_SERVED]++;
 		pool->stats.events[VBUDDY_EV_VIRT_PAGES] += nr;

@@ -16,6 +16,12 @@
 /* The most slots a window has (the module parameter virtok_slots caps at it). */
 #define VBUDDY_MAX_SLOTS	4096
 
+/*
+ * The largest range vm_map_ram() maps from its per-CPU blocks (mm/vmalloc.c's
+ * VMAP_MAX_ALLOC); above it, it is vmap() without the guard page.
+ */
+#define VBUDDY_MAP_RAM_MAX	BITS_PER_LONG
+
 /* A slot holds up to 2^VBUDDY_MAX_ORDER pages: any request fits in one. */
 #define VBUDDY_SLOT_PAGES	BIT(VBUDDY_MAX_ORDER)
 
@@ -40,6 +46,7 @@ union vbuddy_range_page {
  * @pages: the range's pages, from MAPPING until the unmap; allocated by the
  *         fallback in its caller's context, freed by the unmap
  * @state: an enum vbuddy_slot_state
+ * @ram: mapped with vm_map_ram() (unmapped with vm_unmap_ram()), not vmap()
  * @node: on the window's free or freeing slot list
  *
  * Guarded by the pool lock.
@@ -49,6 +56,7 @@ struct vbuddy_slot {
 	unsigned int nr_pages;
 	union vbuddy_range_page *pages;
 	u8 state;
+	bool ram;
 	struct list_head node;
 };
 
@@ -63,6 +71,10 @@ struct vbuddy_slot {
  *           VBUDDY_TAG_VIRT page; guarded by the pool lock
  * @in_use: slots holding a range now, guarded by the pool lock
  * @peak: the most slots ever in use at once, guarded by the pool lock
+ * @map_ram_pages: ranges of up to this many pages are mapped with
+ *                 vm_map_ram(), larger ones with vmap(); 0..VBUDDY_MAP_RAM_MAX,
+ *                 a setting (module parameter virtok_map_ram, or a test hook):
+ *                 WRITE_ONCE()/READ_ONCE()
  * @unmapping: ranges being unmapped now (off the freeing list, their pages
  *             not back yet); a reclaim waits for it to fall to zero
  * @unmap_work: vunmap()s freed ranges and gives their pages back, for
@@ -77,13 +89,15 @@ struct vbuddy_window {
 	u16 *slot_of;
 	unsigned long in_use;
 	unsigned long peak;
+	unsigned int map_ram_pages;
 	atomic_t unmapping;
 	struct work_struct unmap_work;
 };
 
 struct workqueue_struct;
 
-void vbuddy_window_setup(unsigned int slots, struct workqueue_struct *wq);
+void vbuddy_window_setup(unsigned int slots, unsigned int map_ram_pages,
+			 struct workqueue_struct *wq);
 int vbuddy_window_init(struct vbuddy_pool *pool);
 void vbuddy_window_destroy(struct vbuddy_pool *pool, const char *when);
 void *vbuddy_window_alloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp);
