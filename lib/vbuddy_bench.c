@@ -10,6 +10,11 @@
  *
  *   vbuddy_bench: <case> threads=<n> vbuddy=<ns> kernel=<ns> ratio=<r>
  *
+ * except case 6, which measures throughput (MB: 10^6 bytes), the ratio
+ * being vbuddy's MB/s over memcpy()'s (above 1: vbuddy is faster):
+ *
+ *   vbuddy_bench: <case> pages=<n> runs=<n> vbuddy_mbps=<x> memcpy_mbps=<y> ratio=<r>
+ *
  * Cases (bit of run_test_mask):
  *   0  alloc+free pairs, orders 0-4: vbuddy_alloc_pages vs alloc_pages
  *   1  allocate N then free N, orders 0 and 3
@@ -23,6 +28,17 @@
  *      vbuddy_kfree() starts with (vbuddy_page_pool(), a test hook), and
  *      an order-4 pair, which bypasses the per-CPU caches: the pool lock
  *      and the buddy core's split and merge
+ *   6  compaction throughput: a pool of its own is filled with movable
+ *      order-0 blocks (each written), three of every four are freed
+ *      (proactiveness 0: no background worker), and the pages moved are
+ *      timed against memcpy() of as many pages, page to page, between
+ *      pages of the kernel written as long before (the fill of the next
+ *      round evicts both from the caches). compact_order10: one
+ *      vbuddy_pool_compact(VBUDDY_MAX_ORDER); compact_order4_all: order-4
+ *      runs until -ENOSPC, each block it frees taken (untimed) so that
+ *      the next run has work, which compacts the whole pool. Pages moved
+ *      come from the pool's counter (VBUDDY_EV_COMPACT_PAGES). Then the
+ *      time of a run that finds a free block at once (its fixed cost)
  *
  * Where: a UML kernel without debugging (make bench). Under qemu/TCG every
  * instruction is emulated and Debian zeroes every page it allocates, so
@@ -297,6 +313,199 @@ out:
 	vbuddy_free_pages(pool, page, 0);
 }
 
+/* Case 6: a pool of its own, 16 MiB as the bench pool. */
+#define COMPACT_POOL_PAGES	4096
+
+struct compact_bench {
+	struct vbuddy_pool *pool;
+	unsigned long *handles;		/* the movable blocks kept */
+	unsigned long nr_handles;
+	struct page **held;		/* order-4 blocks compact_order4_all freed */
+	unsigned long nr_held;
+	struct page **src, **dst;	/* memcpy()'s pages: COMPACT_POOL_PAGES each */
+	unsigned long nr_copy;		/* pages in each of src and dst */
+};
+
+static void compact_release(struct compact_bench *cb)
+{
+	while (cb->nr_held)
+		vbuddy_free_pages(cb->pool, cb->held[--cb->nr_held], 4);
+	while (cb->nr_handles)
+		vbuddy_free_movable(cb->handles[--cb->nr_handles]);
+	vbuddy_pool_drain(cb->pool);
+}
+
+/*
+ * Fill the pool with movable order-0 blocks, each written, and free three
+ * of every four: no free block above order 1 is left. Returns the blocks
+ * kept.
+ */
+static unsigned long compact_fragment(struct compact_bench *cb)
+{
+	unsigned long want = vbuddy_pool_free_pages(cb->pool), i, h, kept = 0;
+	void *p;
+
+	while (cb->nr_handles < want &&
+	       (h = vbuddy_alloc_movable(cb->pool, GFP_KERNEL | __GFP_NOWARN, 0))) {
+		p = vbuddy_map_movable(h);
+		if (p)
+			memset(p, cb->nr_handles & 0xff, PAGE_SIZE);
+		vbuddy_unmap_movable(h);
+		cb->handles[cb->nr_handles++] = h;
+	}
+	for (i = 0; i < cb->nr_handles; i++) {
+		if (i % 4)
+			vbuddy_free_movable(cb->handles[i]);
+		else
+			cb->handles[kept++] = cb->handles[i];
+	}
+	cb->nr_handles = kept;
+	return kept;
+}
+
+/* Kept blocks whose first and last bytes lost their fill: 0 if intact. */
+static unsigned long compact_broken(struct compact_bench *cb)
+{
+	unsigned long i, broken = 0;
+	u8 *p;
+
+	for (i = 0; i < cb->nr_handles; i++) {
+		p = vbuddy_map_movable(cb->handles[i]);
+		/* kept block i was allocated 4 * i-th */
+		broken += !p || p[0] != ((4 * i) & 0xff) || p[PAGE_SIZE - 1] != ((4 * i) & 0xff);
+		if (p)
+			vbuddy_unmap_movable(cb->handles[i]);
+	}
+	return broken;
+}
+
+/* One compaction of a fragmented pool: nanoseconds; *@pages moved, *@runs. */
+static u64 compact_time(struct compact_bench *cb, bool all4, unsigned long *pages,
+			unsigned long *runs)
+{
+	unsigned long before = vbuddy_pool_event(cb->pool, VBUDDY_EV_COMPACT_PAGES);
+	unsigned long runs0 = vbuddy_pool_event(cb->pool, VBUDDY_EV_COMPACT_RUN);
+	struct page *page;
+	u64 ns = 0, t0;
+	int ret;
+
+	if (!all4) {
+		t0 = ktime_get_ns();
+		vbuddy_pool_compact(cb->pool, VBUDDY_MAX_ORDER);
+		ns = ktime_get_ns() - t0;
+	} else {
+		do {
+			t0 = ktime_get_ns();
+			ret = vbuddy_pool_compact(cb->pool, 4);
+			ns += ktime_get_ns() - t0;
+			/* GFP_NOWAIT: no direct compaction of its own */
+			page = ret ? NULL : vbuddy_alloc_pages(cb->pool,
+							       GFP_NOWAIT | __GFP_NOWARN, 4);
+			if (page)
+				cb->held[cb->nr_held++] = page;
+		} while (page && cb->nr_held < COMPACT_POOL_PAGES / 16);
+	}
+	*pages = vbuddy_pool_event(cb->pool, VBUDDY_EV_COMPACT_PAGES) - before;
+	*runs = vbuddy_pool_event(cb->pool, VBUDDY_EV_COMPACT_RUN) - runs0;
+	return ns;
+}
+
+/* memcpy() of @n pages, page to page: nanoseconds. */
+static u64 memcpy_time(struct compact_bench *cb, unsigned long n)
+{
+	unsigned long i;
+	u64 t0;
+
+	n = min(n, cb->nr_copy);
+	t0 = ktime_get_ns();
+	for (i = 0; i < n; i++)
+		memcpy(page_address(cb->dst[i]), page_address(cb->src[i]), PAGE_SIZE);
+	return ktime_get_ns() - t0;
+}
+
+/* MB/s (10^6 bytes) of @pages pages in @ns nanoseconds. */
+static u64 mbps(unsigned long pages, u64 ns)
+{
+	return ns ? div64_u64((u64)pages * PAGE_SIZE * 1000, ns) : 0;
+}
+
+static void run_compact_case(struct compact_bench *cb, const char *name, bool all4)
+{
+	u64 v = 0, k = 0, r100;
+	unsigned long pages = 0, runs = 0, broken = 0, r;
+
+	/* The best of ROUNDS, as elsewhere; the first round warms up. */
+	for (r = 0; r <= ROUNDS; r++) {
+		u64 ns;
+
+		compact_release(cb);
+		compact_fragment(cb);
+		ns = compact_time(cb, all4, &pages, &runs);
+		broken += compact_broken(cb);
+		if (!pages)
+			break;
+		if (r) {
+			v = max(v, mbps(pages, ns));
+			k = max(k, mbps(min(pages, cb->nr_copy), memcpy_time(cb, pages)));
+		} else {
+			memcpy_time(cb, pages);
+		}
+	}
+	compact_release(cb);
+	if (broken)
+		pr_warn("%s: %lu moved blocks lost their data\n", name, broken);
+	r100 = k ? div64_u64(v * 100, k) : 0;
+	pr_info("%s pages=%lu runs=%lu vbuddy_mbps=%llu memcpy_mbps=%llu ratio=%llu.%02llu\n",
+		name, pages, runs, v, k, r100 / 100, r100 % 100);
+}
+
+/* Case 6: compaction throughput against memcpy(), in the same run. */
+static void run_compaction(void)
+{
+	struct compact_bench cb = {};
+	unsigned long i;
+
+	cb.pool = vbuddy_pool_create("bench-compact", COMPACT_POOL_PAGES);
+	if (IS_ERR(cb.pool)) {
+		pr_warn("compaction: no pool (%ld)\n", PTR_ERR(cb.pool));
+		return;
+	}
+	vbuddy_compact_set_proactiveness(cb.pool, 0);
+	cb.handles = kvcalloc(COMPACT_POOL_PAGES, sizeof(*cb.handles), GFP_KERNEL);
+	cb.held = kvcalloc(COMPACT_POOL_PAGES / 16, sizeof(*cb.held), GFP_KERNEL);
+	cb.src = kvcalloc(COMPACT_POOL_PAGES, sizeof(*cb.src), GFP_KERNEL);
+	cb.dst = kvcalloc(COMPACT_POOL_PAGES, sizeof(*cb.dst), GFP_KERNEL);
+	if (!cb.handles || !cb.held || !cb.src || !cb.dst)
+		goto out;
+	/* As many pages as the pool could move: a quarter of it is kept. */
+	for (i = 0; i < COMPACT_POOL_PAGES / 4; i++) {
+		cb.src[i] = alloc_page(GFP_KERNEL);
+		cb.dst[i] = alloc_page(GFP_KERNEL);
+		if (!cb.src[i] || !cb.dst[i])
+			break;
+		memset(page_address(cb.src[i]), i & 0xff, PAGE_SIZE);
+		memset(page_address(cb.dst[i]), 0, PAGE_SIZE);
+	}
+	cb.nr_copy = i;
+	run_compact_case(&cb, "compact_order10", false);
+	run_compact_case(&cb, "compact_order4_all", true);
+	/* What a run costs that finds its block free at once: the floor per run. */
+	pr_info("compaction parts, ns: a run with nothing to move %llu\n",
+		TIME_EACH(vbuddy_pool_compact(cb.pool, 4)));
+out:
+	for (i = 0; i < COMPACT_POOL_PAGES / 4 && cb.src && cb.dst; i++) {
+		if (cb.src[i])
+			__free_page(cb.src[i]);
+		if (cb.dst[i])
+			__free_page(cb.dst[i]);
+	}
+	kvfree(cb.dst);
+	kvfree(cb.src);
+	kvfree(cb.held);
+	kvfree(cb.handles);
+	vbuddy_pool_destroy(cb.pool);
+}
+
 static int __init vbuddy_bench_init(void)
 {
 	unsigned int i, threads = nr_threads ?: num_online_cpus(), t;
@@ -346,6 +555,8 @@ static int __init vbuddy_bench_init(void)
 	}
 	if (run_test_mask & BIT(5))
 		run_components();
+	if (run_test_mask & BIT(6))
+		run_compaction();
 	pr_info("done\n");
 
 	vbuddy_pool_destroy(pool);

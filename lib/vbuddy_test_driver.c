@@ -18,12 +18,20 @@
  *
  *   create <name> <pages>           ok
  *   destroy <name>                  ok (frees what the driver holds first)
- *   alloc <pool> <order>            id <id> pfn <pfn>
+ *   alloc <pool> <order> [nowait]   id <id> pfn <pfn>: vbuddy_alloc_pages(),
+ *                                   GFP_KERNEL (which may compact first), or
+ *                                   with nowait GFP_NOWAIT (which may not)
  *   kmalloc <pool> <size> [virtok]  id <id> virtual <0|1>
  *   free <id>                       ok
  *   checkerboard <pool>             held <n>: every free page taken, those of
  *                                   even pfn given back
- *   release <pool>                  ok: all the driver holds there freed
+ *   movable <pool>                  held <n>: every free page taken as a
+ *                                   movable order-0 block
+ *                                   (vbuddy_alloc_movable()), three of every
+ *                                   four given back, the rest held (what
+ *                                   compaction may move)
+ *   release <pool>                  ok: all the driver holds there freed,
+ *                                   movable blocks included
  *
  * and mmap(2) at offset <id> << PAGE_SHIFT maps up to the 2^<order> pages
  * of the block of "alloc" <id> into the caller (control_mmap()).
@@ -90,7 +98,10 @@ struct tdrv_pool {
 	char name[VBUDDY_NAME_LEN];
 };
 
-/* An allocation the driver holds: pages (@page, @order) or kmalloc (@ptr). */
+/*
+ * An allocation the driver holds: pages (@page, @order), kmalloc (@ptr) or
+ * a movable block (@handle, @order).
+ */
 struct tdrv_obj {
 	struct list_head node;
 	u64 id;
@@ -98,6 +109,7 @@ struct tdrv_obj {
 	struct page *page;
 	unsigned int order;
 	void *ptr;
+	unsigned long handle;
 };
 
 /* What one open file of the control file keeps: its last result. */
@@ -112,13 +124,14 @@ enum tdrv_op {
 	TDRV_KMALLOC,
 	TDRV_FREE,
 	TDRV_CHECKERBOARD,
+	TDRV_MOVABLE,
 	TDRV_RELEASE,
 };
 
 /*
  * The syntax of a command: its word, whether a name follows it, whether a
- * number follows (then) and its range, whether the option "virtok" may end
- * it.
+ * number follows (then) and its range, and the option word that may end
+ * it (NULL: none).
  */
 struct tdrv_syntax {
 	const char *word;
@@ -126,7 +139,7 @@ struct tdrv_syntax {
 	bool name;
 	bool num;
 	u64 min, max;
-	bool virtok;
+	const char *option;
 };
 
 static const struct tdrv_syntax tdrv_syntax[] = {
@@ -134,11 +147,12 @@ static const struct tdrv_syntax tdrv_syntax[] = {
 	  .min = 1, .max = TDRV_MAX_POOL_PAGES },
 	{ "destroy", TDRV_DESTROY, .name = true },
 	{ "alloc", TDRV_ALLOC, .name = true, .num = true,
-	  .min = 0, .max = VBUDDY_MAX_ORDER },
+	  .min = 0, .max = VBUDDY_MAX_ORDER, .option = "nowait" },
 	{ "kmalloc", TDRV_KMALLOC, .name = true, .num = true,
-	  .min = 1, .max = PAGE_SIZE << VBUDDY_MAX_ORDER, .virtok = true },
+	  .min = 1, .max = PAGE_SIZE << VBUDDY_MAX_ORDER, .option = "virtok" },
 	{ "free", TDRV_FREE, .num = true, .min = 0, .max = U64_MAX },
 	{ "checkerboard", TDRV_CHECKERBOARD, .name = true },
+	{ "movable", TDRV_MOVABLE, .name = true },
 	{ "release", TDRV_RELEASE, .name = true },
 };
 
@@ -147,7 +161,7 @@ struct tdrv_cmd {
 	enum tdrv_op op;
 	const char *name;	/* a pool's name, in the caller's buffer */
 	u64 num;		/* pages, order, size or id */
-	bool virtok;
+	bool option;		/* the option was given: virtok, nowait */
 };
 
 static DEFINE_MUTEX(tdrv_lock);
@@ -223,10 +237,10 @@ static int parse(char *buf, size_t len, struct tdrv_cmd *cmd)
 		if (t == n || parse_num(tok[t++], syn->min, syn->max, &cmd->num))
 			return -EINVAL;
 	}
-	if (syn->virtok && t < n) {
-		if (strcmp(tok[t++], "virtok"))
+	if (syn->option && t < n) {
+		if (strcmp(tok[t++], syn->option))
 			return -EINVAL;
-		cmd->virtok = true;
+		cmd->option = true;
 	}
 	return t == n ? 0 : -EINVAL;
 }
@@ -252,9 +266,12 @@ static struct vbuddy_pool *find_pool(const char *name)
 	return tp ? tp->pool : NULL;
 }
 
-/* Hold an allocation under a new id, in *@id: 0 or -ENOMEM. */
+/*
+ * Hold an allocation under a new id, in *@id: pages (@page, @order),
+ * kmalloc (@ptr) or a movable block (@handle, @order). 0 or -ENOMEM.
+ */
 static int hold(struct vbuddy_pool *pool, struct page *page, unsigned int order,
-		void *ptr, u64 *id)
+		void *ptr, unsigned long handle, u64 *id)
 {
 	struct tdrv_obj *obj = kzalloc(sizeof(*obj), GFP_KERNEL | __GFP_NOWARN);
 
@@ -266,6 +283,7 @@ static int hold(struct vbuddy_pool *pool, struct page *page, unsigned int order,
 	obj->page = page;
 	obj->order = order;
 	obj->ptr = ptr;
+	obj->handle = handle;
 	list_add_tail(&obj->node, &tdrv_objs);
 	*id = obj->id;
 	return 0;
@@ -275,6 +293,8 @@ static void drop(struct tdrv_obj *obj)
 {
 	if (obj->ptr)
 		vbuddy_kfree(obj->ptr);
+	else if (obj->handle)
+		vbuddy_free_movable(obj->handle);
 	else
 		vbuddy_free_pages(obj->pool, obj->page, obj->order);
 	list_del(&obj->node);
@@ -337,16 +357,18 @@ static int cmd_destroy(const char *name, char *res)
 	return 0;
 }
 
-static int cmd_alloc(struct vbuddy_pool *pool, unsigned int order, char *res)
+static int cmd_alloc(struct vbuddy_pool *pool, unsigned int order, bool nowait,
+		     char *res)
 {
+	gfp_t gfp = (nowait ? GFP_NOWAIT : GFP_KERNEL) | __GFP_NOWARN;
 	struct page *page;
 	u64 id;
 	int ret;
 
-	page = vbuddy_alloc_pages(pool, GFP_KERNEL | __GFP_NOWARN, order);
+	page = vbuddy_alloc_pages(pool, gfp, order);
 	if (!page)
 		return -ENOMEM;
-	ret = hold(pool, page, order, NULL, &id);
+	ret = hold(pool, page, order, NULL, 0, &id);
 	if (ret) {
 		vbuddy_free_pages(pool, page, order);
 		return ret;
@@ -368,7 +390,7 @@ static int cmd_kmalloc(struct vbuddy_pool *pool, size_t size, bool virtok,
 	p = vbuddy_pool_kmalloc(pool, size, gfp);
 	if (ZERO_OR_NULL_PTR(p))
 		return -ENOMEM;
-	ret = hold(pool, NULL, 0, p, &id);
+	ret = hold(pool, NULL, 0, p, 0, &id);
 	if (ret) {
 		vbuddy_kfree(p);
 		return ret;
@@ -418,7 +440,7 @@ static int cmd_checkerboard(struct vbuddy_pool *pool, char *res)
 	n = vbuddy_pool_checkerboard(pool, held);
 	for (i = 0; i < n; i++) {
 		if (!ret)
-			ret = hold(pool, held[i], 0, NULL, &id);
+			ret = hold(pool, held[i], 0, NULL, 0, &id);
 		if (ret)
 			vbuddy_free_pages(pool, held[i], 0);
 	}
@@ -426,6 +448,42 @@ static int cmd_checkerboard(struct vbuddy_pool *pool, char *res)
 	if (ret)
 		return ret;
 	snprintf(res, TDRV_RESULT_LEN, "held %lu", n);
+	return 0;
+}
+
+/*
+ * Every free page as a movable order-0 block, then three of every four
+ * freed, in the order they were taken (kunit/compact_test.c's way, and
+ * the kernel's own proactive-compaction test's): no free block of order 2
+ * or more is left, and compaction has a quarter of the pages to move.
+ */
+static int cmd_movable(struct vbuddy_pool *pool, char *res)
+{
+	unsigned long want = vbuddy_pool_free_pages(pool), n = 0, kept = 0, i, h;
+	unsigned long *handles;
+	int ret = 0;
+	u64 id;
+
+	handles = kvcalloc(want ?: 1, sizeof(*handles), GFP_KERNEL | __GFP_NOWARN);
+	if (!handles)
+		return -ENOMEM;
+	while (n < want &&
+	       (h = vbuddy_alloc_movable(pool, GFP_KERNEL | __GFP_NOWARN, 0)))
+		handles[n++] = h;
+	for (i = 0; i < n; i++) {
+		if (!ret && !(i % 4)) {
+			ret = hold(pool, NULL, 0, NULL, handles[i], &id);
+			if (!ret) {
+				kept++;
+				continue;
+			}
+		}
+		vbuddy_free_movable(handles[i]);
+	}
+	kvfree(handles);
+	if (ret)
+		return ret;
+	snprintf(res, TDRV_RESULT_LEN, "held %lu", kept);
 	return 0;
 }
 
@@ -452,11 +510,13 @@ static int run(const struct tdrv_cmd *cmd, char *res)
 		return -ENOENT;
 	switch (cmd->op) {
 	case TDRV_ALLOC:
-		return cmd_alloc(pool, cmd->num, res);
+		return cmd_alloc(pool, cmd->num, cmd->option, res);
 	case TDRV_KMALLOC:
-		return cmd_kmalloc(pool, cmd->num, cmd->virtok, res);
+		return cmd_kmalloc(pool, cmd->num, cmd->option, res);
 	case TDRV_CHECKERBOARD:
 		return cmd_checkerboard(pool, res);
+	case TDRV_MOVABLE:
+		return cmd_movable(pool, res);
 	case TDRV_RELEASE:
 		release_pool(pool);
 		strscpy(res, "ok", TDRV_RESULT_LEN);

@@ -4,7 +4,9 @@
 # make bench: vbuddy_bench.ko in the UML kernel without debugging (flavour
 # "bench"), where kernel code runs natively, and one table of its results:
 # ns per operation for vbuddy and the kernel's nearest allocator, measured
-# in the same run, and their ratio.
+# in the same run, and their ratio; then compaction's throughput beside
+# memcpy()'s of as many pages, in MB/s (case 6), and the lines of the
+# parts cases (5, 6) as they are.
 #
 #   scripts/bench.sh [--qemu] [module parameters...]
 #
@@ -45,3 +47,14 @@ sed '/vbuddy_bench: done/q' "$log" |
 	while read -r c t v k kn r; do
 		printf '%-20s %7s %10s %10s %-12s %7s\n' "$c" "$t" "$v" "$k" "$kn" "$r"
 	done
+compact=$(sed '/vbuddy_bench: done/q' "$log" |
+	sed -n 's/^.*vbuddy_bench: \([a-z0-9_]*\) pages=\([0-9]*\) runs=\([0-9]*\) vbuddy_mbps=\([0-9]*\) memcpy_mbps=\([0-9]*\) ratio=\([0-9.]*\)$/\1 \2 \3 \4 \5 \6/p')
+if [ -n "$compact" ]; then
+	echo
+	echo "compaction (pages moved, runs, MB/s; ratio: vbuddy's MB/s over memcpy's)"
+	printf '%-20s %7s %5s %12s %12s %7s\n' case pages runs "vbuddy MB/s" "memcpy MB/s" ratio
+	echo "$compact" | while read -r c p n v k r; do
+		printf '%-20s %7s %5s %12s %12s %7s\n' "$c" "$p" "$n" "$v" "$k" "$r"
+	done
+fi
+sed '/vbuddy_bench: done/q' "$log" | sed -n 's/^.*vbuddy_bench: \(\(compaction \)\{0,1\}parts, ns: \)/\1/p'

@@ -7,7 +7,10 @@
 # drives a pool "demo" of 256 pages through vbuddy_test_driver.ko and dumps
 # its debugfs files before, on a checkerboard and after a GFP_VIRTOK
 # fallback; they land in build/demo/<moment>.{pagemap,buddyinfo,...}, and
-# scripts/vbuddy-plot draws build/demo/<moment>.png. Last, the captured
+# scripts/vbuddy-plot draws build/demo/<moment>.png. Then compaction: the
+# same pool fragmented by movable blocks (three of every four freed), an
+# order-4 request that may not sleep refused, "echo 4 > compact", and the
+# request served contiguously (build/demo/{movable,compacted}.png). Last, the captured
 # kernel trace is replayed under two placements and drawn over time
 # (build/demo/placement.png). Installs what it needs.
 set -euo pipefail
@@ -34,28 +37,76 @@ awk -v dir="$pics" '
 	on { print >f }' "$log"
 
 echo "==================== a pool of 256 pages, drawn ===================="
-sed -n 's/^VBUDDY-GUEST: control: /  /p' "$log"
-moments="before checkerboard fallback"
+sed -n '/^VBUDDY-GUEST: chapter compaction$/q; s/^VBUDDY-GUEST: control: /  /p' "$log"
 declare -A title=(
 	[before]="pool 'demo', fresh: 256 pages, one free block of order 8"
 	[checkerboard]="pool 'demo', checkerboard: odd pages held, no two free pages adjacent"
 	[fallback]="pool 'demo', kmalloc(16 KiB, GFP_VIRTOK): no order-2 block, 4 scattered pages mapped"
+	[movable]="pool 'demo', movable: every page taken as a movable block, 3 of 4 freed"
 )
 made=()
-for m in $moments; do
-	for f in pagemap buddyinfo; do
-		[ -s "$pics/$m.$f" ] || die "no $f dump for '$m' in $log"
+# draw MOMENT...: build/demo/MOMENT.png from its pagemap and buddyinfo dumps
+draw() {
+	local m f
+	for m in "$@"; do
+		for f in pagemap buddyinfo; do
+			[ -s "$pics/$m.$f" ] || die "no $f dump for '$m' in $log"
+		done
+		"$S/vbuddy-plot" "$pics/$m.pagemap" "$pics/$m.buddyinfo" "$pics/$m.png" \
+			--title "${title[$m]}" || die "vbuddy-plot failed for '$m'"
+		made+=("${pics#"$VBUDDY_ROOT"/}/$m.png")
 	done
-	"$S/vbuddy-plot" "$pics/$m.pagemap" "$pics/$m.buddyinfo" "$pics/$m.png" \
-		--title "${title[$m]}" || die "vbuddy-plot failed for '$m'"
-	made+=("${pics#"$VBUDDY_ROOT"/}/$m.png")
-done
+}
+# stats FILE REGEX [SKIP]: the non-zero lines of a stats dump whose names
+# match REGEX and not SKIP, three a line.
+stats() {
+	awk -v re="$2" -v skip="${3:-^$}" '$2 != 0 && $1 ~ re && $1 !~ skip { printf "  %-22s %6s%s", $1, $2, (++n % 3 ? "" : "\n") }
+		END { if (n % 3) print "" }' "$1"
+}
+draw before checkerboard fallback
 echo "fallback: pagemap ('.' free, P held pages, V the GFP_VIRTOK range)"
 sed 's/^/  /' "$pics/fallback.pagemap"
 echo "fallback: stats (non-zero)"
-awk '$2 != 0 && $1 !~ /^class/ { printf "  %-22s %6s%s", $1, $2, (++n % 3 ? "" : "\n") }
-	END { if (n % 3) print "" }' "$pics/fallback.stats"
+stats "$pics/fallback.stats" '' '^class'
 echo "fallback: window: $(head -n 1 "$pics/fallback.window"); $(sed -n '2{s/ addr [0-9a-fx]*//;p;}' "$pics/fallback.window")"
+echo "pictures: ${made[*]}"
+echo "======================================================================"
+
+# Compaction: the guest's lines after "chapter compaction".
+echo "==================== compaction: moving blocks instead of mapping around them ===================="
+chapter=$(sed -n '/^VBUDDY-GUEST: chapter compaction$/,$p' "$log")
+[ -n "$chapter" ] || die "no compaction chapter in $log"
+echo "$chapter" | sed -n 's/^VBUDDY-GUEST: \(control\|write\|compact\): /  \1: /p'
+cat <<'EOT'
+  (Every page was taken as a movable order-0 block and three of every four
+  freed, with background compaction off. 'alloc ... nowait' asks for a
+  contiguous block with GFP_NOWAIT: it may not sleep, so it does not compact,
+  and a GFP_VIRTOK kmalloc that may not sleep is refused too (vmap() sleeps).
+  Without compaction a request that may sleep would need that fallback;
+  'echo 4 > compact' moves the movable blocks out of the lowest region of 16
+  pages to the highest free pages instead, and the same request is served
+  contiguously. A GFP_KERNEL request of order 1 or more compacts by itself
+  before failing, and before any GFP_VIRTOK fallback. The score is the share
+  of free pages in blocks below order 4, in percent.)
+EOT
+for f in pagemap buddyinfo stats; do
+	[ -s "$pics/compacted.$f" ] || die "no $f dump for 'compacted' in $log"
+done
+moved=$(sed -n 's/^compact_blocks_moved //p' "$pics/compacted.stats")
+title[compacted]="pool 'demo', after echo 4 > compact: $moved movable blocks moved up, a free block of order 4"
+made=()
+draw movable compacted
+# The largest order with a free block in a buddyinfo dump.
+largest() { awk '{ for (i = 5; i <= NF; i++) if ($i > 0) o = i - 5 } END { print o }' "$1"; }
+for m in movable compacted; do
+	echo "$m: buddyinfo (free blocks of orders 0..10):" \
+		"$(sed 's/^Node 0, zone *[^ ]* *//; s/  */ /g; s/ $//' "$pics/$m.buddyinfo");" \
+		"largest free order $(largest "$pics/$m.buddyinfo")"
+done
+echo "served: pagemap ('.' free, M movable blocks, P the order-4 block served)"
+sed 's/^/  /' "$pics/served.pagemap"
+echo "served: stats (non-zero: compaction, and order 4)"
+stats "$pics/served.stats" '^(compact_|alloc_(fail_)?order4$)'
 echo "pictures: ${made[*]}"
 echo "======================================================================"
 

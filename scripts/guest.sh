@@ -44,7 +44,9 @@
 #              begin/end"; then a pool "demo" of 256 pages driven through
 #              vbuddy_test_driver.ko, its debugfs files dumped between
 #              "dump MOMENT FILE begin/end" lines (before, checkerboard,
-#              fallback)
+#              fallback); after a "chapter compaction" line, the same pool
+#              fragmented by movable blocks and compacted (moments movable,
+#              compacted, served)
 # After the parts, a kmemleak kernel reports its leaks, and a KCSAN kernel
 # prints its counters ("kcsan NAME VALUE": enabled, setup_watchpoints,
 # data_races, ...).
@@ -278,6 +280,24 @@ ctl() {
 	fi
 	exec 3>&-
 }
+# One command that the pool must refuse (busybox names no errno).
+ctl_refused() {
+	exec 3<>$C
+	if printf '%s' "$*" >&3 2>/dev/null; then
+		say "FAILED (served): control: $* -> $(cat <&3)"
+	else
+		say "control: $* -> refused"
+	fi
+	exec 3>&-
+}
+# echo VALUE > a debugfs file of the pool.
+put() {
+	if echo "$1" >$D/$2; then
+		say "write: $1 > $2 -> ok"
+	else
+		say "FAILED ($?): echo $1 > $D/$2"
+	fi
+}
 dump() {
 	moment=$1
 	shift
@@ -294,6 +314,21 @@ ctl checkerboard demo
 dump checkerboard pagemap buddyinfo
 ctl kmalloc demo 16384 virtok
 dump fallback pagemap buddyinfo stats window
+ctl release demo
+# Compaction: the same pool fragmented by movable blocks, repaired by
+# moving them. Background compaction off, or it would repair the pool
+# before the dump (a score of 100 is above its mark).
+say "chapter compaction"
+put 0 compaction_proactiveness
+ctl movable demo
+say "compact: $(cat $D/compact)"
+dump movable pagemap buddyinfo
+ctl_refused alloc demo 4 nowait
+put 4 compact
+say "compact: $(cat $D/compact)"
+dump compacted pagemap buddyinfo stats
+ctl alloc demo 4 nowait
+dump served pagemap buddyinfo stats
 ctl release demo
 ctl destroy demo
 run rmmod vbuddy_test_driver

@@ -2,9 +2,10 @@
 /*
  * vbuddy selftest: drive vbuddy_test_driver.ko through its debugfs control
  * file and check what the debugfs files of a pool show against states whose
- * contents are known: an empty pool, a checkerboard, a GFP_VIRTOK fallback
- * and the pool after a release. The fragmentation indices are recomputed
- * here with the formulas of mm/vmstat.c.
+ * contents are known: an empty pool, a checkerboard, a GFP_VIRTOK fallback,
+ * a pool fragmented by movable blocks and compacted, and the pool after a
+ * release. The fragmentation indices are recomputed here with the formulas
+ * of mm/vmstat.c.
  *
  * Needs debugfs at /sys/kernel/debug, vbuddy.ko and vbuddy_test_driver.ko.
  */
@@ -142,6 +143,24 @@ static ssize_t read_pool(const char *file, char *buf, size_t size)
 
 	snprintf(path, sizeof(path), "%s/%s", POOL_DIR, file);
 	return read_text(path, buf, size);
+}
+
+/*
+ * Write @val to a file of the pool's debugfs directory with a single
+ * write(2): 0 or -errno.
+ */
+static int write_pool(const char *file, const char *val)
+{
+	char path[LINE_SIZE];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%s", POOL_DIR, file);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	err = write_cmd(fd, val, strlen(val));
+	close(fd);
+	return err;
 }
 
 /*
@@ -296,7 +315,7 @@ static long stat_value(const char *stats, const char *name)
 /*
  * Join the lines of a pagemap into @map: the number of pages, or -1 if a
  * line other than the last is not 64 characters long, a line is longer, or
- * a character is not one of ".PLCVHX".
+ * a character is not one of ".PLCVHXM".
  */
 static long parse_pagemap(const char *text, char *map, size_t size)
 {
@@ -310,7 +329,7 @@ static long parse_pagemap(const char *text, char *map, size_t size)
 			return -1;
 		if (len < PAGEMAP_COLS)
 			short_line = true;
-		if (strspn(p, ".PLCVHX") < len || n + len >= size)
+		if (strspn(p, ".PLCVHXM") < len || n + len >= size)
 			return -1;
 		memcpy(map + n, p, len);
 		n += len;
@@ -714,6 +733,65 @@ TEST_F(kst, kinds)
 	ASSERT_STREQ(self->empty.buddyinfo, self->after.buddyinfo);
 }
 
+/*
+ * Movable blocks fragment the pool (every free page taken, three of every
+ * four given back: 256 kept, nothing free above order 1); an order-4
+ * request that may not sleep is refused, compaction through debugfs frees
+ * a block of order 4 by moving them, and the request is served; one that
+ * may sleep compacts by itself. Release gives the pool back whole.
+ */
+TEST_F(kst, compaction)
+{
+	unsigned long long id;
+	unsigned long pfn, free4 = 0;
+	int order, n;
+
+	/* No background worker: it would compact on its own. */
+	ASSERT_EQ(0, write_pool("compaction_proactiveness", "0"));
+	ASSERT_EQ(0, control("movable " POOL, self->res, sizeof(self->res)));
+	ASSERT_STREQ("held 256", self->res);
+	take_snap(_metadata, &self->before);
+	ASSERT_EQ(256, count_char(self->before.map, 'M'));
+	ASSERT_EQ(POOL_PAGES - 256, self->before.free_pages);
+	for (order = 2; order < NR_ORDERS; order++)
+		EXPECT_EQ(0, self->before.nr_free[order]) TH_LOG("order %d", order);
+
+	ASSERT_EQ(-ENOMEM, control("alloc " POOL " 4 nowait", NULL, 0));
+	ASSERT_EQ(0, write_pool("compact", "4"));
+	take_snap(_metadata, &self->after);
+	for (order = 4; order < NR_ORDERS; order++)
+		free4 += self->after.nr_free[order];
+	ASSERT_LE(1, free4) TH_LOG("buddyinfo: %s", self->after.buddyinfo);
+	ASSERT_EQ(256, count_char(self->after.map, 'M'));
+	ASSERT_EQ(1, stat_delta(&self->before, &self->after, "alloc_fail_order4"));
+	ASSERT_EQ(1, stat_delta(&self->before, &self->after, "compact_runs"));
+	ASSERT_EQ(1, stat_delta(&self->before, &self->after, "compact_success"));
+	ASSERT_LT(0, stat_delta(&self->before, &self->after, "compact_blocks_moved"));
+	ASSERT_EQ(stat_delta(&self->before, &self->after, "compact_blocks_moved"),
+		  stat_delta(&self->before, &self->after, "compact_pages_moved"));
+
+	ASSERT_EQ(0, control("alloc " POOL " 4 nowait", self->res, sizeof(self->res)));
+	n = sscanf(self->res, "id %llu pfn %lu", &id, &pfn);
+	ASSERT_EQ(2, n) TH_LOG("result '%s'", self->res);
+	ASSERT_EQ(0, pfn & 15) TH_LOG("order-4 block at pfn %lu", pfn);
+	/* Until no order-4 block is left, then once more: that one compacts. */
+	while (!control("alloc " POOL " 4 nowait", NULL, 0))
+		;
+	take_snap(_metadata, &self->before);
+	ASSERT_EQ(0, control("alloc " POOL " 4", self->res, sizeof(self->res)));
+	take_snap(_metadata, &self->after);
+	ASSERT_EQ(1, stat_delta(&self->before, &self->after, "compact_direct"));
+	ASSERT_EQ(256, count_char(self->after.map, 'M'));
+	/* A whole span cannot be emptied: 256 pages have to stay somewhere. */
+	ASSERT_EQ(-ENOSPC, write_pool("compact", "10"));
+	ASSERT_EQ(-EINVAL, write_pool("compact", "11"));
+
+	ASSERT_EQ(0, control("release " POOL, self->res, sizeof(self->res)));
+	take_snap(_metadata, &self->after);
+	ASSERT_STREQ(self->empty.buddyinfo, self->after.buddyinfo);
+	assert_empty(_metadata, &self->after);
+}
+
 TEST_F(kst, bad_command)
 {
 	ASSERT_EQ(-EINVAL, control("bogus", NULL, 0));
@@ -756,6 +834,10 @@ static const struct cmd_bytes malformed[] = {
 	{ "create" }, { "create kst_x" }, { "create kst_x 16 junk" },
 	{ "destroy" }, { "destroy " POOL " junk" }, { "checkerboard" },
 	{ "checkerboard " POOL " " POOL }, { "release" }, { "release " POOL " 0" },
+	{ "movable" }, { "movable " POOL " " POOL }, { "movable " POOL " 0" },
+	{ "alloc " POOL " 0 nowait nowait" }, { "alloc " POOL " 0 NOWAIT" },
+	{ "alloc " POOL " 0 virtok" }, { "alloc " POOL " nowait" },
+	{ "kmalloc " POOL " 64 nowait" },
 	/* Numbers: digits only, in range, no wrap. */
 	{ "alloc " POOL " -1" }, { "alloc " POOL " +1" }, { "alloc " POOL " 0x1" },
 	{ "alloc " POOL " 11" }, { "alloc " POOL " 4294967296" },
@@ -842,7 +924,8 @@ TEST_F(kst, unknown)
 {
 	static const char * const unknown[] = {
 		"alloc nosuch 0", "alloc " NAME31 " 10", "kmalloc nosuch 64",
-		"kmalloc nosuch 16384 virtok", "checkerboard nosuch",
+		"kmalloc nosuch 16384 virtok", "checkerboard nosuch", "movable nosuch",
+		"alloc nosuch 4 nowait",
 		"release nosuch", "destroy nosuch", "destroy " NAME31 "\n",
 		"free 0", "free 4294967295", "free 18446744073709551615",
 	};
