@@ -5,10 +5,11 @@
  * The model is lib/test_vmalloc.c: parameters, run_test_mask, one kthread
  * per CPU, result lines in the kernel log, and the module does not stay
  * loaded (its init returns -EAGAIN once done). For each case both sides run
- * the same loop on the same CPUs, and a line gives nanoseconds per
- * operation and the ratio:
+ * the same loop on the same CPUs, @rounds times taking turns, and a line
+ * gives the median nanoseconds per operation of each side, the median of
+ * the rounds' ratios and their range (min-max):
  *
- *   vbuddy_bench: <case> threads=<n> vbuddy=<ns> kernel=<ns> ratio=<r>
+ *   vbuddy_bench: <case> threads=<n> vbuddy=<ns> kernel=<ns> ratio=<r> range=<min>-<max>
  *
  * except case 6, which measures throughput (MB: 10^6 bytes), the ratio
  * being vbuddy's MB/s over memcpy()'s (above 1: vbuddy is faster):
@@ -17,10 +18,13 @@
  *
  * Cases (bit of run_test_mask):
  *   0  alloc+free pairs, orders 0-4: vbuddy_alloc_pages vs alloc_pages
- *   1  allocate N then free N, orders 0 and 3
+ *   1  allocate N then free N, orders 0 and 3; and N order-0 pages at once,
+ *      vbuddy_alloc_pages_bulk() vs alloc_pages_bulk_array() (then each
+ *      freed)
  *   2  kmalloc-like, fixed sizes 8..4096 and random sizes: vs kmalloc
  *   3  GFP_VIRTOK fallback on a checkerboard pool, orders 2 and 4: vs
- *      vmalloc and kvmalloc of the same size (the unmap is counted)
+ *      vmalloc and kvmalloc of the same size (the unmap is counted), the
+ *      range mapped with vmap(), then (_map_ram) with vm_map_ram()
  *   4  cases 0 (order 0) and 2 (64 bytes) with every CPU at once
  *   5  where a pair's time goes: a spinlock taken and dropped (irqsave,
  *      as the pool and per-CPU locks are), interrupts masked and unmasked,
@@ -56,6 +60,7 @@
 #include <linux/module.h>
 #include <linux/random.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/spinlock.h>
 #include <linux/vmalloc.h>
 
@@ -75,10 +80,14 @@ static unsigned int nr_threads;
 module_param(nr_threads, uint, 0444);
 MODULE_PARM_DESC(nr_threads, "threads for case 4 (default: every online CPU)");
 
-#define BATCH	256
-#define ROUNDS	5
+static unsigned int rounds = 5;
+module_param(rounds, uint, 0444);
+MODULE_PARM_DESC(rounds, "rounds per case and side, taken in turns; the median is reported (default 5, at most 15)");
 
-enum bench_kind { B_PAGES, B_KMALLOC, B_VIRT };
+#define BATCH	256
+#define ROUNDS_MAX	15
+
+enum bench_kind { B_PAGES, B_KMALLOC, B_VIRT, B_BULK };
 
 struct bench {
 	const char *name;
@@ -86,10 +95,12 @@ struct bench {
 	unsigned int order;	/* B_PAGES, B_VIRT */
 	size_t size;		/* B_KMALLOC; 0 = random 8..4096 */
 	bool batch;		/* allocate BATCH then free BATCH */
+	bool ram;		/* B_VIRT: map with vm_map_ram() */
 };
 
 static const char *const kernel_side[] = {
 	[B_PAGES] = "alloc_pages", [B_KMALLOC] = "kmalloc", [B_VIRT] = "vmalloc",
+	[B_BULK] = "alloc_pages_bulk",
 };
 
 static struct vbuddy_pool *pool;
@@ -105,10 +116,24 @@ static u64 run_side(const struct bench *b, bool kernel, unsigned int n)
 
 	if (!objs)
 		return 0;
+	if (b->kind == B_VIRT)
+		vbuddy_pool_set_map_ram(pool, b->ram ? BITS_PER_LONG : 0);
 	t0 = ktime_get_ns();
 	for (i = 0; i < n; i += b->batch ? BATCH : 1) {
 		unsigned int m = b->batch ? BATCH : 1;
 
+		if (b->kind == B_BULK) {
+			memset(pages, 0, BATCH * sizeof(*pages));
+			m = kernel ? alloc_pages_bulk_array(GFP_KERNEL, BATCH, pages) :
+				vbuddy_alloc_pages_bulk(pool, GFP_KERNEL, BATCH, pages);
+			for (j = 0; j < m; j++) {
+				if (kernel)
+					__free_pages(pages[j], 0);
+				else
+					vbuddy_free_pages(pool, pages[j], 0);
+			}
+			continue;
+		}
 		if (b->kind == B_VIRT) {
 			size_t size = PAGE_SIZE << b->order;
 
@@ -154,32 +179,57 @@ static u64 run_side(const struct bench *b, bool kernel, unsigned int n)
 	return t0;
 }
 
+/* A ratio in hundredths: @a over @b. */
+static u64 ratio100(u64 a, u64 b)
+{
+	return b ? div64_u64(a * 100, b) : 0;
+}
+
+/*
+ * The line of a case: each side's time per operation, their ratio, and
+ * the range of the rounds' ratios in hundredths (@rmin, @rmax).
+ */
 static void report(const struct bench *b, unsigned int threads, unsigned int n,
-		   u64 ns_vbuddy, u64 ns_kernel, const char *kernel_name)
+		   u64 ns_vbuddy, u64 ns_kernel, const char *kernel_name, u64 rmin, u64 rmax)
 {
 	u64 v = div_u64(ns_vbuddy, n), k = div_u64(ns_kernel, n);
-	u64 r100 = ns_kernel ? div64_u64(ns_vbuddy * 100, ns_kernel) : 0;
+	u64 r100 = ratio100(ns_vbuddy, ns_kernel);
 
-	pr_info("%s threads=%u vbuddy=%llu %s=%llu ratio=%llu.%02llu\n", b->name, threads,
-		v, kernel_name, k, r100 / 100, r100 % 100);
+	pr_info("%s threads=%u vbuddy=%llu %s=%llu ratio=%llu.%02llu range=%llu.%02llu-%llu.%02llu\n",
+		b->name, threads, v, kernel_name, k, r100 / 100, r100 % 100,
+		rmin / 100, rmin % 100, rmax / 100, rmax % 100);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median of @n values, which it sorts. */
+static u64 median(u64 *val, unsigned int n)
+{
+	sort(val, n, sizeof(*val), cmp_u64, NULL);
+	return n % 2 ? val[n / 2] : (val[n / 2 - 1] + val[n / 2]) / 2;
 }
 
 static void run_case(const struct bench *b)
 {
 	unsigned int n = b->kind == B_VIRT ? max(iterations / 100, 1U) : iterations;
-	unsigned int r;
-	u64 v, k;
+	u64 v[ROUNDS_MAX], k[ROUNDS_MAX], r[ROUNDS_MAX];
+	unsigned int i, nr = clamp(rounds, 1U, (unsigned int)ROUNDS_MAX);
 
 	run_side(b, false, n / 10 ?: 1);	/* warm up */
 	run_side(b, true, n / 10 ?: 1);
-	/* The best of ROUNDS, the sides taking turns: noise only adds time. */
-	v = U64_MAX;
-	k = U64_MAX;
-	for (r = 0; r < ROUNDS; r++) {
-		v = min(v, run_side(b, false, n));
-		k = min(k, run_side(b, true, n));
+	/* The sides take turns, so that the host's noise hits both alike. */
+	for (i = 0; i < nr; i++) {
+		v[i] = run_side(b, false, n);
+		k[i] = run_side(b, true, n);
+		r[i] = ratio100(v[i], k[i]);
 	}
-	report(b, 1, n, v, k, kernel_side[b->kind]);
+	median(r, nr);		/* sorted: r[0] and r[nr - 1] are the range */
+	report(b, 1, n, median(v, nr), median(k, nr), kernel_side[b->kind], r[0], r[nr - 1]);
 }
 
 /* The fallback also against kvmalloc, which tries kmalloc first. */
@@ -194,7 +244,7 @@ static void run_virt_kvmalloc(const struct bench *b)
 	for (i = 0; i < n; i++)
 		kvfree(kvmalloc(size, GFP_KERNEL));
 	k = ktime_get_ns() - t0;
-	report(b, 1, n, v, k, "kvmalloc");
+	report(b, 1, n, v, k, "kvmalloc", ratio100(v, k), ratio100(v, k));
 }
 
 struct par {
@@ -247,6 +297,34 @@ static u64 run_parallel(const struct bench *b, bool kernel, unsigned int threads
 	return div_u64(sum, threads);
 }
 
+/*
+ * Case 4: @b on 1, 2, 4... @threads CPUs at once, and how each side's
+ * throughput scales: t threads' operations per second over one thread's,
+ * t * ns(1) / ns(t) (t would be perfect), vbuddy's beside the kernel's:
+ *
+ *   vbuddy_bench: scaling <case> threads=<t> vbuddy=<x> kernel=<y>
+ */
+static void run_scaling(const struct bench *b, unsigned int threads, const char *kernel_name)
+{
+	u64 v1 = 0, k1 = 0, v, k, sv, sk;
+	unsigned int t;
+
+	for (t = 1; t <= threads; t *= 2) {
+		v = run_parallel(b, false, t);
+		k = run_parallel(b, true, t);
+		report(b, t, iterations, v, k, kernel_name, ratio100(v, k), ratio100(v, k));
+		if (t == 1) {
+			v1 = v;
+			k1 = k;
+			continue;
+		}
+		sv = ratio100(t * v1, v);
+		sk = ratio100(t * k1, k);
+		pr_info("scaling %s threads=%u vbuddy=%llu.%02llu %s=%llu.%02llu\n", b->name, t,
+			sv / 100, sv % 100, kernel_name, sk / 100, sk % 100);
+	}
+}
+
 static const struct bench pair_cases[] = {
 	{ "pages_pair_order0", B_PAGES, 0 }, { "pages_pair_order1", B_PAGES, 1 },
 	{ "pages_pair_order2", B_PAGES, 2 }, { "pages_pair_order3", B_PAGES, 3 },
@@ -256,6 +334,7 @@ static const struct bench pair_cases[] = {
 static const struct bench batch_cases[] = {
 	{ "pages_batch_order0", B_PAGES, 0, 0, true },
 	{ "pages_batch_order3", B_PAGES, 3, 0, true },
+	{ "pages_bulk_order0", B_BULK, 0, 0, true },
 };
 
 static const struct bench kmalloc_cases[] = {
@@ -267,6 +346,8 @@ static const struct bench kmalloc_cases[] = {
 
 static const struct bench virt_cases[] = {
 	{ "virtok_order2", B_VIRT, 2 }, { "virtok_order4", B_VIRT, 4 },
+	{ "virtok_order2_map_ram", B_VIRT, 2, .ram = true },
+	{ "virtok_order4_map_ram", B_VIRT, 4, .ram = true },
 };
 
 /* Time @stmt, run @iterations times: nanoseconds per run. */
@@ -434,8 +515,8 @@ static void run_compact_case(struct compact_bench *cb, const char *name, bool al
 	u64 v = 0, k = 0, r100;
 	unsigned long pages = 0, runs = 0, broken = 0, r;
 
-	/* The best of ROUNDS, as elsewhere; the first round warms up. */
-	for (r = 0; r <= ROUNDS; r++) {
+	/* The best of the rounds (throughput: noise only lowers it); the first warms up. */
+	for (r = 0; r <= clamp(rounds, 1U, (unsigned int)ROUNDS_MAX); r++) {
 		u64 ns;
 
 		compact_release(cb);
@@ -508,7 +589,7 @@ out:
 
 static int __init vbuddy_bench_init(void)
 {
-	unsigned int i, threads = nr_threads ?: num_online_cpus(), t;
+	unsigned int i, threads = nr_threads ?: num_online_cpus();
 	struct page **held;
 	unsigned long n;
 
@@ -543,15 +624,8 @@ static int __init vbuddy_bench_init(void)
 		kvfree(held);
 	}
 	if (run_test_mask & BIT(4)) {
-		for (t = 1; t <= threads; t *= 2) {
-			u64 v = run_parallel(&pair_cases[0], false, t);
-
-			report(&pair_cases[0], t, iterations, v,
-			       run_parallel(&pair_cases[0], true, t), "alloc_pages");
-			v = run_parallel(&kmalloc_cases[1], false, t);
-			report(&kmalloc_cases[1], t, iterations, v,
-			       run_parallel(&kmalloc_cases[1], true, t), "kmalloc");
-		}
+		run_scaling(&pair_cases[0], threads, "alloc_pages");
+		run_scaling(&kmalloc_cases[1], threads, "kmalloc");
 	}
 	if (run_test_mask & BIT(5))
 		run_components();

@@ -341,7 +341,8 @@ static bool compact_run(struct vbuddy_compact *c, unsigned int order, unsigned i
 
 	might_sleep();
 	mutex_lock(&c->lock);
-	trace_vbuddy_compact_begin(pool->name, order, vbuddy_compact_score(pool));
+	if (trace_vbuddy_compact_begin_enabled())
+		trace_vbuddy_compact_begin(pool->name, order, vbuddy_compact_score(pool));
 	buddy_compact_begin(&cc, order, VBUDDY_TAG_MOVABLE);
 	spin_lock_irqsave(&pool->lock, flags);
 	pool->stats.events[VBUDDY_EV_COMPACT_RUN]++;
@@ -367,7 +368,9 @@ static bool compact_run(struct vbuddy_compact *c, unsigned int order, unsigned i
 	WARN_ON_ONCE(ret == -EUCLEAN);
 	pool->stats.events[done ? VBUDDY_EV_COMPACT_SUCCESS : VBUDDY_EV_COMPACT_FAIL]++;
 	spin_unlock_irqrestore(&pool->lock, flags);
-	trace_vbuddy_compact_end(pool->name, order, vbuddy_compact_score(pool), moved, done);
+	if (trace_vbuddy_compact_end_enabled())
+		trace_vbuddy_compact_end(pool->name, order, vbuddy_compact_score(pool), moved,
+					 done);
 	mutex_unlock(&c->lock);
 	return done;
 }

@@ -4,7 +4,10 @@
 # make bench: vbuddy_bench.ko in the UML kernel without debugging (flavour
 # "bench"), where kernel code runs natively, and one table of its results:
 # ns per operation for vbuddy and the kernel's nearest allocator, measured
-# in the same run, and their ratio; then compaction's throughput beside
+# in the same run (each the median of the rounds, module parameter rounds,
+# default 5, the sides taking turns), the median of the rounds' ratios and
+# their range; then (case 4) how each side's throughput scales with
+# threads; then compaction's throughput beside
 # memcpy()'s of as many pages, in MB/s (case 6), and the lines of the
 # parts cases (5, 6) as they are.
 #
@@ -41,12 +44,23 @@ else
 fi
 # Only the first run: busybox's insmod retries a module whose init fails,
 # and vbuddy_bench's always does.
-printf '%-20s %7s %10s %10s %-12s %7s\n' case threads "vbuddy ns" "kernel ns" kernel ratio
+printf '%-22s %7s %10s %10s %-16s %7s %11s\n' case threads "vbuddy ns" "kernel ns" kernel \
+	ratio "range"
 sed '/vbuddy_bench: done/q' "$log" |
-	sed -n 's/^.*vbuddy_bench: \([a-z0-9_]*\) threads=\([0-9]*\) vbuddy=\([0-9]*\) \([a-z_]*\)=\([0-9]*\) ratio=\([0-9.]*\)$/\1 \2 \3 \5 \4 \6/p' |
-	while read -r c t v k kn r; do
-		printf '%-20s %7s %10s %10s %-12s %7s\n' "$c" "$t" "$v" "$k" "$kn" "$r"
+	sed -n 's/^.*vbuddy_bench: \([a-z0-9_]*\) threads=\([0-9]*\) vbuddy=\([0-9]*\) \([a-z_]*\)=\([0-9]*\) ratio=\([0-9.]*\) range=\([0-9.-]*\)$/\1 \2 \3 \5 \4 \6 \7/p' |
+	while read -r c t v k kn r rr; do
+		printf '%-22s %7s %10s %10s %-16s %7s %11s\n' "$c" "$t" "$v" "$k" "$kn" "$r" "$rr"
 	done
+scaling=$(sed '/vbuddy_bench: done/q' "$log" |
+	sed -n 's/^.*vbuddy_bench: scaling \([a-z0-9_]*\) threads=\([0-9]*\) vbuddy=\([0-9.]*\) \([a-z_]*\)=\([0-9.]*\)$/\1 \2 \3 \5/p')
+if [ -n "$scaling" ]; then
+	echo
+	echo "scaling (t threads' throughput over one thread's; t is perfect)"
+	printf '%-22s %7s %10s %10s\n' case threads vbuddy kernel
+	echo "$scaling" | while read -r c t v k; do
+		printf '%-22s %7s %10s %10s\n' "$c" "$t" "$v" "$k"
+	done
+fi
 compact=$(sed '/vbuddy_bench: done/q' "$log" |
 	sed -n 's/^.*vbuddy_bench: \([a-z0-9_]*\) pages=\([0-9]*\) runs=\([0-9]*\) vbuddy_mbps=\([0-9]*\) memcpy_mbps=\([0-9]*\) ratio=\([0-9.]*\)$/\1 \2 \3 \4 \5 \6/p')
 if [ -n "$compact" ]; then

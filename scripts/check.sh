@@ -176,7 +176,8 @@ count_kmemleak() {
 # and sysfs shows the value in use. One test per parameter.
 count_params() {
 	local name cap
-	for name in virtok_slots:4096 pcp_objects:32 pcp_low:64; do
+	for name in virtok_slots:4096 pcp_objects:32 pcp_low:64 virtok_map_ram:64 \
+		compaction_proactiveness:100; do
 		cap=${name#*:}
 		name=${name%:*}
 		if [ "$(grep -c "vbuddy: $name=[0-9]* is above its cap; using $cap" "$GLOG")" = 1 ] &&

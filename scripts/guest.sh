@@ -221,8 +221,9 @@ EOS
 	params)
 		cat <<'EOS'
 P=/sys/module/vbuddy/parameters
-run insmod $M/vbuddy.ko virtok_slots=100000 pcp_objects=1000 pcp_high=64 pcp_low=1000
-for p in virtok_slots pcp_objects pcp_high pcp_low; do
+run insmod $M/vbuddy.ko virtok_slots=100000 pcp_objects=1000 pcp_high=64 pcp_low=1000 \
+	virtok_map_ram=1000 compaction_proactiveness=1000
+for p in virtok_slots pcp_objects pcp_high pcp_low virtok_map_ram compaction_proactiveness; do
 	say "param $p $(cat $P/$p)"
 done
 run rmmod vbuddy
