@@ -180,35 +180,94 @@ static int pcp_cmp_pfn(void *priv, const struct list_head *a, const struct list_
 	return pa > pb;
 }
 
+/* Lists up to this many blocks long are selected on the stack, not sorted. */
+#define PCP_SELECT_MAX	128
+
+/*
+ * The @k-th smallest (from 0) of @n distinct values, which it reorders:
+ * quickselect, O(n) on average.
+ */
+static unsigned long select_kth(unsigned long *v, unsigned int n, unsigned int k)
+{
+	unsigned int lo = 0, hi = n - 1, i, store;
+	unsigned long pivot;
+
+	while (lo < hi) {
+		swap(v[(lo + hi) / 2], v[hi]);	/* the middle as pivot, parked at hi */
+		pivot = v[hi];
+		for (store = lo, i = lo; i < hi; i++) {
+			if (v[i] < pivot) {
+				swap(v[i], v[store]);
+				store++;
+			}
+		}
+		swap(v[store], v[hi]);
+		if (store == k)
+			break;
+		if (k < store)
+			hi = store - 1;
+		else
+			lo = store + 1;
+	}
+	return v[k];
+}
+
+/* Give the block of @page on @pcp's list of @order back to the pool. */
+static void pcp_put_back(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
+			 unsigned int order, struct page *page)
+{
+	u32 idx = page_private(page);
+
+	lockdep_assert_held(&pool->lock);
+	list_del(&page->lru);
+	pcp->count[order]--;
+	set_page_private(page, 0);
+	WRITE_ONCE(pool->pcp->owner[idx], VBUDDY_OWN_NONE);
+	WARN_ON_ONCE(buddy_free_tagged(&pool->buddy, page_to_pfn(page), order, VBUDDY_TAG_PAGES));
+}
+
 /*
  * Give blocks of @pcp's list of @order back until @keep remain: the coldest
  * ones, or under a placement that looks at addresses the highest-addressed
  * ones, so that the caches keep the blocks that placement would hand out
- * first and give back those it wants free (list_sort() of at most
- * pcp_high pages' worth of blocks, a batch, not each free).
+ * first and give back those it wants free, the rest lowest first. The
+ * highest are found by selecting the @keep-th lowest pfn of a copy on the
+ * stack (a list of up to PCP_SELECT_MAX blocks: pcp_high's default gives
+ * 65), and only the @keep left are sorted; a longer list is sorted whole.
+ * Either once a batch, not each free.
  */
 static void pcp_give_back(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 			  unsigned int order, unsigned int keep)
 {
-	struct page *page;
-	u32 idx;
+	unsigned long pfns[PCP_SELECT_MAX], limit = ULONG_MAX;
+	unsigned int n = pcp->count[order], i = 0;
+	struct page *page, *next;
 
 	lockdep_assert_held(&pcp->lock);
-	if (pool->buddy.policy != BUDDY_LIFO)	/* set before the pool is visible */
+	/* The policy is set before the pool is visible, and never changes. */
+	if (n <= keep)
+		return;
+	if (pool->buddy.policy != BUDDY_LIFO && keep && n <= PCP_SELECT_MAX) {
+		list_for_each_entry(page, &pcp->lists[order], lru)
+			pfns[i++] = page_to_pfn(page);
+		limit = select_kth(pfns, n, keep - 1);	/* the highest pfn kept */
+	} else if (pool->buddy.policy != BUDDY_LIFO) {
 		list_sort(NULL, &pcp->lists[order], pcp_cmp_pfn);
-	spin_lock(&pool->lock);
-	while (pcp->count[order] > keep) {
-		page = list_last_entry(&pcp->lists[order], struct page, lru);
-		list_del(&page->lru);
-		pcp->count[order]--;
-		idx = page_private(page);
-		set_page_private(page, 0);
-		WRITE_ONCE(pool->pcp->owner[idx], VBUDDY_OWN_NONE);
-		WARN_ON_ONCE(buddy_free_tagged(&pool->buddy, page_to_pfn(page), order,
-					       VBUDDY_TAG_PAGES));
 	}
+	spin_lock(&pool->lock);
+	if (limit != ULONG_MAX) {
+		list_for_each_entry_safe(page, next, &pcp->lists[order], lru)
+			if (page_to_pfn(page) > limit)
+				pcp_put_back(pool, pcp, order, page);
+	}
+	while (pcp->count[order] > keep)
+		pcp_put_back(pool, pcp, order,
+			     list_last_entry(&pcp->lists[order], struct page, lru));
 	pool->stats.events[VBUDDY_EV_PCP_DRAIN]++;
 	spin_unlock(&pool->lock);
+	/* The blocks kept, lowest first: the order the placement hands them out. */
+	if (limit != ULONG_MAX)
+		list_sort(NULL, &pcp->lists[order], pcp_cmp_pfn);
 }
 
 /* A block of a cached order from this CPU's list, refilled if empty. */
