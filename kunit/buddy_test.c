@@ -1744,15 +1744,17 @@ struct compact_log {
 };
 
 /*
- * A compaction run at @order for MOVABLE_TAG, every move made (and the
- * identity in @owner, indexed by pfn, carried along), until it ends or,
- * with @stop, once a block of @order is free. @pinned: the source pfn of
- * a move to refuse (buddy_compact_done(false), buddy_compact_skip()), or
- * ULONG_MAX. Each move is checked: the source a movable head of the order
- * told, the destination allocated and tagged, above the source.
+ * A compaction run at @order for MOVABLE_TAG, upwards or (@down)
+ * downwards, every move made (and the identity in @owner, indexed by pfn,
+ * carried along), until it ends or, with @stop, once a block of @order is
+ * free. @pinned: the source pfn of a move to refuse
+ * (buddy_compact_done(false), buddy_compact_skip()), or ULONG_MAX. Each
+ * move is checked: the source a movable head of the order told, the
+ * destination allocated and tagged, above the source (below it, @down).
  */
-static void compact_run(struct kunit *test, struct buddy *b, unsigned int order, bool stop,
-			unsigned long pinned, unsigned long *owner, struct compact_log *log)
+static void compact_run_dir(struct kunit *test, struct buddy *b, unsigned int order,
+			    bool down, bool stop, unsigned long pinned, unsigned long *owner,
+			    struct compact_log *log)
 {
 	struct buddy_compact cc;
 	struct buddy_move mv;
@@ -1763,7 +1765,7 @@ static void compact_run(struct kunit *test, struct buddy *b, unsigned int order,
 
 	log->moves = 0;
 	log->end = 0;
-	buddy_compact_begin(&cc, order, MOVABLE_TAG);
+	buddy_compact_begin_dir(&cc, order, MOVABLE_TAG, down);
 	for (;;) {
 		if (stop && buddy_largest_free_order(b) >= (int)order)
 			return;
@@ -1785,7 +1787,8 @@ static void compact_run(struct kunit *test, struct buddy *b, unsigned int order,
 				      "destination %lu order %u", mv.dst, mv.order);
 		KUNIT_ASSERT_EQ(test, buddy_index(b, mv.src, &si), 0);
 		KUNIT_ASSERT_EQ(test, buddy_index(b, mv.dst, &di), 0);
-		KUNIT_EXPECT_GT(test, di, si);
+		KUNIT_EXPECT_TRUE_MSG(test, down ? di < si : di > si, "move %lu -> %lu, %s",
+				      mv.src, mv.dst, down ? "down" : "up");
 		KUNIT_EXPECT_EQ(test, b->free_frames + (1UL << mv.order), free_before);
 		if (log->moves < ARRAY_SIZE(log->src)) {
 			log->src[log->moves] = mv.src;
@@ -1811,62 +1814,114 @@ static void compact_run(struct kunit *test, struct buddy *b, unsigned int order,
 }
 
 /*
+ * A compaction case: a placement policy and a direction. Each case below
+ * is written for a run up; a run down gets the same pool mirrored (the
+ * block of order o at pfn is at top - pfn - 2^o of a pool [0, top)) and
+ * must do the mirror image of what the run up does, move for move.
+ */
+struct compact_case {
+	unsigned int policy;
+	bool down;
+	const char *name;
+};
+
+static const struct compact_case compact_cases[] = {
+	{ BUDDY_LIFO, false, "lifo, up" },
+	{ BUDDY_ADDRESS, false, "address, up" },
+	{ BUDDY_GROUPED, false, "grouped, up" },
+	{ BUDDY_LIFO, true, "lifo, down" },
+	{ BUDDY_ADDRESS, true, "address, down" },
+	{ BUDDY_GROUPED, true, "grouped, down" },
+};
+
+KUNIT_ARRAY_PARAM_DESC(buddy_compact, compact_cases, name);
+
+/* The case a test runs, and the top of its pool: what mir() needs. */
+struct mirror {
+	bool down;
+	unsigned long top;
+};
+
+/* Where the block of @order at @pfn of the case as written is in the case run. */
+static unsigned long mir(const struct mirror *m, unsigned long pfn, unsigned int order)
+{
+	return m->down ? m->top - pfn - (1UL << order) : pfn;
+}
+
+/* The block of @order at @pfn of the case as written is in @state. */
+static void expect_case_block(struct kunit *test, const struct buddy *b,
+			      const struct mirror *m, unsigned long pfn, unsigned int order,
+			      enum buddy_state state)
+{
+	unsigned long at = mir(m, pfn, order);
+
+	expect_lookup(test, b, at, at, order, state);
+}
+
+/* Move @k of @log went from frame @src to frame @dst of the case as written. */
+static void expect_move(struct kunit *test, const struct compact_log *log,
+			const struct mirror *m, unsigned int k, unsigned long src,
+			unsigned long dst)
+{
+	KUNIT_EXPECT_EQ_MSG(test, log->src[k], mir(m, src, 0), "move %u", k);
+	KUNIT_EXPECT_EQ_MSG(test, log->dst[k], mir(m, dst, 0), "move %u", k);
+}
+
+/*
  * [0, 64) all movable order-0 blocks; then free all but every fourth frame
  * from 8 up: 9 (order 0) and 10-11 (order 1) in every four, no order-2
  * block free. A run at order 2 empties the lowest region, [0, 4): each
  * block goes to the highest free order-0 frame (61, 57, 53, 49), its
  * source merges as it goes, and [0, 4) ends as one free order-2 block.
  */
-static void four_holes(struct kunit *test, struct buddy *b)
+static void four_holes(struct kunit *test, struct buddy *b, const struct mirror *m)
 {
 	unsigned long pfn;
 
 	for (pfn = 8; pfn < 64; pfn++)
 		if (pfn % 4)
-			KUNIT_ASSERT_EQ(test, buddy_free(b, pfn, 0), 0);
+			KUNIT_ASSERT_EQ(test, buddy_free(b, mir(m, pfn, 0), 0), 0);
 	KUNIT_ASSERT_EQ(test, buddy_largest_free_order(b), 1);
 }
 
 static void buddy_test_compact_region(struct kunit *test)
 {
-	const unsigned int policy = *(const unsigned int *)test->param_value;
+	const struct compact_case *c = test->param_value;
+	const struct mirror m = { c->down, 64 };
 	static const unsigned long want_dst[] = { 61, 57, 53, 49 };
 	struct buddy *b = POOL(test, { 0, 64 });
 	struct compact_log *log = alloc_array(test, 1, sizeof(*log));
-	unsigned long *owner = alloc_array(test, 64, sizeof(*owner));
 	struct buddy_compact cc;
 	struct buddy_move mv;
 	unsigned long i, pfn;
 
-	fill_movable(test, b, policy);
-	four_holes(test, b);
-	for (i = 0; i < 64; i++)
-		owner[i] = i % 4 && i >= 8 ? ULONG_MAX : i;
+	fill_movable(test, b, c->policy);
+	four_holes(test, b, &m);
 
 	/* Step by step: the source merges with the frames freed before it. */
-	buddy_compact_begin(&cc, 2, MOVABLE_TAG);
+	buddy_compact_begin_dir(&cc, 2, MOVABLE_TAG, c->down);
 	for (i = 0; i < 4; i++) {
 		KUNIT_ASSERT_EQ(test, buddy_compact_next(b, &cc, &mv), 0);
-		KUNIT_EXPECT_EQ(test, mv.src, i);
-		KUNIT_EXPECT_EQ(test, mv.dst, want_dst[i]);
+		KUNIT_EXPECT_EQ(test, mv.src, mir(&m, i, 0));
+		KUNIT_EXPECT_EQ(test, mv.dst, mir(&m, want_dst[i], 0));
 		KUNIT_EXPECT_EQ(test, mv.order, 0U);
 		KUNIT_EXPECT_EQ(test, buddy_compact_done(b, &cc, &mv, true), 0);
 		KUNIT_EXPECT_EQ(test, buddy_check(b), 0);
 		if (i == 1)
-			expect_lookup(test, b, 0, 0, 1, BUDDY_FREE);
+			expect_case_block(test, b, &m, 0, 1, BUDDY_FREE);
 	}
-	expect_lookup(test, b, 0, 0, 2, BUDDY_FREE);
+	expect_case_block(test, b, &m, 0, 2, BUDDY_FREE);
 	KUNIT_EXPECT_EQ(test, buddy_largest_free_order(b), 2);
-	KUNIT_EXPECT_EQ(test, tag_of(b, 61), MOVABLE_TAG);
+	KUNIT_EXPECT_EQ(test, tag_of(b, mir(&m, 61, 0)), MOVABLE_TAG);
 	/* The allocation that wanted it gets it. */
 	KUNIT_ASSERT_EQ(test, buddy_alloc(b, 2, &pfn), 0);
-	KUNIT_EXPECT_EQ(test, pfn, 0UL);
+	KUNIT_EXPECT_EQ(test, pfn, mir(&m, 0, 2));
 	KUNIT_EXPECT_EQ(test, buddy_free(b, pfn, 2), 0);
 
-	/* The same through compact_run(), stopping once order 2 is free. */
+	/* The same through compact_run_dir(), stopping once order 2 is free. */
 	KUNIT_ASSERT_EQ(test, buddy_alloc(b, 2, &pfn), 0);
 	for (i = 0; i < 4; i++)
-		KUNIT_ASSERT_EQ(test, buddy_free(b, want_dst[i], 0), 0);
+		KUNIT_ASSERT_EQ(test, buddy_free(b, mir(&m, want_dst[i], 0), 0), 0);
 	KUNIT_ASSERT_EQ(test, buddy_free(b, pfn, 2), 0);
 	for (i = 0; i < 4; i++) {
 		KUNIT_ASSERT_EQ(test, buddy_alloc(b, 0, &pfn), 0);
@@ -1874,7 +1929,7 @@ static void buddy_test_compact_region(struct kunit *test)
 	}
 	/* Whatever the policy took, no order-2 block is free again. */
 	if (buddy_largest_free_order(b) < 2) {
-		compact_run(test, b, 2, true, ULONG_MAX, NULL, log);
+		compact_run_dir(test, b, 2, c->down, true, ULONG_MAX, NULL, log);
 		KUNIT_EXPECT_EQ(test, log->end, 0);
 		KUNIT_EXPECT_GE(test, buddy_largest_free_order(b), 2);
 	}
@@ -1884,68 +1939,67 @@ static void buddy_test_compact_region(struct kunit *test)
 /* A region holding one fixed block, or one block of the run's order, is passed over. */
 static void buddy_test_compact_passes_over(struct kunit *test)
 {
-	const unsigned int policy = *(const unsigned int *)test->param_value;
+	const struct compact_case *c = test->param_value;
+	const struct mirror m = { c->down, 64 };
 	struct buddy *b = POOL(test, { 0, 64 });
 	struct compact_log *log = alloc_array(test, 1, sizeof(*log));
 	unsigned long pfn;
 
-	fill_movable(test, b, policy);
-	four_holes(test, b);
+	fill_movable(test, b, c->policy);
+	four_holes(test, b, &m);
 	/* Frame 1: not movable. */
-	KUNIT_ASSERT_EQ(test, buddy_set_tag(b, 1, 0), 0);
+	KUNIT_ASSERT_EQ(test, buddy_set_tag(b, mir(&m, 1, 0), 0), 0);
 	/* [4, 8): one movable order-2 block. */
 	for (pfn = 4; pfn < 8; pfn++)
-		KUNIT_ASSERT_EQ(test, buddy_free(b, pfn, 0), 0);
+		KUNIT_ASSERT_EQ(test, buddy_free(b, mir(&m, pfn, 0), 0), 0);
 	KUNIT_ASSERT_EQ(test, buddy_alloc_hint(b, 2, true, &pfn), 0);
-	KUNIT_ASSERT_EQ(test, pfn, 4UL);
-	KUNIT_ASSERT_EQ(test, buddy_set_tag(b, 4, MOVABLE_TAG), 0);
+	KUNIT_ASSERT_EQ(test, pfn, mir(&m, 4, 2));
+	KUNIT_ASSERT_EQ(test, buddy_set_tag(b, pfn, MOVABLE_TAG), 0);
 
-	compact_run(test, b, 2, true, ULONG_MAX, NULL, log);
+	compact_run_dir(test, b, 2, c->down, true, ULONG_MAX, NULL, log);
 	KUNIT_EXPECT_EQ(test, log->end, 0);
 	KUNIT_ASSERT_EQ(test, log->moves, 1U);
 	/* [8, 12) holds one block, 8, and 9-11 free: one move empties it. */
-	KUNIT_EXPECT_EQ(test, log->src[0], 8UL);
-	KUNIT_EXPECT_EQ(test, log->dst[0], 61UL);
-	expect_lookup(test, b, 8, 8, 2, BUDDY_FREE);
-	expect_lookup(test, b, 1, 1, 0, BUDDY_USED);
-	expect_lookup(test, b, 0, 0, 0, BUDDY_USED);
-	expect_lookup(test, b, 4, 4, 2, BUDDY_USED);
-	KUNIT_EXPECT_EQ(test, tag_of(b, 1), 0);
+	expect_move(test, log, &m, 0, 8, 61);
+	expect_case_block(test, b, &m, 8, 2, BUDDY_FREE);
+	expect_case_block(test, b, &m, 1, 0, BUDDY_USED);
+	expect_case_block(test, b, &m, 0, 0, BUDDY_USED);
+	expect_case_block(test, b, &m, 4, 2, BUDDY_USED);
+	KUNIT_EXPECT_EQ(test, tag_of(b, mir(&m, 1, 0)), 0);
 
 	/* Without stopping: no move ever touches [0, 8). */
-	compact_run(test, b, 2, false, ULONG_MAX, NULL, log);
+	compact_run_dir(test, b, 2, c->down, false, ULONG_MAX, NULL, log);
 	KUNIT_EXPECT_NE(test, log->end, 0);
-	expect_lookup(test, b, 0, 0, 0, BUDDY_USED);
-	expect_lookup(test, b, 1, 1, 0, BUDDY_USED);
-	expect_lookup(test, b, 4, 4, 2, BUDDY_USED);
+	expect_case_block(test, b, &m, 0, 0, BUDDY_USED);
+	expect_case_block(test, b, &m, 1, 0, BUDDY_USED);
+	expect_case_block(test, b, &m, 4, 2, BUDDY_USED);
 	KUNIT_EXPECT_EQ(test, buddy_check(b), 0);
 }
 
 /* A pinned block: its destination is freed again, and its region is left. */
 static void buddy_test_compact_skip_pinned(struct kunit *test)
 {
-	const unsigned int policy = *(const unsigned int *)test->param_value;
+	const struct compact_case *c = test->param_value;
+	const struct mirror m = { c->down, 64 };
 	struct buddy *b = POOL(test, { 0, 64 });
 	struct compact_log *log = alloc_array(test, 1, sizeof(*log));
 
-	fill_movable(test, b, policy);
-	four_holes(test, b);
+	fill_movable(test, b, c->policy);
+	four_holes(test, b, &m);
 	/* Frame 1 is pinned: the run moves 0, gives up at 1, and empties [4, 8). */
-	compact_run(test, b, 2, true, 1, NULL, log);
+	compact_run_dir(test, b, 2, c->down, true, mir(&m, 1, 0), NULL, log);
 	KUNIT_EXPECT_EQ(test, log->end, 0);
 	KUNIT_ASSERT_EQ(test, log->moves, 6U);
-	KUNIT_EXPECT_EQ(test, log->src[0], 0UL);
-	KUNIT_EXPECT_EQ(test, log->dst[0], 61UL);
-	KUNIT_EXPECT_EQ(test, log->src[1], 1UL);
-	KUNIT_EXPECT_EQ(test, log->dst[1], 57UL);
-	KUNIT_EXPECT_EQ(test, log->src[2], 4UL);
+	expect_move(test, log, &m, 0, 0, 61);
+	expect_move(test, log, &m, 1, 1, 57);
+	KUNIT_EXPECT_EQ(test, log->src[2], mir(&m, 4, 0));
 	/* 57 was given back, and is taken again. */
-	KUNIT_EXPECT_EQ(test, log->dst[2], 57UL);
-	KUNIT_EXPECT_EQ(test, log->src[5], 7UL);
-	expect_lookup(test, b, 0, 0, 0, BUDDY_FREE);
-	expect_lookup(test, b, 1, 1, 0, BUDDY_USED);
-	expect_lookup(test, b, 2, 2, 0, BUDDY_USED);
-	expect_lookup(test, b, 4, 4, 2, BUDDY_FREE);
+	KUNIT_EXPECT_EQ(test, log->dst[2], mir(&m, 57, 0));
+	KUNIT_EXPECT_EQ(test, log->src[5], mir(&m, 7, 0));
+	expect_case_block(test, b, &m, 0, 0, BUDDY_FREE);
+	expect_case_block(test, b, &m, 1, 0, BUDDY_USED);
+	expect_case_block(test, b, &m, 2, 0, BUDDY_USED);
+	expect_case_block(test, b, &m, 4, 2, BUDDY_FREE);
 	KUNIT_EXPECT_EQ(test, buddy_check(b), 0);
 }
 
@@ -1958,7 +2012,8 @@ static void buddy_test_compact_skip_pinned(struct kunit *test)
  */
 static void buddy_test_compact_no_room(struct kunit *test)
 {
-	const unsigned int policy = *(const unsigned int *)test->param_value;
+	const struct compact_case *c = test->param_value;
+	const struct mirror m = { c->down, 64 };
 	static const unsigned long want_src[] = { 0, 8, 9, 10 };
 	static const unsigned long want_dst[] = { 63, 62, 61, 60 };
 	struct buddy *b = POOL(test, { 0, 64 });
@@ -1966,27 +2021,25 @@ static void buddy_test_compact_no_room(struct kunit *test)
 	unsigned long pfn;
 	unsigned int i;
 
-	fill_movable(test, b, policy);
+	fill_movable(test, b, c->policy);
 	for (pfn = 1; pfn < 8; pfn++)
-		KUNIT_ASSERT_EQ(test, buddy_free(b, pfn, 0), 0);
+		KUNIT_ASSERT_EQ(test, buddy_free(b, mir(&m, pfn, 0), 0), 0);
 	KUNIT_ASSERT_EQ(test, buddy_alloc_hint(b, 2, true, &pfn), 0);
-	KUNIT_ASSERT_EQ(test, pfn, 4UL);
-	KUNIT_ASSERT_EQ(test, buddy_set_tag(b, 4, MOVABLE_TAG), 0);
+	KUNIT_ASSERT_EQ(test, pfn, mir(&m, 4, 2));
+	KUNIT_ASSERT_EQ(test, buddy_set_tag(b, pfn, MOVABLE_TAG), 0);
 	for (pfn = 60; pfn < 64; pfn++)
-		KUNIT_ASSERT_EQ(test, buddy_free(b, pfn, 0), 0);
+		KUNIT_ASSERT_EQ(test, buddy_free(b, mir(&m, pfn, 0), 0), 0);
 
-	compact_run(test, b, 3, false, ULONG_MAX, NULL, log);
+	compact_run_dir(test, b, 3, c->down, false, ULONG_MAX, NULL, log);
 	KUNIT_EXPECT_EQ(test, log->end, -ENOMEM);
 	KUNIT_ASSERT_EQ(test, log->moves, 4U);
-	for (i = 0; i < 4; i++) {
-		KUNIT_EXPECT_EQ(test, log->src[i], want_src[i]);
-		KUNIT_EXPECT_EQ(test, log->dst[i], want_dst[i]);
-	}
-	expect_lookup(test, b, 0, 0, 2, BUDDY_FREE);
-	expect_lookup(test, b, 4, 4, 2, BUDDY_USED);
-	expect_lookup(test, b, 8, 8, 1, BUDDY_FREE);
-	expect_lookup(test, b, 10, 10, 0, BUDDY_FREE);
-	expect_lookup(test, b, 11, 11, 0, BUDDY_USED);
+	for (i = 0; i < 4; i++)
+		expect_move(test, log, &m, i, want_src[i], want_dst[i]);
+	expect_case_block(test, b, &m, 0, 2, BUDDY_FREE);
+	expect_case_block(test, b, &m, 4, 2, BUDDY_USED);
+	expect_case_block(test, b, &m, 8, 1, BUDDY_FREE);
+	expect_case_block(test, b, &m, 10, 0, BUDDY_FREE);
+	expect_case_block(test, b, &m, 11, 0, BUDDY_USED);
 	KUNIT_EXPECT_EQ(test, b->free_frames, 7UL);
 	KUNIT_EXPECT_EQ(test, buddy_check(b), 0);
 }
@@ -1994,44 +2047,45 @@ static void buddy_test_compact_no_room(struct kunit *test)
 /*
  * Spans with holes: span A is 2..7, span B 16..23. The region [0, 4)
  * straddles A's start and is never a region; [4, 8) is, and its blocks
- * move up into span B.
+ * move up into span B. (Down, mirrored in [0, 24): B' is 0..7, A' 16..21,
+ * [20, 24) straddles A''s end, and the blocks of [16, 20) move down.)
  */
 static void buddy_test_compact_spans(struct kunit *test)
 {
-	const unsigned int policy = *(const unsigned int *)test->param_value;
+	const struct compact_case *c = test->param_value;
+	const struct mirror m = { c->down, 24 };
 	static const unsigned long want_dst[] = { 23, 21, 19, 17 };
-	struct buddy *b = POOL(test, { 2, 6 }, { 16, 8 });
+	struct buddy *b = c->down ? POOL(test, { 0, 8 }, { 16, 6 }) :
+				    POOL(test, { 2, 6 }, { 16, 8 });
 	struct compact_log *log = alloc_array(test, 1, sizeof(*log));
 	unsigned long pfn;
 	unsigned int i;
 
-	fill_movable(test, b, policy);
+	fill_movable(test, b, c->policy);
 	for (pfn = 17; pfn < 24; pfn += 2)
-		KUNIT_ASSERT_EQ(test, buddy_free(b, pfn, 0), 0);
-	compact_run(test, b, 2, false, ULONG_MAX, NULL, log);
+		KUNIT_ASSERT_EQ(test, buddy_free(b, mir(&m, pfn, 0), 0), 0);
+	compact_run_dir(test, b, 2, c->down, false, ULONG_MAX, NULL, log);
 	KUNIT_ASSERT_EQ(test, log->moves, 4U);
-	for (i = 0; i < 4; i++) {
-		KUNIT_EXPECT_EQ(test, log->src[i], 4UL + i);
-		KUNIT_EXPECT_EQ(test, log->dst[i], want_dst[i]);
-	}
+	for (i = 0; i < 4; i++)
+		expect_move(test, log, &m, i, 4 + i, want_dst[i]);
 	/* Then no room is left above [16, 20) or [20, 24): no region. */
 	KUNIT_EXPECT_EQ(test, log->end, -ENODATA);
-	expect_lookup(test, b, 4, 4, 2, BUDDY_FREE);
-	expect_lookup(test, b, 2, 2, 0, BUDDY_USED);
-	expect_lookup(test, b, 3, 3, 0, BUDDY_USED);
+	expect_case_block(test, b, &m, 4, 2, BUDDY_FREE);
+	expect_case_block(test, b, &m, 2, 0, BUDDY_USED);
+	expect_case_block(test, b, &m, 3, 0, BUDDY_USED);
 	KUNIT_EXPECT_EQ(test, b->free_frames, 4UL);
 	KUNIT_EXPECT_EQ(test, buddy_check(b), 0);
 
 	/* Nothing movable at all: no region. */
 	for (pfn = 2; pfn < 4; pfn++)
-		KUNIT_ASSERT_EQ(test, buddy_set_tag(b, pfn, 0), 0);
+		KUNIT_ASSERT_EQ(test, buddy_set_tag(b, mir(&m, pfn, 0), 0), 0);
 	for (pfn = 16; pfn < 24; pfn++)
-		KUNIT_ASSERT_EQ(test, buddy_set_tag(b, pfn, 0), 0);
-	compact_run(test, b, 2, false, ULONG_MAX, NULL, log);
+		KUNIT_ASSERT_EQ(test, buddy_set_tag(b, mir(&m, pfn, 0), 0), 0);
+	compact_run_dir(test, b, 2, c->down, false, ULONG_MAX, NULL, log);
 	KUNIT_EXPECT_EQ(test, log->moves, 0U);
 	KUNIT_EXPECT_EQ(test, log->end, -ENODATA);
 	/* A span smaller than a region has none. */
-	compact_run(test, b, 4, false, ULONG_MAX, NULL, log);
+	compact_run_dir(test, b, 4, c->down, false, ULONG_MAX, NULL, log);
 	KUNIT_EXPECT_EQ(test, log->moves, 0U);
 	KUNIT_EXPECT_EQ(test, log->end, -ENODATA);
 }
@@ -2044,7 +2098,8 @@ static void buddy_test_compact_spans(struct kunit *test)
  */
 static void buddy_test_compact_target(struct kunit *test)
 {
-	const unsigned int policy = *(const unsigned int *)test->param_value;
+	const struct compact_case *c = test->param_value;
+	const struct mirror m = { c->down, 1024 };
 	struct buddy *b = POOL(test, { 0, 1024 });
 	struct compact_log *log = alloc_array(test, 1, sizeof(*log));
 	unsigned long *owner = alloc_array(test, 1024, sizeof(*owner));
@@ -2052,16 +2107,16 @@ static void buddy_test_compact_target(struct kunit *test)
 	unsigned long pfn, want, got = 0, used = 0;
 	struct buddy_block blk;
 
-	fill_movable(test, b, policy);
+	fill_movable(test, b, c->policy);
 	for (pfn = 0; pfn < 1024; pfn++) {
-		owner[pfn] = pfn % 4 ? ULONG_MAX : pfn;
+		owner[mir(&m, pfn, 0)] = pfn % 4 ? ULONG_MAX : pfn;
 		if (pfn % 4)
-			KUNIT_ASSERT_EQ(test, buddy_free(b, pfn, 0), 0);
+			KUNIT_ASSERT_EQ(test, buddy_free(b, mir(&m, pfn, 0), 0), 0);
 	}
 	KUNIT_ASSERT_EQ(test, buddy_largest_free_order(b), 1);
 	want = b->free_frames / 16;
 
-	compact_run(test, b, 4, false, ULONG_MAX, owner, log);
+	compact_run_dir(test, b, 4, c->down, false, ULONG_MAX, owner, log);
 	KUNIT_EXPECT_NE(test, log->end, 0);
 	KUNIT_EXPECT_EQ(test, buddy_check(b), 0);
 	for (pfn = 0; pfn < 1024; pfn++) {
@@ -2083,6 +2138,48 @@ static void buddy_test_compact_target(struct kunit *test)
 	kunit_info(test, "%u moves; %lu of %lu order-4 blocks allocated\n",
 		   log->moves, got, want);
 	KUNIT_EXPECT_GE_MSG(test, got * 10, want * 9, "%lu of %lu order-4 blocks", got, want);
+	KUNIT_EXPECT_EQ(test, buddy_check(b), 0);
+}
+
+/*
+ * The callers' rule: free space only below the movable blocks, as grouped
+ * placement leaves it. [0, 32) holds a fixed block at every fourth frame
+ * and is free otherwise (no order-2 block free); [32, 64) is all movable.
+ * A run up finds no region (the fixed blocks; no room above the movable
+ * ones) and moves nothing; the run down that follows empties [60, 64),
+ * from its top, into the lowest free frames.
+ */
+static void buddy_test_compact_up_then_down(struct kunit *test)
+{
+	const unsigned int policy = *(const unsigned int *)test->param_value;
+	static const unsigned long want_dst[] = { 1, 5, 9, 13 };
+	struct buddy *b = POOL(test, { 0, 64 });
+	struct compact_log *log = alloc_array(test, 1, sizeof(*log));
+	unsigned long pfn;
+	unsigned int i;
+
+	fill_movable(test, b, policy);
+	for (pfn = 0; pfn < 32; pfn++) {
+		if (pfn % 4)
+			KUNIT_ASSERT_EQ(test, buddy_free(b, pfn, 0), 0);
+		else
+			KUNIT_ASSERT_EQ(test, buddy_set_tag(b, pfn, 0), 0);
+	}
+	KUNIT_ASSERT_EQ(test, buddy_largest_free_order(b), 1);
+
+	compact_run_dir(test, b, 2, false, true, ULONG_MAX, NULL, log);
+	KUNIT_EXPECT_EQ(test, log->end, -ENODATA);
+	KUNIT_EXPECT_EQ(test, log->moves, 0U);
+	KUNIT_EXPECT_EQ(test, buddy_largest_free_order(b), 1);
+
+	compact_run_dir(test, b, 2, true, true, ULONG_MAX, NULL, log);
+	KUNIT_EXPECT_EQ(test, log->end, 0);
+	KUNIT_ASSERT_EQ(test, log->moves, 4U);
+	for (i = 0; i < 4; i++) {
+		KUNIT_EXPECT_EQ(test, log->src[i], 63UL - i);
+		KUNIT_EXPECT_EQ(test, log->dst[i], want_dst[i]);
+	}
+	expect_lookup(test, b, 60, 60, 2, BUDDY_FREE);
 	KUNIT_EXPECT_EQ(test, buddy_check(b), 0);
 }
 
@@ -2367,12 +2464,13 @@ static struct kunit_case buddy_test_cases[] = {
 	KUNIT_CASE(buddy_test_lookup_and_tag),
 	KUNIT_CASE(buddy_test_free_check_and_index),
 	KUNIT_CASE(buddy_test_largest_free_order),
-	KUNIT_CASE_PARAM(buddy_test_compact_region, buddy_policies_gen_params),
-	KUNIT_CASE_PARAM(buddy_test_compact_passes_over, buddy_policies_gen_params),
-	KUNIT_CASE_PARAM(buddy_test_compact_skip_pinned, buddy_policies_gen_params),
-	KUNIT_CASE_PARAM(buddy_test_compact_no_room, buddy_policies_gen_params),
-	KUNIT_CASE_PARAM(buddy_test_compact_spans, buddy_policies_gen_params),
-	KUNIT_CASE_PARAM(buddy_test_compact_target, buddy_policies_gen_params),
+	KUNIT_CASE_PARAM(buddy_test_compact_region, buddy_compact_gen_params),
+	KUNIT_CASE_PARAM(buddy_test_compact_passes_over, buddy_compact_gen_params),
+	KUNIT_CASE_PARAM(buddy_test_compact_skip_pinned, buddy_compact_gen_params),
+	KUNIT_CASE_PARAM(buddy_test_compact_no_room, buddy_compact_gen_params),
+	KUNIT_CASE_PARAM(buddy_test_compact_spans, buddy_compact_gen_params),
+	KUNIT_CASE_PARAM(buddy_test_compact_target, buddy_compact_gen_params),
+	KUNIT_CASE_PARAM(buddy_test_compact_up_then_down, buddy_policies_gen_params),
 	KUNIT_CASE_PARAM(buddy_test_check_detects, buddy_corruptions_gen_params),
 	KUNIT_CASE(buddy_test_check_steps),
 	KUNIT_CASE(buddy_test_strerror),

@@ -437,6 +437,48 @@ static void compact_test_holes(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ct_broken(fx), 0U);
 }
 
+/*
+ * Movable blocks at the top (the grouped placement's end) and the free
+ * pages below them, among fixed ones: the pass up finds no region it could
+ * empty, the pass down empties the top region into the holes below.
+ */
+static void compact_test_down(struct kunit *test)
+{
+	struct ct_fixture *fx = test->priv;
+	struct vbuddy_pool *pool = fx->pool;
+	unsigned long n = 0, i, movable = CT_PAGES / 4;
+	struct page **fixed;
+
+	fixed = kunit_kcalloc(test, CT_PAGES, sizeof(*fixed), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, fixed);
+	for (fx->n = 0; fx->n < movable; fx->n++) {
+		fx->h[fx->n] = vbuddy_alloc_movable(pool, GFP_KERNEL, 0);
+		KUNIT_ASSERT_NE(test, fx->h[fx->n], 0UL);
+		fx->tag[fx->n] = 0xd0e00000 + fx->n;
+		ct_fill(fx, fx->n);
+	}
+	while ((fixed[n] = vbuddy_alloc_pages(pool, GFP_KERNEL | __GFP_NOWARN, 0)))
+		n++;
+	vbuddy_pool_drain(pool);
+	for (i = 0; i < n; i++) {		/* every other fixed page back */
+		if (page_to_pfn(fixed[i]) % 2)
+			continue;
+		vbuddy_free_pages(pool, fixed[i], 0);
+		fixed[i] = NULL;
+	}
+	vbuddy_pool_drain(pool);
+	KUNIT_ASSERT_NULL(test, vbuddy_alloc_pages(pool, GFP_NOWAIT | __GFP_NOWARN, 1));
+
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_compact(pool, 4), 0);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_COMPACT_DOWN), 1UL);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_COMPACT_MOVED), 16UL);
+	KUNIT_EXPECT_EQ(test, ct_broken(fx), 0U);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
+	for (i = 0; i < n; i++)
+		if (fixed[i])
+			vbuddy_free_pages(pool, fixed[i], 0);
+}
+
 /* A request that may sleep compacts before GFP_VIRTOK maps scattered pages. */
 static void compact_test_before_virtok(struct kunit *test)
 {
@@ -552,6 +594,7 @@ static struct kunit_case compact_test_cases[] = {
 	KUNIT_CASE_SLOW(compact_test_race),
 	KUNIT_CASE_PARAM(compact_test_during_copy, ct_hook_kind_gen_params),
 	KUNIT_CASE(compact_test_holes),
+	KUNIT_CASE(compact_test_down),
 	KUNIT_CASE(compact_test_before_virtok),
 	KUNIT_CASE_SLOW(compact_test_worker),
 	KUNIT_CASE(compact_test_teardown_during_run),

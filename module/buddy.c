@@ -434,6 +434,27 @@ static u32 highest_block(const struct buddy *b, unsigned int order, unsigned int
 }
 
 /*
+ * Take the free block of order @o at frame index @idx off its list and
+ * split it down to @order: @top keeps its top end (the halves below go
+ * back to the lists), else its bottom end. The kept block's head index.
+ */
+static u32 split_block(struct buddy *b, u32 idx, unsigned int o, unsigned int order,
+		       bool top)
+{
+	free_list_del(b, idx);
+	while (o > order) {
+		o--;
+		if (top) {
+			free_list_add(b, idx, o);
+			idx += (u32)order_pages(o);
+		} else {
+			free_list_add(b, idx + (u32)order_pages(o), o);
+		}
+	}
+	return idx;
+}
+
+/*
  * Take a block of @order out of the free lists, splitting the block the
  * policy picks from the smallest order that has one, or (@highest) the
  * highest-addressed block of any order large enough; @top: keep its top
@@ -457,17 +478,7 @@ static u32 take_block(struct buddy *b, unsigned int order, bool top, bool highes
 			return BUDDY_NIL;
 		idx = pick_block(b, o, top);
 	}
-	free_list_del(b, idx);
-	while (o > order) {
-		o--;
-		if (top) {
-			free_list_add(b, idx, o);
-			idx += (u32)order_pages(o);
-		} else {
-			free_list_add(b, idx + (u32)order_pages(o), o);
-		}
-	}
-	return idx;
+	return split_block(b, idx, o, order, top);
 }
 
 /**
@@ -824,70 +835,121 @@ int buddy_largest_free_order(const struct buddy *b)
  * region (the scanners met); when to stop earlier, because a block of
  * the wanted order is free, is the caller's choice (each call leaves the
  * allocator consistent). Under BUDDY_LIFO there are no free maps, and a
- * destination is found by walking the free lists.
+ * destination is found by walking the free lists. Within a region,
+ * blocks are moved from its bottom up.
+ *
+ * A run may also go down (buddy_compact_begin_dir()): the same rules
+ * mirrored, regions from the top of the pool down, each emptied from its
+ * top down, destinations below the region (the lowest free block of the
+ * smallest order that fits, of which the move takes the bottom end), and
+ * -ENOMEM when nothing at all is free below. Moves up cannot help where
+ * the free space lies below the movable blocks, as BUDDY_GROUPED leaves
+ * it (movable blocks are placed from the top); so the callers' rule is to
+ * run up first and, if that run ends without a free block of the order,
+ * to run down.
  */
 
-/* The highest free block of exactly @order at or above frame index @limit. */
-static u32 highest_free_above(const struct buddy *b, unsigned int order, u32 limit)
+/*
+ * Is frame index @idx beyond @limit in the run's direction: at or above
+ * it going up, below it going down?
+ */
+static inline bool beyond(u32 idx, u32 limit, bool down)
+{
+	return down ? idx < limit : idx >= limit;
+}
+
+/*
+ * The free block of exactly @order farthest beyond frame index @limit in
+ * the direction @down (the highest at or above it, or the lowest below it).
+ */
+static u32 free_beyond(const struct buddy *b, unsigned int order, u32 limit, bool down)
 {
 	u32 idx, best = BUDDY_NIL;
 
 	if (!b->nr_free[order])
 		return BUDDY_NIL;
 	if (b->map) {
-		idx = map_find(b, order, true);
-		return idx >= limit ? idx : BUDDY_NIL;
+		idx = map_find(b, order, !down);
+		return beyond(idx, limit, down) ? idx : BUDDY_NIL;
 	}
 	for (idx = b->free_head[order]; idx != BUDDY_NIL; idx = b->frames[idx].next)
-		if (idx >= limit && (best == BUDDY_NIL || idx > best))
+		if (beyond(idx, limit, down) &&
+		    (best == BUDDY_NIL || (down ? idx < best : idx > best)))
 			best = idx;
 	return best;
 }
 
-/* Is any block free at or above frame index @limit? */
-static bool free_above(const struct buddy *b, u32 limit)
+/* The first frame index of the current region. */
+static inline u32 region_start(const struct buddy_compact *cc)
 {
-	unsigned int o;
+	return cc->region_end - (u32)order_pages(cc->order);
+}
 
-	for (o = 0; o <= VBUDDY_MAX_ORDER; o++)
-		if (highest_free_above(b, o, limit) != BUDDY_NIL)
-			return true;
-	return false;
+/* Is @cc->next inside the current region? (Going down, it may wrap below 0.) */
+static inline bool in_region(const struct buddy_compact *cc)
+{
+	return cc->next - region_start(cc) < (u32)order_pages(cc->order);
+}
+
+/* Step @cc->next past the block of @order at frame index @head, in the run's direction. */
+static inline void step_past(struct buddy_compact *cc, u32 head, unsigned int order)
+{
+	cc->next = cc->down ? head - 1 : head + (u32)order_pages(order);
 }
 
 /*
- * Take a destination for a block of @order above frame index @limit: the
- * top end of the highest free block of the smallest order that has one.
- * Its head's frame index, allocated with @tag, or BUDDY_NIL.
+ * What the destinations of the current region's blocks must lie beyond:
+ * its end going up, its first frame going down.
  */
-static u32 take_dest(struct buddy *b, unsigned int order, u32 limit, u8 tag)
+static inline u32 region_limit(const struct buddy_compact *cc)
+{
+	return cc->down ? region_start(cc) : cc->region_end;
+}
+
+/*
+ * The free block of the smallest order from @order up that lies beyond
+ * @limit, its order in @o; BUDDY_NIL if none does.
+ */
+static u32 room_beyond(const struct buddy *b, unsigned int order, u32 limit, bool down,
+		       unsigned int *o)
+{
+	u32 idx;
+
+	for (*o = order; *o <= VBUDDY_MAX_ORDER; (*o)++) {
+		idx = free_beyond(b, *o, limit, down);
+		if (idx != BUDDY_NIL)
+			return idx;
+	}
+	return BUDDY_NIL;
+}
+
+/*
+ * Take a destination for a block of @order beyond the current region: the
+ * top end of the highest free block of the smallest order that has one
+ * above it, or going down the bottom end of the lowest below it. Its
+ * head's frame index, allocated with the run's tag, or BUDDY_NIL.
+ */
+static u32 take_dest(struct buddy *b, unsigned int order, const struct buddy_compact *cc)
 {
 	unsigned int o;
-	u32 idx = BUDDY_NIL;
+	u32 idx = room_beyond(b, order, region_limit(cc), cc->down, &o);
 
-	for (o = order; o <= VBUDDY_MAX_ORDER && idx == BUDDY_NIL; o++)
-		idx = highest_free_above(b, o, limit);
 	if (idx == BUDDY_NIL)
 		return BUDDY_NIL;
-	o--;
-	free_list_del(b, idx);
-	while (o > order) {
-		o--;
-		free_list_add(b, idx, o);
-		idx += (u32)order_pages(o);
-	}
+	idx = split_block(b, idx, o, order, !cc->down);
 	b->frames[idx].order = order;
 	b->frames[idx].state = BUDDY_USED;
-	b->frames[idx].tag = tag;
+	b->frames[idx].tag = cc->tag;
 	return idx;
 }
 
 /*
  * Judge the region of @cc->order at frame @pfn of span @s: may it become
  * free by moving blocks of @cc->tag? If so, make it the current region
- * and return true; else step @cc->next past it. A block of @cc->order or
- * larger that covers the region is passed over, free or not: moving it
- * would take a free block at least as large as the one the run is for.
+ * and return true. Either way step @cc->scan past it, in the run's
+ * direction. A block of @cc->order or larger that covers the region is
+ * passed over, free or not: moving it would take a free block at least as
+ * large as the one the run is for.
  */
 static bool region_movable(const struct buddy *b, const struct buddy_span *s,
 			   unsigned long pfn, struct buddy_compact *cc)
@@ -898,56 +960,107 @@ static bool region_movable(const struct buddy *b, const struct buddy_span *s,
 	int largest = -1;
 	unsigned int o;
 
-	if (head == BUDDY_NIL) {
-		cc->next = end;
+	cc->scan = cc->down ? idx : end;
+	if (head == BUDDY_NIL)
 		return false;
-	}
 	f = &b->frames[head];
 	if (f->order >= cc->order) {
-		cc->next = head + (u32)order_pages(f->order);
+		cc->scan = cc->down ? head : head + (u32)order_pages(f->order);
 		return false;
 	}
 	for (i = idx; i < end; i += (u32)order_pages(b->frames[i].order)) {
 		f = &b->frames[i];
-		if (f->state == BUDDY_TAIL || (f->state == BUDDY_USED && f->tag != cc->tag)) {
-			cc->next = end;
+		if (f->state == BUDDY_TAIL || (f->state == BUDDY_USED && f->tag != cc->tag))
 			return false;
-		}
 		if (f->state == BUDDY_USED && f->order > largest)
 			largest = f->order;
 	}
-	cc->next = end;
-	if (largest < 0)
+	/* Its largest block must have room beyond it, or the region stays. */
+	if (largest < 0 ||
+	    room_beyond(b, largest, cc->down ? idx : end, cc->down, &o) == BUDDY_NIL)
 		return false;
-	/* Its largest block must have room above, or the region stays. */
-	for (o = largest; o <= VBUDDY_MAX_ORDER; o++)
-		if (highest_free_above(b, o, end) != BUDDY_NIL)
-			break;
-	if (o > VBUDDY_MAX_ORDER)
-		return false;
-	cc->next = idx;
+	cc->next = cc->down ? end - 1 : idx;
 	cc->region_end = end;
 	return true;
 }
 
+/*
+ * Make the next region the run may empty, from @cc->scan on in its
+ * direction, the current one: 0, or -ENODATA if no region is left.
+ */
+static int next_region(const struct buddy *b, struct buddy_compact *cc)
+{
+	unsigned long size = order_pages(cc->order);
+
+	if (cc->scan > b->nr_frames)
+		cc->scan = b->nr_frames;
+	while (cc->down ? cc->scan > 0 : cc->scan < b->nr_frames) {
+		/* The frame the scan looks at next, and its span. */
+		u32 at = cc->down ? cc->scan - 1 : cc->scan;
+		const struct buddy_span *s = span_of_index(b, at);
+		unsigned long pfn, rp;
+		bool in_span;
+
+		if (!s)
+			return -EUCLEAN;
+		pfn = s->pfn + (at - s->first);
+		if (cc->down) {
+			/* The highest region that ends at or below the frame's end. */
+			rp = (pfn + 1) & ~(size - 1);
+			in_span = rp >= s->pfn && rp - s->pfn >= size;
+			rp -= size;
+		} else {
+			rp = (pfn + size - 1) & ~(size - 1);
+			in_span = block_in_span(s, rp, cc->order);
+		}
+		if (!in_span) {
+			cc->scan = cc->down ? s->first : s->first + s->nr;
+			continue;
+		}
+		if (region_movable(b, s, rp, cc))
+			return 0;
+	}
+	return -ENODATA;
+}
+
 /**
- * buddy_compact_begin() - start a compaction run (see "compaction")
+ * buddy_compact_begin_dir() - start a compaction run (see "compaction")
  * @cc: the run's state, owned by the caller
  * @order: the order of the regions it empties, 1..VBUDDY_MAX_ORDER
  * @tag: the tag of the blocks it may move, and of their destinations
+ * @down: regions from the top of the pool down, destinations below them;
+ *        else from the bottom up, destinations above
  */
-void buddy_compact_begin(struct buddy_compact *cc, unsigned int order, u8 tag)
+void buddy_compact_begin_dir(struct buddy_compact *cc, unsigned int order, u8 tag,
+			     bool down)
 {
 	cc->order = order > VBUDDY_MAX_ORDER ? VBUDDY_MAX_ORDER : order;
 	cc->tag = tag;
-	cc->next = 0;
+	cc->down = down;
+	/* Going down, the scan starts past the last frame (clamped in next_region()). */
+	cc->scan = down ? BUDDY_NIL : 0;
+	/* No region yet. */
 	cc->region_end = 0;
+	cc->next = 0;
+}
+
+/**
+ * buddy_compact_begin() - start a compaction run upwards
+ * @cc: the run's state, owned by the caller
+ * @order: the order of the regions it empties, 1..VBUDDY_MAX_ORDER
+ * @tag: the tag of the blocks it may move, and of their destinations
+ *
+ * buddy_compact_begin_dir() going up.
+ */
+void buddy_compact_begin(struct buddy_compact *cc, unsigned int order, u8 tag)
+{
+	buddy_compact_begin_dir(cc, order, tag, false);
 }
 
 /**
  * buddy_compact_next() - the next move of a compaction run
  * @b: the allocator
- * @cc: the run, from buddy_compact_begin()
+ * @cc: the run, from buddy_compact_begin() or buddy_compact_begin_dir()
  * @mv: where the move is described: @mv->dst is allocated (tagged @cc->tag)
  *
  * The caller copies the block from @mv->src to @mv->dst (or finds it cannot)
@@ -955,38 +1068,33 @@ void buddy_compact_begin(struct buddy_compact *cc, unsigned int order, u8 tag)
  * since both blocks are allocated, and the run looks at the frames afresh
  * on the next call.
  *
- * Return: 0 with a move in @mv; -ENOMEM if no frame is free above the
- * region of the block to move next (the run is over); -ENODATA if no
- * region is left.
+ * Return: 0 with a move in @mv; -ENOMEM if no frame is free beyond the
+ * region of the block to move next (above it, or below it going down: the
+ * run is over); -ENODATA if no region is left.
  */
 int buddy_compact_next(struct buddy *b, struct buddy_compact *cc, struct buddy_move *mv)
 {
-	while (cc->next < b->nr_frames) {
-		const struct buddy_span *s = span_of_index(b, cc->next);
-		unsigned long pfn, rp, span_end;
+	for (;;) {
+		const struct buddy_span *s;
 		const struct buddy_frame *f;
+		unsigned int o;
 		u32 head, dst;
+		int ret;
 
+		if (!in_region(cc)) {
+			ret = next_region(b, cc);
+			if (ret)
+				return ret;
+		}
+		s = span_of_index(b, cc->next);
 		if (!s)
 			return -EUCLEAN;
-		pfn = s->pfn + (cc->next - s->first);
-		if (cc->next >= cc->region_end) {
-			rp = (pfn + order_pages(cc->order) - 1) & ~(order_pages(cc->order) - 1);
-			span_end = s->first + (unsigned long)s->nr;
-			if (!block_in_span(s, rp, cc->order)) {
-				cc->next = (u32)span_end;
-				continue;
-			}
-			if (!region_movable(b, s, rp, cc))
-				continue;
-			pfn = s->pfn + (cc->next - s->first);
-		}
-		head = block_head(b, s, pfn);
+		head = block_head(b, s, s->pfn + (cc->next - s->first));
 		if (head == BUDDY_NIL)
 			return -EUCLEAN;
 		f = &b->frames[head];
 		if (f->state == BUDDY_FREE) {
-			cc->next = head + (u32)order_pages(f->order);
+			step_past(cc, head, f->order);
 			continue;
 		}
 		if (f->tag != cc->tag) {
@@ -994,12 +1102,12 @@ int buddy_compact_next(struct buddy *b, struct buddy_compact *cc, struct buddy_m
 			buddy_compact_skip(cc);
 			continue;
 		}
-		dst = take_dest(b, f->order, cc->region_end, cc->tag);
+		dst = take_dest(b, f->order, cc);
 		if (dst == BUDDY_NIL) {
-			/* Nothing free above at all: the scanners met. */
-			if (!free_above(b, cc->region_end))
+			/* Nothing free beyond at all: the scanners met. */
+			if (room_beyond(b, 0, region_limit(cc), cc->down, &o) == BUDDY_NIL)
 				return -ENOMEM;
-			/* Only smaller blocks are: a region higher up may do. */
+			/* Only smaller blocks are: a region farther on may do. */
 			buddy_compact_skip(cc);
 			continue;
 		}
@@ -1007,10 +1115,9 @@ int buddy_compact_next(struct buddy *b, struct buddy_compact *cc, struct buddy_m
 		mv->order = f->order;
 		s = span_of_index(b, dst);
 		mv->dst = s->pfn + (dst - s->first);
-		cc->next = head + (u32)order_pages(mv->order);
+		step_past(cc, head, mv->order);
 		return 0;
 	}
-	return -ENODATA;
 }
 
 /**
@@ -1022,8 +1129,7 @@ int buddy_compact_next(struct buddy *b, struct buddy_compact *cc, struct buddy_m
  */
 void buddy_compact_skip(struct buddy_compact *cc)
 {
-	if (cc->next < cc->region_end)
-		cc->next = cc->region_end;
+	cc->next = cc->region_end;
 }
 
 /**

@@ -158,12 +158,18 @@ struct buddy_block {
  * struct buddy_compact - a compaction run, in steps (buddy_compact_next())
  * @order: the order of the regions the run empties
  * @tag: the tag of the blocks it may move
- * @next: the frame index the migrate scanner looks at next
- * @region_end: just past the region being emptied (frame index)
+ * @down: regions from the top down, destinations below them (else up, above)
+ * @scan: where the migrate scanner judges the next region: the lowest frame
+ *        index not judged yet, or going down just past the highest
+ * @next: the frame index of the region being emptied it looks at next
+ * @region_end: just past the region being emptied (frame index); the run
+ *              is in a region while @next is inside it
  */
 struct buddy_compact {
 	unsigned int order;
 	u8 tag;
+	bool down;
+	u32 scan;
 	u32 next;
 	u32 region_end;
 };
@@ -200,6 +206,8 @@ int buddy_lookup(const struct buddy *b, unsigned long pfn,
 int buddy_set_tag(struct buddy *b, unsigned long pfn, u8 tag);
 int buddy_largest_free_order(const struct buddy *b);
 void buddy_compact_begin(struct buddy_compact *cc, unsigned int order, u8 tag);
+void buddy_compact_begin_dir(struct buddy_compact *cc, unsigned int order, u8 tag,
+			     bool down);
 int buddy_compact_next(struct buddy *b, struct buddy_compact *cc, struct buddy_move *mv);
 void buddy_compact_skip(struct buddy_compact *cc);
 int buddy_compact_done(struct buddy *b, const struct buddy_compact *cc,

@@ -324,48 +324,77 @@ static bool move_one(struct vbuddy_compact *c, struct buddy_compact *cc,
 }
 
 /*
+ * One pass of a run, in the direction @cc was begun with, the pool lock
+ * held on entry and on return: moves until run_done() or the pass ends.
+ * Returns 0 if run_done() (or the pool is going away), -EAGAIN for an
+ * injected fault, else the pass's end (buddy_compact_next()).
+ */
+static int compact_pass(struct vbuddy_compact *c, struct buddy_compact *cc,
+			unsigned int order, unsigned int low, unsigned long *flags,
+			unsigned long *moved)
+	__must_hold(&c->pool->lock)
+{
+	struct vbuddy_pool *pool = c->pool;
+	struct vbuddy_movable *to_free;
+	struct buddy_move mv;
+	int ret;
+
+	while (!run_done(pool, order, low) && !READ_ONCE(c->stopping)) {
+		/* Fault injection: no destination, as if the pool were full. */
+		if (vbuddy_should_fail(VBUDDY_FAIL_POOL))
+			return -EAGAIN;
+		ret = buddy_compact_next(&pool->buddy, cc, &mv);
+		if (ret)
+			return ret;
+		to_free = NULL;
+		*moved += move_one(c, cc, &mv, flags, &to_free);
+		if (to_free) {
+			spin_unlock_irqrestore(&pool->lock, *flags);
+			kfree(to_free);
+			spin_lock_irqsave(&pool->lock, *flags);
+		}
+		if (need_resched()) {
+			spin_unlock_irqrestore(&pool->lock, *flags);
+			cond_resched();
+			spin_lock_irqsave(&pool->lock, *flags);
+		}
+	}
+	return 0;
+}
+
+/*
  * A compaction run: move blocks until a free block of @order exists, or,
  * if @low, until the score is at most @low (regions of
- * VBUDDY_COMPACT_ORDER then); or until nothing more can move. Returns
- * whether it got there.
+ * VBUDDY_COMPACT_ORDER then); or until nothing more can move. A pass up
+ * first (regions from the bottom, blocks moved above them); if it ends
+ * short, a pass down (regions from the top, blocks moved below them),
+ * which is what a pool whose movable blocks sit at the top (the grouped
+ * placement) and whose free pages lie below them needs. Returns whether
+ * it got there.
  */
 static bool compact_run(struct vbuddy_compact *c, unsigned int order, unsigned int low)
 {
 	struct vbuddy_pool *pool = c->pool;
-	struct vbuddy_movable *to_free;
 	unsigned long flags, moved = 0;
 	struct buddy_compact cc;
-	struct buddy_move mv;
 	bool done;
-	int ret = 0;
+	int ret;
 
 	might_sleep();
 	mutex_lock(&c->lock);
 	if (trace_vbuddy_compact_begin_enabled())
 		trace_vbuddy_compact_begin(pool->name, order, vbuddy_compact_score(pool));
-	buddy_compact_begin(&cc, order, VBUDDY_TAG_MOVABLE);
 	spin_lock_irqsave(&pool->lock, flags);
 	pool->stats.events[VBUDDY_EV_COMPACT_RUN]++;
-	while (!(done = run_done(pool, order, low)) && !READ_ONCE(c->stopping)) {
-		/* Fault injection: no destination, as if the pool were full. */
-		ret = vbuddy_should_fail(VBUDDY_FAIL_POOL) ? -ENOMEM :
-			buddy_compact_next(&pool->buddy, &cc, &mv);
-		if (ret)
-			break;
-		to_free = NULL;
-		moved += move_one(c, &cc, &mv, &flags, &to_free);
-		if (to_free) {
-			spin_unlock_irqrestore(&pool->lock, flags);
-			kfree(to_free);
-			spin_lock_irqsave(&pool->lock, flags);
-		}
-		if (need_resched()) {
-			spin_unlock_irqrestore(&pool->lock, flags);
-			cond_resched();
-			spin_lock_irqsave(&pool->lock, flags);
-		}
+	buddy_compact_begin_dir(&cc, order, VBUDDY_TAG_MOVABLE, false);
+	ret = compact_pass(c, &cc, order, low, &flags, &moved);
+	if (ret && ret != -EAGAIN && ret != -EUCLEAN) {
+		pool->stats.events[VBUDDY_EV_COMPACT_DOWN]++;
+		buddy_compact_begin_dir(&cc, order, VBUDDY_TAG_MOVABLE, true);
+		ret = compact_pass(c, &cc, order, low, &flags, &moved);
 	}
 	WARN_ON_ONCE(ret == -EUCLEAN);
+	done = run_done(pool, order, low);
 	pool->stats.events[done ? VBUDDY_EV_COMPACT_SUCCESS : VBUDDY_EV_COMPACT_FAIL]++;
 	spin_unlock_irqrestore(&pool->lock, flags);
 	if (trace_vbuddy_compact_end_enabled())

@@ -51,24 +51,29 @@ sed '/vbuddy_bench: done/q' "$log" |
 	while read -r c t v k kn r rr; do
 		printf '%-22s %7s %10s %10s %-16s %7s %11s\n' "$c" "$t" "$v" "$k" "$kn" "$r" "$rr"
 	done
-scaling=$(sed '/vbuddy_bench: done/q' "$log" |
-	sed -n 's/^.*vbuddy_bench: scaling \([a-z0-9_]*\) threads=\([0-9]*\) vbuddy=\([0-9.]*\) \([a-z_]*\)=\([0-9.]*\)$/\1 \2 \3 \5/p')
-if [ -n "$scaling" ]; then
-	echo
-	echo "scaling (t threads' throughput over one thread's; t is perfect)"
-	printf '%-22s %7s %10s %10s\n' case threads vbuddy kernel
-	echo "$scaling" | while read -r c t v k; do
-		printf '%-22s %7s %10s %10s\n' "$c" "$t" "$v" "$k"
-	done
-fi
-compact=$(sed '/vbuddy_bench: done/q' "$log" |
-	sed -n 's/^.*vbuddy_bench: \([a-z0-9_]*\) pages=\([0-9]*\) runs=\([0-9]*\) vbuddy_mbps=\([0-9]*\) memcpy_mbps=\([0-9]*\) ratio=\([0-9.]*\)$/\1 \2 \3 \4 \5 \6/p')
-if [ -n "$compact" ]; then
-	echo
-	echo "compaction (pages moved, runs, MB/s; ratio: vbuddy's MB/s over memcpy's)"
-	printf '%-20s %7s %5s %12s %12s %7s\n' case pages runs "vbuddy MB/s" "memcpy MB/s" ratio
-	echo "$compact" | while read -r c p n v k r; do
-		printf '%-20s %7s %5s %12s %12s %7s\n' "$c" "$p" "$n" "$v" "$k" "$r"
-	done
-fi
+# A table of the run's lines that the sed expression EXPR turns into
+# fields, under a blank line and TITLE, with FORMAT's header of HEADINGS;
+# nothing when no line matches.
+#   table TITLE FORMAT EXPR HEADING...
+table() {
+	local title=$1 fmt=$2 expr=$3 rows fields
+	shift 3
+	rows=$(sed '/vbuddy_bench: done/q' "$log" | sed -n "$expr")
+	[ -n "$rows" ] || return 0
+	printf '\n%s\n' "$title"
+	# shellcheck disable=SC2059 # the format is the caller's
+	printf "$fmt" "$@"
+	while read -r -a fields; do
+		# shellcheck disable=SC2059
+		printf "$fmt" "${fields[@]}"
+	done <<<"$rows"
+}
+table "scaling (t threads' throughput over one thread's; t is perfect)" \
+	'%-22s %7s %10s %10s\n' \
+	's/^.*vbuddy_bench: scaling \([a-z0-9_]*\) threads=\([0-9]*\) vbuddy=\([0-9.]*\) \([a-z_]*\)=\([0-9.]*\)$/\1 \2 \3 \5/p' \
+	case threads vbuddy kernel
+table "compaction (pages moved, runs, MB/s; ratio: vbuddy's MB/s over memcpy's)" \
+	'%-20s %7s %5s %12s %12s %7s\n' \
+	's/^.*vbuddy_bench: \([a-z0-9_]*\) pages=\([0-9]*\) runs=\([0-9]*\) vbuddy_mbps=\([0-9]*\) memcpy_mbps=\([0-9]*\) ratio=\([0-9.]*\)$/\1 \2 \3 \4 \5 \6/p' \
+	case pages runs "vbuddy MB/s" "memcpy MB/s" ratio
 sed '/vbuddy_bench: done/q' "$log" | sed -n 's/^.*vbuddy_bench: \(\(compaction \)\{0,1\}parts, ns: \)/\1/p'

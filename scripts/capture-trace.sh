@@ -280,12 +280,9 @@ EOS
 } >"$init"
 chmod +x "$init"
 
-# A busybox initramfs (cpio newc, gzip), as scripts/guest.sh builds it.
+# A busybox initramfs (lib.sh's busybox_initrd).
 initrd=$dir/initrd.cpio.gz
-stage=$dir/initrd
-bb=/bin/busybox
-"$bb" --list >/dev/null 2>&1 || die "$bb missing (run: make deps)"
-rm -rf "$stage"
+why=$(busybox_initrd "$initrd" "$dir/initrd" "$init") || die "$why"
 mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,work}
 cp "$bb" "$stage/bin/busybox"
 for applet in $("$bb" --list); do

@@ -475,27 +475,13 @@ EOS
 } >"$init"
 chmod +x "$init"
 
-# A busybox initramfs (cpio newc, gzip): busybox-static with a link per
-# applet, INIT as /init, the payload in /lib/vbuddy.
+# The qemu guest's initramfs (lib.sh's busybox_initrd), the payload in
+# /lib/vbuddy.
 make_initrd() {
-	local out=$1 stage bb=/bin/busybox applet
-	"$bb" --list >/dev/null 2>&1 || not_started "$bb missing (run: make deps)"
-	stage=$dir/initrd
-	rm -rf "$stage"
-	mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,lib}
-	cp "$bb" "$stage/bin/busybox"
-	for applet in $("$bb" --list); do
-		[ -e "$stage/bin/$applet" ] || ln -s busybox "$stage/bin/$applet"
-	done
-	# The kernel opens /dev/console for init before anything is mounted.
-	mknod -m 600 "$stage/dev/console" c 5 1 2>/dev/null ||
-		not_started "cannot mknod /dev/console (run as root)"
-	mknod -m 666 "$stage/dev/null" c 1 3
-	install -m 755 "$init" "$stage/init"
-	cp -a "$payload" "$stage/lib/vbuddy"
-	(cd "$stage" && find . -print0 | LC_ALL=C sort -z |
-		cpio --null -o -H newc --quiet) | gzip -1 >"$out"
-	rm -rf "$stage"
+	local why
+
+	why=$(busybox_initrd "$1" "$dir/initrd" "$init" "$payload:lib/vbuddy") ||
+		not_started "$why"
 }
 
 # ---------------------------------------------------------------------------

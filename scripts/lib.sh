@@ -54,6 +54,35 @@ flavour_config() {
 	esac
 }
 
+# A busybox initramfs (cpio newc, gzip) in OUT, built in the directory
+# STAGE (removed after): busybox-static with a link per applet, INIT as
+# /init, empty /proc, /sys, /tmp, /lib, /work, /dev with console and null,
+# and each SRC copied to DEST inside it. On failure, says why on stdout and
+# returns 1.
+#   busybox_initrd OUT STAGE INIT [SRC:DEST]...
+busybox_initrd() {
+	local out=$1 stage=$2 init=$3 bb=/bin/busybox applet copy
+	shift 3
+	"$bb" --list >/dev/null 2>&1 || { echo "$bb missing (run: make deps)"; return 1; }
+	rm -rf "$stage"
+	mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,lib,work}
+	cp "$bb" "$stage/bin/busybox"
+	for applet in $("$bb" --list); do
+		[ -e "$stage/bin/$applet" ] || ln -s busybox "$stage/bin/$applet"
+	done
+	# The kernel opens /dev/console for init before anything is mounted.
+	mknod -m 600 "$stage/dev/console" c 5 1 2>/dev/null ||
+		{ echo "cannot mknod /dev/console (run as root)"; return 1; }
+	mknod -m 666 "$stage/dev/null" c 1 3
+	install -m 755 "$init" "$stage/init"
+	for copy in "$@"; do
+		cp -a "${copy%%:*}" "$stage/${copy#*:}"
+	done
+	(cd "$stage" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc --quiet) | gzip -1 >"$out"
+	rm -rf "$stage"
+}
+
 # Show the tail of a long log after a failure.
 show_tail() {
 	local log=$1 n=${2:-30}

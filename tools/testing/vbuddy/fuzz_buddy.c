@@ -27,7 +27,9 @@
  * 1..VBUDDY_MAX_ORDER, and whether to stop once a block of it is free; a
  * byte: tag 0 or the tag of a live block; two bytes: which moves are
  * refused as pinned, bit k % 16 for the k-th move, unless the parameter
- * is odd), and freeing everything.
+ * is odd; up, or with parameter bit 1 down, or up then down as the
+ * callers run it if the tag byte's top bit is set too), and freeing
+ * everything.
  *
  * This file only decodes: the reference model (model.c, shared with the
  * randomized test) makes each call and predicts and checks every answer,
@@ -434,15 +436,20 @@ static void op_compact(struct fz *f, unsigned int param)
 	struct model *m = f->m;
 	u8 v = fz_u8(f), w = fz_u8(f);
 	u64 pins = fz_u16(f) * 0x0001000100010001ULL;
+	unsigned int dirs = MODEL_COMPACT_UP;
 	u8 tag = 0;
 
 	if ((w & 1) && m->nr_live)
 		tag = m->live[(w >> 1) % m->nr_live].tag;
 	if (param & 1)
 		pins = 0;
-	fz_log(f, "compact order %u tag %u pins %#llx%s", 1 + v % MAXO, tag,
-	       (unsigned long long)pins, v & 0x80 ? ", stop early" : "");
-	model_compact(m, 1 + v % MAXO, tag, pins, v & 0x80);
+	if (param & 2)
+		dirs = w & 0x80 ? MODEL_COMPACT_BOTH : MODEL_COMPACT_DOWN;
+	fz_log(f, "compact order %u tag %u pins %#llx%s, %s", 1 + v % MAXO, tag,
+	       (unsigned long long)pins, v & 0x80 ? ", stop early" : "",
+	       dirs == MODEL_COMPACT_UP ? "up" : dirs == MODEL_COMPACT_DOWN ? "down" :
+	       "up then down");
+	model_compact(m, 1 + v % MAXO, tag, pins, v & 0x80, dirs);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

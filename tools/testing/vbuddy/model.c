@@ -849,8 +849,9 @@ void model_set_tag(struct model *m, unsigned long pfn, u8 tag)
 
 /*
  * One move: the source must be a live block of @tag and the order told,
- * the destination an aligned run above it that was free and is now a
- * block of @tag; then its data goes there, or (@pinned) it stays.
+ * the destination an aligned run above it (below it, for a run down) that
+ * was free and is now a block of @tag; then its data goes there, or
+ * (@pinned) it stays.
  */
 static void compact_move(struct model *m, const struct buddy_compact *cc,
 			 const struct buddy_move *mv, bool pinned)
@@ -872,8 +873,9 @@ static void compact_move(struct model *m, const struct buddy_compact *cc,
 		     "move %lu -> %lu order %u: destination misplaced", mv->src, mv->dst,
 		     mv->order);
 	di = index_of(ds, mv->dst);
-	MODEL_ASSERT(m, di > index_of(ss, mv->src), "move %lu -> %lu: not upwards",
-		     mv->src, mv->dst);
+	MODEL_ASSERT(m, cc->down ? di < index_of(ss, mv->src) : di > index_of(ss, mv->src),
+		     "move %lu -> %lu: not %s", mv->src, mv->dst,
+		     cc->down ? "downwards" : "upwards");
 	for (i = 0; i < n; i++)
 		MODEL_ASSERT(m, !m->owner[di + i] && !m->data[di + i],
 			     "move %lu -> %lu order %u: frame %lu was not free", mv->src,
@@ -911,15 +913,16 @@ static void compact_move(struct model *m, const struct buddy_compact *cc,
 		     m->free_frames);
 }
 
-void model_compact(struct model *m, unsigned int order, u8 tag, u64 pins, bool stop)
+/* One direction of model_compact(). */
+static void compact_dir(struct model *m, unsigned int order, u8 tag, u64 pins, bool stop,
+			bool down)
 {
 	struct buddy_compact cc;
 	struct buddy_move mv;
 	unsigned int k = 0;
 	int ret = 0;
 
-	m->st.compact++;
-	buddy_compact_begin(&cc, order, tag);
+	buddy_compact_begin_dir(&cc, order, tag, down);
 	for (;;) {
 		if (stop && buddy_largest_free_order(m->b) >= (int)order)
 			break;
@@ -930,10 +933,25 @@ void model_compact(struct model *m, unsigned int order, u8 tag, u64 pins, bool s
 		if ((pins >> ((k - 1) % 64)) & 1)
 			buddy_compact_skip(&cc);
 	}
-	model_log(m, "order %u tag %u: %u moves, %s", order, tag, k,
+	model_log(m, "order %u tag %u %s: %u moves, %s", order, tag, down ? "down" : "up", k,
 		  ret ? model_errname(ret) : "stopped");
 	MODEL_ASSERT(m, !ret || ret == -ENOMEM || ret == -ENODATA,
-		     "compact_next(order %u): %s", order, model_errname(ret));
+		     "compact_next(order %u, %s): %s", order, down ? "down" : "up",
+		     model_errname(ret));
+}
+
+void model_compact(struct model *m, unsigned int order, u8 tag, u64 pins, bool stop,
+		   unsigned int dirs)
+{
+	m->st.compact++;
+	if (dirs & MODEL_COMPACT_UP)
+		compact_dir(m, order, tag, pins, stop, false);
+	/* After a run up, the callers' rule: down only if it left no block of @order. */
+	if ((dirs & MODEL_COMPACT_DOWN) &&
+	    (!(dirs & MODEL_COMPACT_UP) || buddy_largest_free_order(m->b) < (int)order)) {
+		m->st.compact_down++;
+		compact_dir(m, order, tag, pins, stop, true);
+	}
 	if (buddy_largest_free_order(m->b) >= (int)order)
 		m->st.compact_success++;
 	model_check(m);

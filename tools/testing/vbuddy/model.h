@@ -49,7 +49,7 @@ struct model_live {
 struct model_stats {
 	unsigned long alloc, alloc_enomem, scans, free, gather, gather_frames,
 		      gather_enomem, refused, lookup, tag, verify, compact,
-		      compact_moved, compact_pinned, compact_success;
+		      compact_down, compact_moved, compact_pinned, compact_success;
 };
 
 struct model {
@@ -130,14 +130,23 @@ void model_lookup(struct model *m, unsigned long pfn);
 void model_set_tag_slot(struct model *m, u32 slot, u8 tag);
 /* buddy_set_tag() of any frame: the head of a live block, or refused. */
 void model_set_tag(struct model *m, unsigned long pfn, u8 tag);
+/* The directions of model_compact(): both is the callers' rule. */
+#define MODEL_COMPACT_UP	1U
+#define MODEL_COMPACT_DOWN	2U
+#define MODEL_COMPACT_BOTH	(MODEL_COMPACT_UP | MODEL_COMPACT_DOWN)
+
 /*
- * A compaction run at @order for the blocks tagged @tag: every move
- * checked against the model and made, but the k-th is refused (pinned:
- * buddy_compact_done(false) and buddy_compact_skip()) when bit k % 64 of
- * @pins is set; with @stop, ends once a block of @order is free, else when
- * the core says the run is over. buddy_check() after it.
+ * A compaction run at @order for the blocks tagged @tag, in the directions
+ * @dirs: up, down, or both (up, then down if the run up left no block of
+ * @order free, as the callers do; each direction a run of its own). Every
+ * move is checked against the model and made, but the k-th of a direction
+ * is refused (pinned: buddy_compact_done(false) and buddy_compact_skip())
+ * when bit k % 64 of @pins is set; with @stop, a direction ends once a
+ * block of @order is free, else when the core says the run is over.
+ * buddy_check() after it.
  */
-void model_compact(struct model *m, unsigned int order, u8 tag, u64 pins, bool stop);
+void model_compact(struct model *m, unsigned int order, u8 tag, u64 pins, bool stop,
+		   unsigned int dirs);
 
 /* After each step: the cheap checks, and the others when they are due. */
 void model_step(struct model *m);

@@ -341,21 +341,26 @@ static void op_lookup_or_tag(struct rt *t)
  * A compaction run: at a random order, for tag 0 (every block not tagged
  * since its allocation, gathered frames too) or the tag of a live block;
  * no pins, or each move pinned with probability 1/8; stopping once a
- * block of the order is free, or going on until the core ends the run.
+ * block of the order is free, or going on until the core ends the run;
+ * up, down, or up and then down (the callers' rule), a third each.
  */
 static void op_compact(struct rt *t)
 {
 	struct model *m = &t->m;
 	unsigned int order = rng_range(&t->r, 1, MAXO);
+	unsigned int dirs;
 	u8 tag = 0;
 	u64 pins = 0;
+	bool stop;
 
 	if (m->nr_live && rng_below(&t->r, 2))
 		tag = m->live[rng_below(&t->r, m->nr_live)].tag;
 	if (rng_below(&t->r, 2))
 		pins = rng_next(&t->r) & rng_next(&t->r) & rng_next(&t->r);
+	stop = rng_below(&t->r, 2);
+	dirs = 1 + rng_below(&t->r, 3);
 	m->what = "compact";
-	model_compact(m, order, tag, pins, rng_below(&t->r, 2));
+	model_compact(m, order, tag, pins, stop, dirs);
 }
 
 /* ---- a run ------------------------------------------------------------------ */
@@ -471,8 +476,9 @@ bool random_run(const struct rand_params *rp, unsigned int layout)
 	       m->op, st->alloc, st->alloc_enomem, st->scans, st->free, st->gather,
 	       st->gather_frames, st->gather_enomem, st->refused, st->lookup, st->tag,
 	       st->verify);
-	printf("#   %lu compaction runs (%lu ending with a block of their order free): %lu moves, %lu pinned\n",
-	       st->compact, st->compact_success, st->compact_moved, st->compact_pinned);
+	printf("#   %lu compaction runs (%lu going down, %lu ending with a block of their order free): %lu moves, %lu pinned\n",
+	       st->compact, st->compact_down, st->compact_success, st->compact_moved,
+	       st->compact_pinned);
 	if (!ok)
 		printf("#   FAILED: replay with: make check SEED=%llu OPS=%lu\n",
 		       (unsigned long long)rp->seed, rp->ops);

@@ -39,10 +39,14 @@
  * With --compact, the blocks of "m" allocations are tagged movable
  * (buddy_set_tag()), and a contiguous request of order 1 or more that
  * fails while at least its 2^order pages are free first runs a compaction
- * (buddy_compact_begin() at its order, for the movable tag): each move
+ * (buddy_compact_begin_dir() at its order, for the movable tag): each move
  * buddy_compact_next() proposes is made (the id's block becomes the
  * destination) and ended with buddy_compact_done(), until a free block of
- * the order exists or the run ends (no room above, no region left); then
+ * the order exists or the run ends (no room beyond, no region left). By
+ * the callers' rule of the core ("compaction" in buddy.c), the run goes
+ * up first and, if it ends without a free block of the order, down
+ * (toward the free space below the movable blocks that grouped placement
+ * leaves); the two count as one run. Then
  * the request is tried again, and only if that fails too does --virtok's
  * fallback serve it. Nothing is pinned: every move is made.
  *
@@ -70,8 +74,9 @@
  * nothing), allocations_failed_fragmented (of those, the ones that failed
  * with at least as many pages free as they asked for),
  * allocations_failed_twice_free (of those, with at least twice as many),
- * allocations_virtok (served by the fallback), compaction_runs,
- * compaction_successes (runs after which the request was served
+ * allocations_virtok (served by the fallback), compaction_runs (one a
+ * request, up and down), compaction_down_runs (of those, the ones that
+ * went on down), compaction_successes (runs after which the request was served
  * contiguously), compaction_failures (the others), compaction_blocks_moved,
  * compaction_pages_moved (all 0 without --compact), frees, ns_per_operation,
  * largest_free_order and unusable_index_order3 (mm/vmstat.c's
@@ -411,7 +416,7 @@ static bool pool_recovered(const struct buddy *b)
  */
 struct compactor {
 	u32 *owner;
-	unsigned long runs, successes, failures, blocks, pages, errors;
+	unsigned long runs, down_runs, successes, failures, blocks, pages, errors;
 };
 
 static u32 *owner_of(struct compactor *c, const struct buddy *b, unsigned long pfn)
@@ -448,19 +453,18 @@ static void owner_clear(struct compactor *c, const struct buddy *b, const struct
 }
 
 /*
- * A contiguous request of @order failed: move movable blocks until a free
- * block of @order exists or the run ends. Returns whether one exists.
+ * One direction of a compaction run: move movable blocks until a free
+ * block of @order exists or the core ends the run.
  */
-static bool compact(struct compactor *c, struct buddy *b, struct slot *slots,
-		    unsigned int order)
+static void compact_dir(struct compactor *c, struct buddy *b, struct slot *slots,
+			unsigned int order, bool down)
 {
 	struct buddy_compact cc;
 	struct buddy_move mv;
 	u32 *src, *dst;
 	int ret;
 
-	c->runs++;
-	buddy_compact_begin(&cc, order, TAG_MOVABLE);
+	buddy_compact_begin_dir(&cc, order, TAG_MOVABLE, down);
 	while (buddy_largest_free_order(b) < (int)order) {
 		ret = buddy_compact_next(b, &cc, &mv);
 		if (ret) {
@@ -487,6 +491,23 @@ static bool compact(struct compactor *c, struct buddy *b, struct slot *slots,
 			c->errors++;
 		c->blocks++;
 		c->pages += 1UL << mv.order;
+	}
+}
+
+/*
+ * A contiguous request of @order failed: the callers' rule of the core
+ * ("compaction" in buddy.c), a run up and, if it ends without a free
+ * block of @order, a run down; counted as one run. Returns whether one
+ * exists.
+ */
+static bool compact(struct compactor *c, struct buddy *b, struct slot *slots,
+		    unsigned int order)
+{
+	c->runs++;
+	compact_dir(c, b, slots, order, false);
+	if (buddy_largest_free_order(b) < (int)order) {
+		c->down_runs++;
+		compact_dir(c, b, slots, order, true);
 	}
 	return buddy_largest_free_order(b) >= (int)order;
 }
@@ -680,6 +701,7 @@ int main(int argc, char **argv)
 	fprintf(sum, "allocations_failed_twice_free: %lu\n", failed_twice);
 	fprintf(sum, "allocations_virtok: %lu\n", virtok_served);
 	fprintf(sum, "compaction_runs: %lu\n", comp.runs);
+	fprintf(sum, "compaction_down_runs: %lu\n", comp.down_runs);
 	fprintf(sum, "compaction_successes: %lu\n", comp.successes);
 	fprintf(sum, "compaction_failures: %lu\n", comp.failures);
 	fprintf(sum, "compaction_blocks_moved: %lu\n", comp.blocks);
