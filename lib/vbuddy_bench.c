@@ -31,7 +31,9 @@
  *      two atomic bit operations, the page-to-pool lookup every
  *      vbuddy_kfree() starts with (vbuddy_page_pool(), a test hook), and
  *      an order-4 pair, which bypasses the per-CPU caches: the pool lock
- *      and the buddy core's split and merge
+ *      and the buddy core's split and merge; and the two halves of a
+ *      kmalloc(64) pair apart, allocations and frees in batches, beside
+ *      SLUB's
  *   6  compaction throughput: a pool of its own is filled with movable
  *      order-0 blocks (each written), three of every four are freed
  *      (proactiveness 0: no background worker), and the pages moved are
@@ -366,11 +368,43 @@ static const struct bench virt_cases[] = {
  * take, the page-to-pool lookup that vbuddy_kfree() starts with, for the
  * default pool and for another pool, and an uncached pair for scale.
  */
+/*
+ * The two halves of a kmalloc(@size) pair, apart: BATCH allocations timed,
+ * then their frees timed, over @iterations objects; ns per allocation and
+ * per free in @alloc and @free.
+ */
+static void time_halves(size_t size, bool kernel, u64 *alloc, u64 *free)
+{
+	void **objs = kmalloc_array(BATCH, sizeof(*objs), GFP_KERNEL);
+	unsigned int i, j;
+	u64 t0, ta = 0, tf = 0;
+
+	if (!objs)
+		return;
+	for (i = 0; i < iterations; i += BATCH) {
+		t0 = ktime_get_ns();
+		for (j = 0; j < BATCH; j++)
+			objs[j] = kernel ? kmalloc(size, GFP_KERNEL) : vbuddy_kmalloc(size, GFP_KERNEL);
+		ta += ktime_get_ns() - t0;
+		t0 = ktime_get_ns();
+		for (j = 0; j < BATCH; j++) {
+			if (kernel)
+				kfree(objs[j]);
+			else
+				vbuddy_kfree(objs[j]);
+		}
+		tf += ktime_get_ns() - t0;
+	}
+	kfree(objs);
+	*alloc = div_u64(ta, round_up(iterations, BATCH));
+	*free = div_u64(tf, round_up(iterations, BATCH));
+}
+
 static void run_components(void)
 {
 	struct page *page, *dpage, *big;
 	unsigned long flags, word = 0;
-	u64 lock, irq, bits, lookup, dlookup, uncached;
+	u64 lock, irq, bits, lookup, dlookup, uncached, va = 0, vf = 0, ka = 0, kf = 0;
 	static DEFINE_SPINLOCK(lock_alone);
 
 	page = vbuddy_alloc_pages(pool, GFP_KERNEL, 0);
@@ -389,6 +423,10 @@ static void run_components(void)
 
 	pr_info("parts, ns: spinlock lock+unlock(irqsave) %llu, local_irq_save+restore %llu, test_and_set_bit+test_and_clear_bit %llu, page-to-pool default pool %llu, other pool %llu; uncached order-4 pair %llu\n",
 		lock, irq, bits, dlookup, lookup, uncached);
+	time_halves(64, false, &va, &vf);
+	time_halves(64, true, &ka, &kf);
+	pr_info("parts, ns: kmalloc(64) %llu and kfree %llu in batches of %u; SLUB's %llu and %llu\n",
+		va, vf, BATCH, ka, kf);
 out:
 	vbuddy_free_pages(vbuddy_default_pool(), dpage, 0);
 	vbuddy_free_pages(pool, page, 0);
