@@ -384,7 +384,8 @@ static void time_halves(size_t size, bool kernel, u64 *alloc, u64 *free)
 	for (i = 0; i < iterations; i += BATCH) {
 		t0 = ktime_get_ns();
 		for (j = 0; j < BATCH; j++)
-			objs[j] = kernel ? kmalloc(size, GFP_KERNEL) : vbuddy_kmalloc(size, GFP_KERNEL);
+			objs[j] = kernel ? kmalloc(size, GFP_KERNEL) :
+				vbuddy_kmalloc(size, GFP_KERNEL);
 		ta += ktime_get_ns() - t0;
 		t0 = ktime_get_ns();
 		for (j = 0; j < BATCH; j++) {
