@@ -1741,6 +1741,8 @@ struct compact_log {
 	unsigned long src[64], dst[64];
 	unsigned int moves;	/* all of them; the first 64 are kept */
 	int end;		/* what ended it: -ENOMEM, -ENODATA, or 0 (stopped) */
+	unsigned int budget;	/* the run's budget (0: none), set by the caller */
+	unsigned int again;	/* how many times the budget ran out */
 };
 
 /*
@@ -1765,12 +1767,18 @@ static void compact_run_dir(struct kunit *test, struct buddy *b, unsigned int or
 
 	log->moves = 0;
 	log->end = 0;
+	log->again = 0;
 	buddy_compact_begin_dir(&cc, order, MOVABLE_TAG, down);
+	cc.budget = log->budget;
 	for (;;) {
 		if (stop && buddy_largest_free_order(b) >= (int)order)
 			return;
 		free_before = b->free_frames;
 		ret = buddy_compact_next(b, &cc, &mv);
+		if (ret == -EAGAIN && log->budget) {
+			log->again++;	/* the caller could let go of its lock here */
+			continue;
+		}
 		if (ret) {
 			KUNIT_EXPECT_TRUE_MSG(test, ret == -ENOMEM || ret == -ENODATA,
 					      "compact_next: %d", ret);
@@ -2068,22 +2076,22 @@ static void buddy_test_compact_spans(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, log->moves, 4U);
 	for (i = 0; i < 4; i++)
 		expect_move(test, log, &m, i, 4 + i, want_dst[i]);
-	/* Then no room is left above [16, 20) or [20, 24): no region. */
-	KUNIT_EXPECT_EQ(test, log->end, -ENODATA);
+	/* Then nothing is free above [16, 20): the scanners met. */
+	KUNIT_EXPECT_EQ(test, log->end, -ENOMEM);
 	expect_case_block(test, b, &m, 4, 2, BUDDY_FREE);
 	expect_case_block(test, b, &m, 2, 0, BUDDY_USED);
 	expect_case_block(test, b, &m, 3, 0, BUDDY_USED);
 	KUNIT_EXPECT_EQ(test, b->free_frames, 4UL);
 	KUNIT_EXPECT_EQ(test, buddy_check(b), 0);
 
-	/* Nothing movable at all: no region. */
+	/* Nothing movable at all, nothing free above [4, 8): the scanners met. */
 	for (pfn = 2; pfn < 4; pfn++)
 		KUNIT_ASSERT_EQ(test, buddy_set_tag(b, mir(&m, pfn, 0), 0), 0);
 	for (pfn = 16; pfn < 24; pfn++)
 		KUNIT_ASSERT_EQ(test, buddy_set_tag(b, mir(&m, pfn, 0), 0), 0);
 	compact_run_dir(test, b, 2, c->down, false, ULONG_MAX, NULL, log);
 	KUNIT_EXPECT_EQ(test, log->moves, 0U);
-	KUNIT_EXPECT_EQ(test, log->end, -ENODATA);
+	KUNIT_EXPECT_EQ(test, log->end, -ENOMEM);
 	/* A span smaller than a region has none. */
 	compact_run_dir(test, b, 4, c->down, false, ULONG_MAX, NULL, log);
 	KUNIT_EXPECT_EQ(test, log->moves, 0U);
@@ -2168,9 +2176,19 @@ static void buddy_test_compact_up_then_down(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, buddy_largest_free_order(b), 1);
 
 	compact_run_dir(test, b, 2, false, true, ULONG_MAX, NULL, log);
-	KUNIT_EXPECT_EQ(test, log->end, -ENODATA);
+	KUNIT_EXPECT_EQ(test, log->end, -ENOMEM);	/* nothing free above the movable */
 	KUNIT_EXPECT_EQ(test, log->moves, 0U);
 	KUNIT_EXPECT_EQ(test, buddy_largest_free_order(b), 1);
+	/*
+	 * With a budget of one region it returns after each of [0, 4) ..
+	 * [24, 28); at [28, 32) nothing is free above any more: the same end.
+	 */
+	log->budget = 1;
+	compact_run_dir(test, b, 2, false, true, ULONG_MAX, NULL, log);
+	KUNIT_EXPECT_EQ(test, log->again, 7U);
+	KUNIT_EXPECT_EQ(test, log->end, -ENOMEM);
+	KUNIT_EXPECT_EQ(test, log->moves, 0U);
+	log->budget = 0;
 
 	compact_run_dir(test, b, 2, true, true, ULONG_MAX, NULL, log);
 	KUNIT_EXPECT_EQ(test, log->end, 0);

@@ -178,6 +178,12 @@ static void compact_test_target(struct kunit *test)
 	       (got[total] = vbuddy_alloc_pages(pool, GFP_NOWAIT | __GFP_NOWARN, 4)))
 		total++;
 	nowait = total;
+	/*
+	 * init_on_free (the debug flavour boots with it): the block the run
+	 * emptied held moved blocks' data, which must be gone.
+	 */
+	if (want_init_on_free() && nowait)
+		KUNIT_EXPECT_NULL(test, memchr_inv(page_address(got[0]), 0, 16 * PAGE_SIZE));
 	direct = vbuddy_pool_event(pool, VBUDDY_EV_COMPACT_DIRECT);
 	while (total <= ideal &&
 	       (got[total] = vbuddy_alloc_pages(pool, GFP_KERNEL | __GFP_NOWARN, 4)))
@@ -511,6 +517,35 @@ static void compact_test_before_virtok(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ct_broken(fx), 0U);
 }
 
+/*
+ * Direct compaction that cannot help (every movable block mapped) backs
+ * off as the page allocator's does: after each failure at order 4 it runs
+ * once per 2, 4, 8... requests. 20 requests: runs at the 1st, 3rd, 7th and
+ * 15th, the other 16 deferred.
+ */
+static void compact_test_deferred(struct kunit *test)
+{
+	struct ct_fixture *fx = test->priv;
+	struct vbuddy_pool *pool = fx->pool;
+	unsigned int i;
+
+	ct_fragment(test, fx);
+	for (i = 0; i < fx->n; i += 4)
+		KUNIT_ASSERT_NOT_NULL(test, vbuddy_map_movable(fx->h[i]));
+	for (i = 0; i < 20; i++)
+		KUNIT_EXPECT_NULL(test, vbuddy_alloc_pages(pool, GFP_KERNEL | __GFP_NOWARN, 4));
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_COMPACT_DIRECT), 4UL);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_COMPACT_DEFERRED), 16UL);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_COMPACT_SUCCESS), 0UL);
+	/* order 3 failed nowhere yet: not deferred */
+	KUNIT_EXPECT_NULL(test, vbuddy_alloc_pages(pool, GFP_KERNEL | __GFP_NOWARN, 3));
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_COMPACT_DIRECT), 5UL);
+	for (i = 0; i < fx->n; i += 4)
+		vbuddy_unmap_movable(fx->h[i]);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_compact(pool, 4), 0);
+	KUNIT_EXPECT_EQ(test, ct_broken(fx), 0U);
+}
+
 /* The worker compacts a fragmented pool on its own, and stops when told. */
 static void compact_test_worker(struct kunit *test)
 {
@@ -596,6 +631,7 @@ static struct kunit_case compact_test_cases[] = {
 	KUNIT_CASE(compact_test_holes),
 	KUNIT_CASE(compact_test_down),
 	KUNIT_CASE(compact_test_before_virtok),
+	KUNIT_CASE(compact_test_deferred),
 	KUNIT_CASE_SLOW(compact_test_worker),
 	KUNIT_CASE(compact_test_teardown_during_run),
 	KUNIT_CASE(compact_test_bad_input),

@@ -879,6 +879,39 @@ static u32 free_beyond(const struct buddy *b, unsigned int order, u32 limit, boo
 	return best;
 }
 
+/*
+ * The farthest free block of each order in the run's direction (the
+ * highest going up, the lowest going down), or BUDDY_NIL: one look per
+ * order with the free maps, one walk of every free list without them.
+ */
+static void farthest_free(const struct buddy *b, bool down, u32 *far)
+{
+	unsigned int o;
+	u32 idx;
+
+	for (o = 0; o <= VBUDDY_MAX_ORDER; o++) {
+		far[o] = BUDDY_NIL;
+		if (!b->nr_free[o])
+			continue;
+		if (b->map) {
+			far[o] = map_find(b, o, !down);
+			continue;
+		}
+		for (idx = b->free_head[o]; idx != BUDDY_NIL; idx = b->frames[idx].next)
+			if (far[o] == BUDDY_NIL || (down ? idx < far[o] : idx > far[o]))
+				far[o] = idx;
+	}
+}
+
+/* Is a block of @order or larger free beyond @limit, by @far? */
+static bool room_in(const u32 *far, unsigned int order, u32 limit, bool down)
+{
+	for (; order <= VBUDDY_MAX_ORDER; order++)
+		if (far[order] != BUDDY_NIL && beyond(far[order], limit, down))
+			return true;
+	return false;
+}
+
 /* The first frame index of the current region. */
 static inline u32 region_start(const struct buddy_compact *cc)
 {
@@ -952,13 +985,12 @@ static u32 take_dest(struct buddy *b, unsigned int order, const struct buddy_com
  * large as the one the run is for.
  */
 static bool region_movable(const struct buddy *b, const struct buddy_span *s,
-			   unsigned long pfn, struct buddy_compact *cc)
+			   unsigned long pfn, struct buddy_compact *cc, const u32 *far)
 {
 	u32 idx = pfn_to_index(s, pfn), end = idx + (u32)order_pages(cc->order);
 	u32 head = block_head(b, s, pfn), i;
 	const struct buddy_frame *f;
 	int largest = -1;
-	unsigned int o;
 
 	cc->scan = cc->down ? idx : end;
 	if (head == BUDDY_NIL)
@@ -976,8 +1008,7 @@ static bool region_movable(const struct buddy *b, const struct buddy_span *s,
 			largest = f->order;
 	}
 	/* Its largest block must have room beyond it, or the region stays. */
-	if (largest < 0 ||
-	    room_beyond(b, largest, cc->down ? idx : end, cc->down, &o) == BUDDY_NIL)
+	if (largest < 0 || !room_in(far, largest, cc->down ? idx : end, cc->down))
 		return false;
 	cc->next = cc->down ? end - 1 : idx;
 	cc->region_end = end;
@@ -986,14 +1017,18 @@ static bool region_movable(const struct buddy *b, const struct buddy_span *s,
 
 /*
  * Make the next region the run may empty, from @cc->scan on in its
- * direction, the current one: 0, or -ENODATA if no region is left.
+ * direction, the current one: 0; -ENODATA if no region is left; -ENOMEM
+ * if nothing is free beyond the scan (the scanners met); -EAGAIN once
+ * @cc->budget regions (if not 0) were judged in vain.
  */
 static int next_region(const struct buddy *b, struct buddy_compact *cc)
 {
 	unsigned long size = order_pages(cc->order);
+	u32 far[VBUDDY_NR_ORDERS], judged = 0;
 
 	if (cc->scan > b->nr_frames)
 		cc->scan = b->nr_frames;
+	farthest_free(b, cc->down, far);
 	while (cc->down ? cc->scan > 0 : cc->scan < b->nr_frames) {
 		/* The frame the scan looks at next, and its span. */
 		u32 at = cc->down ? cc->scan - 1 : cc->scan;
@@ -1017,8 +1052,14 @@ static int next_region(const struct buddy *b, struct buddy_compact *cc)
 			cc->scan = cc->down ? s->first : s->first + s->nr;
 			continue;
 		}
-		if (region_movable(b, s, rp, cc))
+		/* Every region from here on lies beyond this one's limit. */
+		if (!room_in(far, 0, cc->down ? pfn_to_index(s, rp) :
+			     pfn_to_index(s, rp) + (u32)size, cc->down))
+			return -ENOMEM;
+		if (region_movable(b, s, rp, cc, far))
 			return 0;
+		if (cc->budget && ++judged >= cc->budget)
+			return -EAGAIN;
 	}
 	return -ENODATA;
 }
@@ -1039,6 +1080,7 @@ void buddy_compact_begin_dir(struct buddy_compact *cc, unsigned int order, u8 ta
 	cc->down = down;
 	/* Going down, the scan starts past the last frame (clamped in next_region()). */
 	cc->scan = down ? BUDDY_NIL : 0;
+	cc->budget = 0;
 	/* No region yet. */
 	cc->region_end = 0;
 	cc->next = 0;
@@ -1070,7 +1112,9 @@ void buddy_compact_begin(struct buddy_compact *cc, unsigned int order, u8 tag)
  *
  * Return: 0 with a move in @mv; -ENOMEM if no frame is free beyond the
  * region of the block to move next (above it, or below it going down: the
- * run is over); -ENODATA if no region is left.
+ * run is over); -ENODATA if no region is left; -EAGAIN when @cc->budget
+ * regions were judged without a move (call again: the run goes on where it
+ * was).
  */
 int buddy_compact_next(struct buddy *b, struct buddy_compact *cc, struct buddy_move *mv)
 {
@@ -1097,7 +1141,7 @@ int buddy_compact_next(struct buddy *b, struct buddy_compact *cc, struct buddy_m
 			step_past(cc, head, f->order);
 			continue;
 		}
-		if (f->tag != cc->tag) {
+		if (f->tag != cc->tag || f->order >= cc->order) {
 			/* Changed while the caller's lock was dropped. */
 			buddy_compact_skip(cc);
 			continue;

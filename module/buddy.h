@@ -164,6 +164,9 @@ struct buddy_block {
  * @next: the frame index of the region being emptied it looks at next
  * @region_end: just past the region being emptied (frame index); the run
  *              is in a region while @next is inside it
+ * @budget: regions buddy_compact_next() may judge in vain before it returns
+ *          -EAGAIN, so that a caller holding a lock with interrupts off can
+ *          let go now and then; 0 (as begun): no limit
  */
 struct buddy_compact {
 	unsigned int order;
@@ -172,6 +175,7 @@ struct buddy_compact {
 	u32 scan;
 	u32 next;
 	u32 region_end;
+	u32 budget;
 };
 
 /**

@@ -38,16 +38,16 @@
  * bits 0-15     pins: vbuddy_map_movable() calls not yet unmapped
  * bit 16        MOVING: a compaction run is copying the block
  * bit 17        FREED: vbuddy_free_movable() was called during the copy
- * bits 18-47    the frame index of the block in its pool
- * bits 48-63    a sequence number every map adds one to
+ * bit 18        DIRTY: the block was mapped during the copy
+ * bits 19-48    the frame index of the block in its pool
  * ============  ===========================================================
  *
  * The protocol, every change one atomic64_try_cmpxchg() (fully ordered):
  *
- * - map: refused if FREED; else pins + 1 and sequence + 1. The address is
- *   that of the frame index in the value it replaced, which stays valid
- *   while the pin holds: a move commits only with no pin and the same
- *   sequence number it started from.
+ * - map: refused if FREED; else pins + 1, and DIRTY if MOVING is set. The
+ *   address is that of the frame index in the value it replaced, which
+ *   stays valid while the pin holds: a move commits only with no pin and
+ *   DIRTY clear.
  * - unmap: pins - 1 (refused at 0).
  * - free: refused with a pin or FREED set; else sets FREED. If MOVING was
  *   clear, the block and the handle are freed at once: no run can start a
@@ -58,30 +58,33 @@
  *   guards, so the handle cannot be freed meanwhile), and sets MOVING if
  *   the word has no pin and neither flag; otherwise the block is pinned
  *   and stays (counted, never waited for). It copies the block without the
- *   lock, then commits: replace exactly "old index, MOVING, no pin, same
- *   sequence" with "new index". A map during the copy changed the
- *   sequence, so the commit fails even if that map was unmapped since, and
- *   whatever it wrote to the old place is kept: the run frees the
- *   destination and clears MOVING, or, if FREED was set, frees the source
- *   and the handle too.
+ *   lock, then commits: replace exactly "old index, MOVING, no pin, not
+ *   DIRTY" with "new index". A map during the copy set DIRTY, so the
+ *   commit fails even if that map was unmapped since (however many maps
+ *   came and went: a flag, not a counter that could wrap), and whatever it
+ *   wrote to the old place is kept: the run frees the destination and
+ *   clears MOVING and DIRTY, or, if FREED was set, frees the source and
+ *   the handle too.
  *
  * So a map never waits, a pinned block never moves, a block is never
  * freed twice, and data written through a map is never lost to a copy.
  * A pool's handles are kept, by the frame index of their block's head, in
  * an array of the pool's size (8 bytes per page); a destination is entered
  * before the copy, so that whatever happens to the handle after the commit
- * finds it there.
+ * finds it there. With init_on_free, whichever copy a move leaves behind
+ * (the source after a commit, the destination after a failed one) is
+ * zeroed before it goes back to the free lists.
  */
 
 #define MOV_PINS		GENMASK_ULL(15, 0)
 #define MOV_MOVING		BIT_ULL(16)
 #define MOV_FREED		BIT_ULL(17)
-#define MOV_IDX_SHIFT		18
-#define MOV_IDX			GENMASK_ULL(47, MOV_IDX_SHIFT)
-#define MOV_SEQ_ONE		BIT_ULL(48)
+#define MOV_DIRTY		BIT_ULL(18)
+#define MOV_IDX_SHIFT		19
+#define MOV_IDX			GENMASK_ULL(48, MOV_IDX_SHIFT)
 
 /* A pool has at most 2^30 pages (pool.c): their frame indices fit. */
-static_assert(47 - MOV_IDX_SHIFT + 1 >= 30);
+static_assert(48 - MOV_IDX_SHIFT + 1 >= 30);
 
 /**
  * struct vbuddy_movable - a movable block: what a handle points to
@@ -108,6 +111,17 @@ struct vbuddy_movable {
  *                 with READ_ONCE() (a setting: any recent value will do)
  * @stopping: the pool is going away: no new run, and a run ends at its
  *            next move; WRITE_ONCE()/READ_ONCE()
+ * @direct_waiting: direct compactions waiting for @lock or running; a
+ *                  background run gives way to them
+ * @defer_order: direct compaction of this order or more failed since the
+ *               last success (VBUDDY_NR_ORDERS: none did); written under
+ *               @lock, read before it with READ_ONCE()
+ * @defer_shift: after a failure, direct compaction of such an order runs
+ *               once per 2^@defer_shift requests (at most 64), as
+ *               mm/compaction.c's defer_compaction(); as @defer_order
+ * @considered: requests deferred since the last direct run
+ * @proactive_defer: worker intervals to skip after a background run that
+ *                   did not lower the score; only the worker touches it
  * @work: the background worker
  */
 struct vbuddy_compact {
@@ -117,8 +131,16 @@ struct vbuddy_compact {
 	unsigned long movable_pages;
 	unsigned int proactiveness;
 	bool stopping;
+	atomic_t direct_waiting;
+	unsigned int defer_order;
+	unsigned int defer_shift;
+	atomic_t considered;
+	unsigned int proactive_defer;
 	struct delayed_work work;
 };
+
+/* The longest deferral: 2^6 requests, or 2^6 worker intervals (32 s). */
+#define VBUDDY_COMPACT_MAX_DEFER_SHIFT	6
 
 static unsigned int compact_default_proactiveness = 20;
 static void (*compact_move_hook)(unsigned long handle);
@@ -227,6 +249,14 @@ static bool run_done(struct vbuddy_pool *pool, unsigned int order, unsigned int 
 	return buddy_largest_free_order(&pool->buddy) >= (int)order;
 }
 
+static void zero_block(struct page *page, unsigned int order)
+{
+	unsigned long i;
+
+	for (i = 0; i < 1UL << order; i++)
+		clear_highpage(nth_page(page, i));
+}
+
 static void copy_block(struct page *dst, struct page *src, unsigned int order)
 {
 	unsigned long i;
@@ -236,9 +266,10 @@ static void copy_block(struct page *dst, struct page *src, unsigned int order)
 }
 
 /*
- * The move of @mv failed to commit: clear MOVING, unless the handle was
- * freed meanwhile (FREED), which is returned: the caller frees the source
- * and the handle. A cmpxchg, since a free may set FREED at any moment.
+ * The move of @mv failed to commit: clear MOVING (and DIRTY), unless the
+ * handle was freed meanwhile (FREED), which is returned: the caller frees
+ * the source and the handle. A cmpxchg, since a free may set FREED at any
+ * moment.
  */
 static bool move_abort(struct vbuddy_movable *h)
 {
@@ -247,7 +278,7 @@ static bool move_abort(struct vbuddy_movable *h)
 	do {
 		if (old & MOV_FREED)
 			return true;
-	} while (!atomic64_try_cmpxchg(&h->state, &old, old & ~MOV_MOVING));
+	} while (!atomic64_try_cmpxchg(&h->state, &old, old & ~(MOV_MOVING | MOV_DIRTY)));
 	return false;
 }
 
@@ -278,13 +309,13 @@ static bool move_one(struct vbuddy_compact *c, struct buddy_compact *cc,
 	u32 src = pfn_idx(pool, mv->src), dst = pfn_idx(pool, mv->dst);
 	struct vbuddy_movable *h = c->handles[src];
 	void (*hook)(unsigned long handle);
+	bool moved, freed = false;
 	u64 old, want;
-	bool moved;
 
 	lockdep_assert_held(&pool->lock);
 	old = h ? atomic64_read(&h->state) : 0;
 	if (!h || WARN_ON_ONCE(mov_idx(old) != src) ||
-	    (old & (MOV_PINS | MOV_MOVING | MOV_FREED)) ||
+	    (old & (MOV_PINS | MOV_MOVING | MOV_FREED | MOV_DIRTY)) ||
 	    !atomic64_try_cmpxchg(&h->state, &old, old | MOV_MOVING)) {
 		/* Pinned, or being freed this very moment: it stays. */
 		buddy_compact_done(&pool->buddy, cc, mv, false);
@@ -301,6 +332,18 @@ static bool move_one(struct vbuddy_compact *c, struct buddy_compact *cc,
 		hook((unsigned long)h);
 	want = old | MOV_MOVING;
 	moved = atomic64_try_cmpxchg(&h->state, &want, mov_with_idx(old, dst));
+	if (!moved)
+		freed = move_abort(h);
+	/*
+	 * init_on_free: the copy left behind is zeroed while it is still the
+	 * run's: the source after a commit (nothing reaches it now), else the
+	 * destination, and the source too if the block was freed meanwhile.
+	 */
+	if (want_init_on_free()) {
+		zero_block(pfn_to_page(moved ? mv->src : mv->dst), mv->order);
+		if (freed)
+			zero_block(pfn_to_page(mv->src), mv->order);
+	}
 
 	spin_lock_irqsave(&pool->lock, *flags);
 	if (moved) {
@@ -313,8 +356,9 @@ static bool move_one(struct vbuddy_compact *c, struct buddy_compact *cc,
 	}
 	c->handles[dst] = NULL;
 	WARN_ON_ONCE(buddy_compact_done(&pool->buddy, cc, mv, false));
-	if (move_abort(h)) {
+	if (freed) {
 		movable_release(c, h, mv->src, src);
+		trace_vbuddy_free(pool->name, mv->src, mv->order, VBUDDY_TAG_MOVABLE);
 		*to_free = h;
 	} else {
 		buddy_compact_skip(cc);
@@ -324,10 +368,18 @@ static bool move_one(struct vbuddy_compact *c, struct buddy_compact *cc,
 }
 
 /*
+ * Regions a run judges per hold of the pool lock: it is held with
+ * interrupts off, and without the free maps (the lifo placement) judging
+ * a region walks the free lists.
+ */
+#define VBUDDY_COMPACT_BUDGET	32
+
+/*
  * One pass of a run, in the direction @cc was begun with, the pool lock
  * held on entry and on return: moves until run_done() or the pass ends.
- * Returns 0 if run_done() (or the pool is going away), -EAGAIN for an
- * injected fault, else the pass's end (buddy_compact_next()).
+ * Returns 0 if run_done(), or the pool is going away, or (@low: a
+ * proactive run) a request is waiting for the run's lock; -ECANCELED for
+ * an injected fault; else the pass's end (buddy_compact_next()).
  */
 static int compact_pass(struct vbuddy_compact *c, struct buddy_compact *cc,
 			unsigned int order, unsigned int low, unsigned long *flags,
@@ -340,10 +392,20 @@ static int compact_pass(struct vbuddy_compact *c, struct buddy_compact *cc,
 	int ret;
 
 	while (!run_done(pool, order, low) && !READ_ONCE(c->stopping)) {
+		/* A direct compaction waits for this background one: let it go first. */
+		if (low && atomic_read(&c->direct_waiting))
+			return 0;
 		/* Fault injection: no destination, as if the pool were full. */
 		if (vbuddy_should_fail(VBUDDY_FAIL_POOL))
-			return -EAGAIN;
+			return -ECANCELED;
 		ret = buddy_compact_next(&pool->buddy, cc, &mv);
+		if (ret == -EAGAIN) {
+			/* Judged its budget of regions in vain: let go a moment. */
+			spin_unlock_irqrestore(&pool->lock, *flags);
+			cond_resched();
+			spin_lock_irqsave(&pool->lock, *flags);
+			continue;
+		}
 		if (ret)
 			return ret;
 		to_free = NULL;
@@ -387,10 +449,12 @@ static bool compact_run(struct vbuddy_compact *c, unsigned int order, unsigned i
 	spin_lock_irqsave(&pool->lock, flags);
 	pool->stats.events[VBUDDY_EV_COMPACT_RUN]++;
 	buddy_compact_begin_dir(&cc, order, VBUDDY_TAG_MOVABLE, false);
+	cc.budget = VBUDDY_COMPACT_BUDGET;
 	ret = compact_pass(c, &cc, order, low, &flags, &moved);
-	if (ret && ret != -EAGAIN && ret != -EUCLEAN) {
+	if (ret == -ENOMEM || ret == -ENODATA) {
 		pool->stats.events[VBUDDY_EV_COMPACT_DOWN]++;
 		buddy_compact_begin_dir(&cc, order, VBUDDY_TAG_MOVABLE, true);
+		cc.budget = VBUDDY_COMPACT_BUDGET;
 		ret = compact_pass(c, &cc, order, low, &flags, &moved);
 	}
 	WARN_ON_ONCE(ret == -EUCLEAN);
@@ -467,6 +531,7 @@ EXPORT_SYMBOL_GPL(vbuddy_pool_compact);
 bool vbuddy_compact_direct(struct vbuddy_pool *pool, gfp_t gfp, unsigned int order)
 {
 	struct vbuddy_compact *c = pool->compact;
+	bool done;
 
 	if (!order || order > VBUDDY_MAX_ORDER || !gfpflags_allow_blocking(gfp) ||
 	    READ_ONCE(c->stopping))
@@ -474,8 +539,33 @@ bool vbuddy_compact_direct(struct vbuddy_pool *pool, gfp_t gfp, unsigned int ord
 	/* A hint: a stale count costs one run, or skips one that could not help much. */
 	if (!data_race(c->movable_pages))
 		return false;
+	/*
+	 * Deferred after failures at this order or below, as the page
+	 * allocator defers (settings read without the lock: a stale one costs
+	 * a run, or defers one).
+	 */
+	if (order >= READ_ONCE(c->defer_order) &&
+	    atomic_inc_return(&c->considered) < 1 << READ_ONCE(c->defer_shift)) {
+		vbuddy_pool_count(pool, VBUDDY_EV_COMPACT_DEFERRED);
+		return false;
+	}
 	vbuddy_pool_count(pool, VBUDDY_EV_COMPACT_DIRECT);
-	return compact_run(c, order, 0);
+	atomic_inc(&c->direct_waiting);
+	done = compact_run(c, order, 0);
+	atomic_dec(&c->direct_waiting);
+	mutex_lock(&c->lock);
+	atomic_set(&c->considered, 0);
+	if (done) {
+		WRITE_ONCE(c->defer_shift, 0);
+		if (order >= c->defer_order)
+			WRITE_ONCE(c->defer_order, order + 1);
+	} else {
+		WRITE_ONCE(c->defer_shift, min(c->defer_shift + 1,
+					       (unsigned int)VBUDDY_COMPACT_MAX_DEFER_SHIFT));
+		WRITE_ONCE(c->defer_order, min(c->defer_order, order));
+	}
+	mutex_unlock(&c->lock);
+	return done;
 }
 
 static void compact_work(struct work_struct *work)
@@ -484,11 +574,19 @@ static void compact_work(struct work_struct *work)
 						work);
 	unsigned int prf = READ_ONCE(c->proactiveness);
 
+	unsigned int before;
+
 	if (!prf || READ_ONCE(c->stopping))
 		return;		/* armed again by a movable allocation or a new setting */
-	if (vbuddy_compact_score(c->pool) > score_high(prf)) {
+	before = vbuddy_compact_score(c->pool);
+	if (c->proactive_defer) {
+		c->proactive_defer--;
+	} else if (before > score_high(prf)) {
 		vbuddy_pool_count(c->pool, VBUDDY_EV_COMPACT_PROACTIVE);
 		compact_run(c, VBUDDY_COMPACT_ORDER, score_low(prf));
+		/* Nothing gained (fixed or pinned blocks): wait, as kcompactd does. */
+		if (vbuddy_compact_score(c->pool) >= before)
+			c->proactive_defer = 1 << VBUDDY_COMPACT_MAX_DEFER_SHIFT;
 	}
 	/* Nothing movable, nothing to do until the next movable allocation. */
 	if (data_race(c->movable_pages))
@@ -602,7 +700,7 @@ static unsigned long movable_take(struct vbuddy_compact *c, struct vbuddy_movabl
 unsigned long vbuddy_alloc_movable(struct vbuddy_pool *pool, gfp_t gfp, unsigned int order)
 {
 	struct vbuddy_compact *c = pool->compact;
-	unsigned long start = jiffies, pfn, i;
+	unsigned long start = jiffies, pfn;
 	struct vbuddy_movable *h;
 
 	might_alloc(gfp & ~GFP_VIRTOK);
@@ -641,8 +739,7 @@ unsigned long vbuddy_alloc_movable(struct vbuddy_pool *pool, gfp_t gfp, unsigned
 	}
 	trace_vbuddy_alloc(pool->name, pfn, order, VBUDDY_TAG_MOVABLE);
 	if (want_init_on_alloc(gfp))
-		for (i = 0; i < 1UL << order; i++)
-			clear_highpage(pfn_to_page(pfn + i));
+		zero_block(pfn_to_page(pfn), order);
 	/* the pin movable_take() gave it; fully ordered, after the zeroes */
 	atomic64_dec_return(&h->state);
 	compact_arm(c);
@@ -677,7 +774,8 @@ void *vbuddy_map_movable(unsigned long handle)
 				      old & MOV_FREED ? "freed" : "too many pins");
 			return NULL;
 		}
-	} while (!atomic64_try_cmpxchg(&h->state, &old, old + 1 + MOV_SEQ_ONE));
+	} while (!atomic64_try_cmpxchg(&h->state, &old,
+				       (old + 1) | (old & MOV_MOVING ? MOV_DIRTY : 0)));
 	page = idx_page(h->pool, mov_idx(old));
 	return page ? page_address(page) : NULL;
 }
@@ -723,7 +821,7 @@ void vbuddy_free_movable(unsigned long handle)
 	struct vbuddy_movable *h = (struct vbuddy_movable *)handle;
 	struct vbuddy_pool *pool;
 	struct page *page;
-	unsigned long flags, i;
+	unsigned long flags;
 	u64 old;
 
 	if (!h)
@@ -744,8 +842,7 @@ void vbuddy_free_movable(unsigned long handle)
 	if (!page)
 		return;
 	if (want_init_on_free())
-		for (i = 0; i < 1UL << h->order; i++)
-			clear_highpage(nth_page(page, i));
+		zero_block(page, h->order);
 	spin_lock_irqsave(&pool->lock, flags);
 	movable_release(pool->compact, h, page_to_pfn(page), mov_idx(old));
 	spin_unlock_irqrestore(&pool->lock, flags);
@@ -773,6 +870,9 @@ int vbuddy_compact_init(struct vbuddy_pool *pool)
 	mutex_init(&c->lock);
 	INIT_DELAYED_WORK(&c->work, compact_work);
 	c->proactiveness = compact_default_proactiveness;
+	c->defer_order = VBUDDY_NR_ORDERS;
+	atomic_set(&c->direct_waiting, 0);
+	atomic_set(&c->considered, 0);
 	c->handles = vbuddy_kvcalloc(pool->nr_pages, sizeof(*c->handles));
 	return c->handles ? 0 : -ENOMEM;
 }
@@ -795,6 +895,27 @@ void vbuddy_compact_stop(struct vbuddy_pool *pool)
 		return;
 	WRITE_ONCE(c->stopping, true);
 	cancel_delayed_work_sync(&c->work);
+	vbuddy_compact_quiesce(pool);	/* a direct or debugfs run: ends at its next move */
+}
+
+/**
+ * vbuddy_compact_quiesce() - wait for the compaction run under way, if any
+ * @pool: the pool
+ *
+ * A free that lands in the middle of a move leaves the block to the run,
+ * which frees it when its commit fails: after this, such blocks are back,
+ * so that a count of free pages (vbuddy_pool_destroy()) sees them.
+ *
+ * Context: Process context; may sleep.
+ */
+void vbuddy_compact_quiesce(struct vbuddy_pool *pool)
+{
+	struct vbuddy_compact *c = pool->compact;
+
+	if (!c)
+		return;
+	mutex_lock(&c->lock);
+	mutex_unlock(&c->lock);
 }
 
 /**
@@ -810,6 +931,11 @@ void vbuddy_compact_destroy(struct vbuddy_pool *pool)
 
 	if (!c)
 		return;
+	/*
+	 * Stopped already by pool_remove(); again here for a pool that never
+	 * got that far, and for a compact_arm() that read @stopping before it
+	 * was set and queued the work after the first cancel.
+	 */
 	vbuddy_compact_stop(pool);
 	if (c->handles)
 		for (i = 0; i < pool->nr_pages; i++)

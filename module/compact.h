@@ -24,6 +24,7 @@ struct workqueue_struct;
 void vbuddy_compact_setup(unsigned int proactiveness, struct workqueue_struct *wq);
 int vbuddy_compact_init(struct vbuddy_pool *pool);
 void vbuddy_compact_stop(struct vbuddy_pool *pool);
+void vbuddy_compact_quiesce(struct vbuddy_pool *pool);
 void vbuddy_compact_destroy(struct vbuddy_pool *pool);
 bool vbuddy_compact_direct(struct vbuddy_pool *pool, gfp_t gfp, unsigned int order);
 /* vbuddy_compact_score() and the proactiveness: test hooks in vbuddy.h. */

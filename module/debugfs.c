@@ -49,7 +49,8 @@
  *   virt_pages_mapped, virt_freed,
  *   virt_refused_{no_pages,no_slot,atomic,too_big,map_failed}, pcp_refill,
  *   pcp_drain, reclaim, held_back, compact_runs, compact_direct,
- *   compact_proactive, compact_down, compact_success, compact_fail,
+ *   compact_proactive, compact_down, compact_deferred, compact_success,
+ *   compact_fail,
  *   compact_blocks_moved, compact_pages_moved, compact_pinned_skips),
  *   slots_in_use, slots_peak,
  *   and per size class class<size>_objects and class<size>_pages.

@@ -217,6 +217,7 @@ void vbuddy_pool_destroy(struct vbuddy_pool *pool)
 	if (IS_ERR_OR_NULL(pool) || vbuddy_pool_is_default(pool, "destroy"))
 		return;
 	vbuddy_pool_drain(pool);
+	vbuddy_compact_quiesce(pool);	/* blocks freed during a move are back */
 	free_pages = vbuddy_pool_unheld_pages(pool);
 	if (free_pages != pool->nr_pages) {
 		vbuddy_report(pool, "destroy refused: %lu of %lu pages still allocated",

@@ -85,6 +85,7 @@ const char *const vbuddy_event_names[VBUDDY_EV_NR] = {
 	[VBUDDY_EV_COMPACT_DIRECT]	= "compact_direct",
 	[VBUDDY_EV_COMPACT_PROACTIVE]	= "compact_proactive",
 	[VBUDDY_EV_COMPACT_DOWN]	= "compact_down",
+	[VBUDDY_EV_COMPACT_DEFERRED]	= "compact_deferred",
 	[VBUDDY_EV_COMPACT_SUCCESS]	= "compact_success",
 	[VBUDDY_EV_COMPACT_FAIL]	= "compact_fail",
 	[VBUDDY_EV_COMPACT_MOVED]	= "compact_blocks_moved",

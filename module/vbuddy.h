@@ -161,6 +161,7 @@ enum vbuddy_event {
 	VBUDDY_EV_COMPACT_DIRECT, /* of those, started by a request that found no block */
 	VBUDDY_EV_COMPACT_PROACTIVE, /* of those, started by the background worker */
 	VBUDDY_EV_COMPACT_DOWN,	/* runs whose pass up fell short, that went on down */
+	VBUDDY_EV_COMPACT_DEFERRED, /* direct compactions skipped after failures */
 	VBUDDY_EV_COMPACT_SUCCESS, /* runs that got what they wanted */
 	VBUDDY_EV_COMPACT_FAIL,	/* runs that ended without it */
 	VBUDDY_EV_COMPACT_MOVED, /* blocks moved */
