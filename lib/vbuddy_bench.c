@@ -33,7 +33,7 @@
  *      an order-4 pair, which bypasses the per-CPU caches: the pool lock
  *      and the buddy core's split and merge; and the two halves of a
  *      kmalloc(64) pair apart, allocations and frees in batches, beside
- *      SLUB's
+ *      SLUB's, and the bulk case's allocation apart from its frees
  *   6  compaction throughput: a pool of its own is filled with movable
  *      order-0 blocks (each written), three of every four are freed
  *      (proactiveness 0: no background worker), and the pages moved are
@@ -401,6 +401,40 @@ static void time_halves(size_t size, bool kernel, u64 *alloc, u64 *free)
 	*free = div_u64(tf, round_up(iterations, BATCH));
 }
 
+/*
+ * The two halves of the bulk case apart: BATCH order-0 pages in one bulk
+ * allocation, timed, then freed one by one, timed; ns per page.
+ */
+static void time_bulk_halves(bool kernel, u64 *alloc, u64 *free)
+{
+	struct page **pages = kcalloc(BATCH, sizeof(*pages), GFP_KERNEL);
+	unsigned long n, j;
+	unsigned int i;
+	u64 t0, ta = 0, tf = 0, total = 0;
+
+	if (!pages)
+		return;
+	for (i = 0; i < iterations; i += BATCH) {
+		memset(pages, 0, BATCH * sizeof(*pages));
+		t0 = ktime_get_ns();
+		n = kernel ? alloc_pages_bulk_array(GFP_KERNEL, BATCH, pages) :
+			vbuddy_alloc_pages_bulk(pool, GFP_KERNEL, BATCH, pages);
+		ta += ktime_get_ns() - t0;
+		t0 = ktime_get_ns();
+		for (j = 0; j < n; j++) {
+			if (kernel)
+				__free_pages(pages[j], 0);
+			else
+				vbuddy_free_pages(pool, pages[j], 0);
+		}
+		tf += ktime_get_ns() - t0;
+		total += n;
+	}
+	kfree(pages);
+	*alloc = total ? div64_u64(ta, total) : 0;
+	*free = total ? div64_u64(tf, total) : 0;
+}
+
 static void run_components(void)
 {
 	struct page *page, *dpage, *big;
@@ -428,6 +462,10 @@ static void run_components(void)
 	time_halves(64, true, &ka, &kf);
 	pr_info("parts, ns: kmalloc(64) %llu and kfree %llu in batches of %u; SLUB's %llu and %llu\n",
 		va, vf, BATCH, ka, kf);
+	time_bulk_halves(false, &va, &vf);
+	time_bulk_halves(true, &ka, &kf);
+	pr_info("parts, ns: bulk allocation of %u pages %llu a page, their frees %llu; the kernel's %llu and %llu\n",
+		BATCH, va, vf, ka, kf);
 out:
 	vbuddy_free_pages(vbuddy_default_pool(), dpage, 0);
 	vbuddy_free_pages(pool, page, 0);

@@ -333,12 +333,18 @@ struct page *vbuddy_pcp_get_block(struct vbuddy_pool *pool, unsigned int order,
 /* Pages of a bulk allocation per hold of the locks, which keep interrupts off. */
 #define VBUDDY_BULK_CHUNK	64
 
-/* Up to @nr (at most VBUDDY_BULK_CHUNK) order-0 pages, in one hold. */
+/*
+ * Up to @nr (at most VBUDDY_BULK_CHUNK) order-0 pages, in one hold: this
+ * CPU's list first, then what it lacks from the pool's lists in one go
+ * with buddy_gather() (whole free blocks, smallest first, each page an
+ * order-0 block of its own: one split per block, not per page), or page
+ * by page when fewer are free.
+ */
 static unsigned long pcp_bulk_chunk(struct vbuddy_pool *pool, unsigned long nr,
 				    struct page **pages)
 {
+	unsigned long pfns[VBUDDY_BULK_CHUNK], flags, pfn, n = 0, k, want;
 	struct vbuddy_pcp_state *st = pool->pcp;
-	unsigned long flags, pfn, n = 0;
 	struct vbuddy_pcp *pcp;
 	struct page *page;
 	u32 idx;
@@ -355,7 +361,16 @@ static unsigned long pcp_bulk_chunk(struct vbuddy_pool *pool, unsigned long nr,
 	}
 	pcp->alloc[0] += n;
 	if (n < nr) {
+		want = nr - n;
 		spin_lock(&pool->lock);
+		if (want <= pool->buddy.free_frames && !buddy_gather(&pool->buddy, want, pfns)) {
+			for (k = 0; k < want; k++, n++) {
+				buddy_index(&pool->buddy, pfns[k], &idx);
+				WRITE_ONCE(st->owner[idx], own_held(0, false));
+				pages[n] = pfn_to_page(pfns[k]);
+			}
+			pool->stats.alloc[0] += want;
+		}
 		for (; n < nr && !buddy_alloc(&pool->buddy, 0, &pfn); n++) {
 			buddy_index(&pool->buddy, pfn, &idx);
 			WRITE_ONCE(st->owner[idx], own_held(0, false));
