@@ -249,14 +249,6 @@ static bool run_done(struct vbuddy_pool *pool, unsigned int order, unsigned int 
 	return buddy_largest_free_order(&pool->buddy) >= (int)order;
 }
 
-static void zero_block(struct page *page, unsigned int order)
-{
-	unsigned long i;
-
-	for (i = 0; i < 1UL << order; i++)
-		clear_highpage(nth_page(page, i));
-}
-
 static void copy_block(struct page *dst, struct page *src, unsigned int order)
 {
 	unsigned long i;
@@ -340,9 +332,9 @@ static bool move_one(struct vbuddy_compact *c, struct buddy_compact *cc,
 	 * destination, and the source too if the block was freed meanwhile.
 	 */
 	if (want_init_on_free()) {
-		zero_block(pfn_to_page(moved ? mv->src : mv->dst), mv->order);
+		vbuddy_clear_block(pfn_to_page(moved ? mv->src : mv->dst), mv->order);
 		if (freed)
-			zero_block(pfn_to_page(mv->src), mv->order);
+			vbuddy_clear_block(pfn_to_page(mv->src), mv->order);
 	}
 
 	spin_lock_irqsave(&pool->lock, *flags);
@@ -432,7 +424,7 @@ static int compact_pass(struct vbuddy_compact *c, struct buddy_compact *cc,
  * short, a pass down (regions from the top, blocks moved below them),
  * which is what a pool whose movable blocks sit at the top (the grouped
  * placement) and whose free pages lie below them needs. Returns whether
- * it got there.
+ * it got there. The caller holds @c->lock.
  */
 static bool compact_run(struct vbuddy_compact *c, unsigned int order, unsigned int low)
 {
@@ -442,8 +434,7 @@ static bool compact_run(struct vbuddy_compact *c, unsigned int order, unsigned i
 	bool done;
 	int ret;
 
-	might_sleep();
-	mutex_lock(&c->lock);
+	lockdep_assert_held(&c->lock);
 	if (trace_vbuddy_compact_begin_enabled())
 		trace_vbuddy_compact_begin(pool->name, order, vbuddy_compact_score(pool));
 	spin_lock_irqsave(&pool->lock, flags);
@@ -464,7 +455,6 @@ static bool compact_run(struct vbuddy_compact *c, unsigned int order, unsigned i
 	if (trace_vbuddy_compact_end_enabled())
 		trace_vbuddy_compact_end(pool->name, order, vbuddy_compact_score(pool), moved,
 					 done);
-	mutex_unlock(&c->lock);
 	return done;
 }
 
@@ -510,8 +500,12 @@ int vbuddy_pool_compact(struct vbuddy_pool *pool, unsigned int order)
 		return -EINVAL;
 	}
 	vbuddy_pool_reclaim(pool, GFP_KERNEL);
-	if (order && !READ_ONCE(c->stopping))
-		return compact_run(c, order, 0) ? 0 : -ENOSPC;
+	if (order && !READ_ONCE(c->stopping)) {
+		mutex_lock(&c->lock);
+		done = compact_run(c, order, 0);
+		mutex_unlock(&c->lock);
+		return done ? 0 : -ENOSPC;
+	}
 	spin_lock_irqsave(&pool->lock, flags);
 	done = buddy_largest_free_order(&pool->buddy) >= (int)order;
 	spin_unlock_irqrestore(&pool->lock, flags);
@@ -550,10 +544,11 @@ bool vbuddy_compact_direct(struct vbuddy_pool *pool, gfp_t gfp, unsigned int ord
 		return false;
 	}
 	vbuddy_pool_count(pool, VBUDDY_EV_COMPACT_DIRECT);
+	/* A background run under way gives way when it sees this. */
 	atomic_inc(&c->direct_waiting);
-	done = compact_run(c, order, 0);
-	atomic_dec(&c->direct_waiting);
 	mutex_lock(&c->lock);
+	atomic_dec(&c->direct_waiting);
+	done = compact_run(c, order, 0);
 	atomic_set(&c->considered, 0);
 	if (done) {
 		WRITE_ONCE(c->defer_shift, 0);
@@ -572,9 +567,7 @@ static void compact_work(struct work_struct *work)
 {
 	struct vbuddy_compact *c = container_of(to_delayed_work(work), struct vbuddy_compact,
 						work);
-	unsigned int prf = READ_ONCE(c->proactiveness);
-
-	unsigned int before;
+	unsigned int prf = READ_ONCE(c->proactiveness), before;
 
 	if (!prf || READ_ONCE(c->stopping))
 		return;		/* armed again by a movable allocation or a new setting */
@@ -583,7 +576,9 @@ static void compact_work(struct work_struct *work)
 		c->proactive_defer--;
 	} else if (before > score_high(prf)) {
 		vbuddy_pool_count(c->pool, VBUDDY_EV_COMPACT_PROACTIVE);
+		mutex_lock(&c->lock);
 		compact_run(c, VBUDDY_COMPACT_ORDER, score_low(prf));
+		mutex_unlock(&c->lock);
 		/* Nothing gained (fixed or pinned blocks): wait, as kcompactd does. */
 		if (vbuddy_compact_score(c->pool) >= before)
 			c->proactive_defer = 1 << VBUDDY_COMPACT_MAX_DEFER_SHIFT;
@@ -704,17 +699,7 @@ unsigned long vbuddy_alloc_movable(struct vbuddy_pool *pool, gfp_t gfp, unsigned
 	struct vbuddy_movable *h;
 
 	might_alloc(gfp & ~GFP_VIRTOK);
-	if (gfp & GFP_VIRTOK) {
-		vbuddy_report_gfp(pool, gfp, "GFP_VIRTOK refused: %s() promises contiguous pages",
-				  __func__);
-		return 0;
-	}
-	if (order > VBUDDY_MAX_ORDER) {
-		vbuddy_report_gfp(pool, gfp, "allocation of order %u refused: the maximum is %u",
-				  order, VBUDDY_MAX_ORDER);
-		return 0;
-	}
-	if (!vbuddy_pool_gfp_ok(pool, gfp, order))
+	if (!vbuddy_pool_contig_ok(pool, gfp, order, __func__))
 		return 0;
 	h = kmalloc(sizeof(*h), handle_gfp(gfp));
 	if (!h)
@@ -731,15 +716,12 @@ unsigned long vbuddy_alloc_movable(struct vbuddy_pool *pool, gfp_t gfp, unsigned
 	} while (!pfn && vbuddy_pool_nofail_retry(pool, gfp, start));
 	if (!pfn) {
 		kfree(h);
-		vbuddy_pool_alloc_failed(pool, order);
-		if (!(gfp & __GFP_NOWARN))
-			pr_warn_ratelimited("pool %s: no free block of order %u\n",
-					    pool->name, order);
+		vbuddy_pool_contig_failed(pool, gfp, order);
 		return 0;
 	}
 	trace_vbuddy_alloc(pool->name, pfn, order, VBUDDY_TAG_MOVABLE);
 	if (want_init_on_alloc(gfp))
-		zero_block(pfn_to_page(pfn), order);
+		vbuddy_clear_block(pfn_to_page(pfn), order);
 	/* the pin movable_take() gave it; fully ordered, after the zeroes */
 	atomic64_dec_return(&h->state);
 	compact_arm(c);
@@ -842,7 +824,7 @@ void vbuddy_free_movable(unsigned long handle)
 	if (!page)
 		return;
 	if (want_init_on_free())
-		zero_block(page, h->order);
+		vbuddy_clear_block(page, h->order);
 	spin_lock_irqsave(&pool->lock, flags);
 	movable_release(pool->compact, h, page_to_pfn(page), mov_idx(old));
 	spin_unlock_irqrestore(&pool->lock, flags);

@@ -368,21 +368,11 @@ struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
 				unsigned int order)
 {
 	bool movable = gfp & __GFP_MOVABLE;
-	unsigned long start = jiffies, i;
+	unsigned long start = jiffies;
 	struct page *page;
 
 	might_alloc(gfp & ~GFP_VIRTOK);
-	if (gfp & GFP_VIRTOK) {
-		vbuddy_report_gfp(pool, gfp, "GFP_VIRTOK refused: %s() promises contiguous pages",
-				  __func__);
-		return NULL;
-	}
-	if (order > VBUDDY_MAX_ORDER) {
-		vbuddy_report_gfp(pool, gfp, "allocation of order %u refused: the maximum is %u",
-				  order, VBUDDY_MAX_ORDER);
-		return NULL;
-	}
-	if (!vbuddy_pool_gfp_ok(pool, gfp, order))
+	if (!vbuddy_pool_contig_ok(pool, gfp, order, __func__))
 		return NULL;
 
 	do {
@@ -397,17 +387,13 @@ struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
 		}
 	} while (!page && vbuddy_pool_nofail_retry(pool, gfp, start));
 	if (!page) {
-		vbuddy_pool_alloc_failed(pool, order);
-		if (!(gfp & __GFP_NOWARN))
-			pr_warn_ratelimited("pool %s: no free block of order %u\n",
-					    pool->name, order);
+		vbuddy_pool_contig_failed(pool, gfp, order);
 		return NULL;
 	}
 	trace_vbuddy_alloc(pool->name, page_to_pfn(page), order, VBUDDY_TAG_PAGES);
 
 	if (want_init_on_alloc(gfp))
-		for (i = 0; i < 1UL << order; i++)
-			clear_highpage(nth_page(page, i));
+		vbuddy_clear_block(page, order);
 	return page;
 }
 EXPORT_SYMBOL_GPL(vbuddy_alloc_pages);
@@ -423,18 +409,13 @@ static unsigned long bulk_round(struct vbuddy_pool *pool, gfp_t gfp, bool movabl
 
 	if (vbuddy_should_fail(VBUDDY_FAIL_POOL))
 		return 0;
-	if (movable && pool->buddy.policy == BUDDY_GROUPED) {
-		/* From the movable end, around the caches, one by one. */
+	/*
+	 * Around the caches, one by one: a movable request under the grouped
+	 * placement (from the movable end), or a pool without the caches.
+	 */
+	if ((movable && pool->buddy.policy == BUDDY_GROUPED) || !vbuddy_pcp_serves(pool, 0)) {
 		for (n = 0; n < nr; n++) {
-			got[n] = vbuddy_pcp_get_block(pool, 0, false, true);
-			if (!got[n])
-				break;
-		}
-		return n;
-	}
-	if (!vbuddy_pcp_serves(pool, 0)) {
-		for (n = 0; n < nr; n++) {
-			got[n] = vbuddy_pcp_get_block(pool, 0, false, false);
+			got[n] = vbuddy_pcp_get_block(pool, 0, false, movable);
 			if (!got[n])
 				break;
 		}
@@ -472,12 +453,7 @@ unsigned long vbuddy_alloc_pages_bulk(struct vbuddy_pool *pool, gfp_t gfp, unsig
 	unsigned long i = 0, n, k, taken, filled = 0;
 
 	might_alloc(gfp & ~GFP_VIRTOK);
-	if (gfp & GFP_VIRTOK) {
-		vbuddy_report_gfp(pool, gfp, "GFP_VIRTOK refused: %s() promises contiguous pages",
-				  __func__);
-		return 0;
-	}
-	if (!vbuddy_pool_gfp_ok(pool, gfp, 0))
+	if (!vbuddy_pool_contig_ok(pool, gfp, 0, __func__))
 		return 0;
 	while (i < nr) {
 		if (pages[i]) {
@@ -495,7 +471,7 @@ unsigned long vbuddy_alloc_pages_bulk(struct vbuddy_pool *pool, gfp_t gfp, unsig
 				trace_vbuddy_alloc(pool->name, page_to_pfn(pages[i]), 0,
 						   VBUDDY_TAG_PAGES);
 				if (want_init_on_alloc(gfp))
-					clear_highpage(pages[i]);
+					vbuddy_clear_block(pages[i], 0);
 			}
 			filled++;
 		}
@@ -538,7 +514,7 @@ EXPORT_SYMBOL_GPL(vbuddy_alloc_pages_bulk);
 void vbuddy_free_pages(struct vbuddy_pool *pool, struct page *page,
 		       unsigned int order)
 {
-	unsigned long flags, pfn, i;
+	unsigned long flags, pfn;
 	bool lost = false;
 	int ret;
 	u32 idx;
@@ -561,8 +537,7 @@ void vbuddy_free_pages(struct vbuddy_pool *pool, struct page *page,
 	}
 	/* init_on_free: zero what is the caller's to free, before it is free. */
 	if (want_init_on_free() && pages_free_ok(pool, pfn, idx, order))
-		for (i = 0; i < 1UL << order; i++)
-			clear_highpage(nth_page(page, i));
+		vbuddy_clear_block(page, order);
 	if (vbuddy_pcp_serves(pool, order)) {
 		ret = vbuddy_pcp_free_index(pool, page, idx, order, false);
 	} else {

@@ -281,6 +281,55 @@ void vbuddy_pool_alloc_failed(struct vbuddy_pool *pool, unsigned int order)
 	spin_unlock_irqrestore(&pool->lock, flags);
 }
 
+/**
+ * vbuddy_pool_contig_ok() - may a pool serve a contiguous request?
+ * @pool: the pool
+ * @gfp: the request's flags
+ * @order: the order of the block it needs
+ * @func: the API function asked, for the report
+ *
+ * What every API that promises physically contiguous pages refuses first,
+ * with a report (silent with __GFP_NOWARN): GFP_VIRTOK, whose fallback is
+ * not contiguous, and an order above VBUDDY_MAX_ORDER; then whatever
+ * vbuddy_pool_gfp_ok() refuses.
+ *
+ * Context: Any context.
+ * Return: true if the request may go on.
+ */
+bool vbuddy_pool_contig_ok(struct vbuddy_pool *pool, gfp_t gfp, unsigned int order,
+			   const char *func)
+{
+	if (gfp & GFP_VIRTOK) {
+		vbuddy_report_gfp(pool, gfp, "GFP_VIRTOK refused: %s() promises contiguous pages",
+				  func);
+		return false;
+	}
+	if (order > VBUDDY_MAX_ORDER) {
+		vbuddy_report_gfp(pool, gfp, "allocation of order %u refused: the maximum is %u",
+				  order, VBUDDY_MAX_ORDER);
+		return false;
+	}
+	return vbuddy_pool_gfp_ok(pool, gfp, order);
+}
+
+/**
+ * vbuddy_pool_contig_failed() - a contiguous request found no block
+ * @pool: the pool
+ * @gfp: the request's flags: __GFP_NOWARN keeps it quiet
+ * @order: the order asked for
+ *
+ * Counts and traces it (vbuddy_pool_alloc_failed()), and says so in a
+ * rate-limited warning.
+ *
+ * Context: Any context; takes the pool lock.
+ */
+void vbuddy_pool_contig_failed(struct vbuddy_pool *pool, gfp_t gfp, unsigned int order)
+{
+	vbuddy_pool_alloc_failed(pool, order);
+	if (!(gfp & __GFP_NOWARN))
+		pr_warn_ratelimited("pool %s: no free block of order %u\n", pool->name, order);
+}
+
 static int chunk_cmp(const void *a, const void *b)
 {
 	unsigned long pa = page_to_pfn(((const struct vbuddy_chunk *)a)->page);

@@ -14,6 +14,7 @@
 #define _VBUDDY_POOL_H
 
 #include <linux/gfp.h>
+#include <linux/highmem.h>
 #include <linux/list.h>
 #include <linux/mmzone.h>
 #include <linux/spinlock.h>
@@ -184,6 +185,9 @@ void vbuddy_report(struct vbuddy_pool *pool, const char *fmt, ...);
 __printf(3, 4)
 void vbuddy_report_gfp(struct vbuddy_pool *pool, gfp_t gfp, const char *fmt, ...);
 bool vbuddy_pool_gfp_ok(struct vbuddy_pool *pool, gfp_t gfp, unsigned int order);
+bool vbuddy_pool_contig_ok(struct vbuddy_pool *pool, gfp_t gfp, unsigned int order,
+			   const char *func);
+void vbuddy_pool_contig_failed(struct vbuddy_pool *pool, gfp_t gfp, unsigned int order);
 bool vbuddy_pool_nofail_retry(struct vbuddy_pool *pool, gfp_t gfp, unsigned long start);
 void vbuddy_pool_count(struct vbuddy_pool *pool, enum vbuddy_event ev);
 void vbuddy_pool_alloc_failed(struct vbuddy_pool *pool, unsigned int order);
@@ -191,5 +195,14 @@ bool vbuddy_pool_reclaim(struct vbuddy_pool *pool, gfp_t gfp);
 void vbuddy_pool_get_stats(struct vbuddy_pool *pool, struct vbuddy_stats *stats);
 int vbuddy_pool_check_lists(struct vbuddy_pool *pool, bool *lists);
 unsigned long vbuddy_pool_unheld_pages(struct vbuddy_pool *pool);
+
+/* Zero the 2^@order pages of a block (init_on_alloc, init_on_free). */
+static inline void vbuddy_clear_block(struct page *page, unsigned int order)
+{
+	unsigned long i;
+
+	for (i = 0; i < 1UL << order; i++)
+		clear_highpage(nth_page(page, i));
+}
 
 #endif /* _VBUDDY_POOL_H */
