@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 
 #include "../module/classes.h"
+#include "../module/pcp.h"
 #include "../module/pool.h"
 #include "vbuddy_kunit.h"
 
@@ -275,6 +276,7 @@ enum km_bad {
 	KM_KREALLOC_BAD,
 	KM_DOUBLE_HUGE,
 	KM_OBJECT_AS_PAGES,
+	KM_FORGED_STAMP,
 };
 
 #define KM_MIDDLE	"refused: pointer into the middle of an object"
@@ -302,6 +304,8 @@ static const struct km_bad_case km_bad_cases[] = {
 	  "refused: double free, or never allocated" },
 	{ "double free of an object above the cached orders", KM_DOUBLE_HUGE,
 	  "refused: double free, or never allocated" },
+	{ "kernel page carrying a live pool's stamp", KM_FORGED_STAMP,
+	  "refused: not from a vbuddy pool" },
 	{ "vbuddy_free_pages of a kmalloc object", KM_OBJECT_AS_PAGES,
 	  "block belongs to another interface" },
 };
@@ -316,7 +320,7 @@ static void kmalloc_test_bad_input(struct kunit *test)
 	unsigned long before[VBUDDY_NR_ORDERS], after[VBUDDY_NR_ORDERS];
 	struct vbuddy_class cb, ca;
 	u8 *small, *large, *huge = NULL, *other = NULL;
-	struct page *page = NULL;
+	struct page *page = NULL, *forged = NULL;
 	unsigned long r;
 
 	small = vbuddy_pool_kmalloc(pool, 96, GFP_KERNEL);
@@ -345,6 +349,15 @@ static void kmalloc_test_bad_input(struct kunit *test)
 	case KM_PAGES_API:
 		page = vbuddy_alloc_pages(pool, GFP_KERNEL, 0);
 		KUNIT_ASSERT_NOT_NULL(test, page);
+		break;
+	case KM_FORGED_STAMP:
+		/* The stamp of small's page, on a page of the kernel's. */
+		KUNIT_ASSERT_EQ(test, page_private(virt_to_page(small)) >> 32,
+				pool->stamp >> 32);
+		forged = alloc_page(GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, forged);
+		set_page_private(forged, page_private(virt_to_page(small)));
+		victim = vbuddy_default_pool();
 		break;
 	default:
 		break;
@@ -384,6 +397,9 @@ static void kmalloc_test_bad_input(struct kunit *test)
 	case KM_PAGES_API:
 		vbuddy_kfree(page_address(page));
 		break;
+	case KM_FORGED_STAMP:
+		vbuddy_kfree(page_address(forged));
+		break;
 	case KM_KSIZE_BAD:
 		KUNIT_EXPECT_EQ(test, vbuddy_ksize(small + 1), (size_t)0);
 		break;
@@ -403,12 +419,75 @@ static void kmalloc_test_bad_input(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
 
 	kfree(other);
+	if (forged) {
+		set_page_private(forged, 0);
+		__free_page(forged);
+	}
 	if (page)
 		vbuddy_free_pages(pool, page, 0);
 	if (c->kind != KM_DOUBLE_SMALL && c->kind != KM_KREALLOC_BAD)
 		vbuddy_kfree(small);
 	if (c->kind != KM_DOUBLE_LARGE)
 		vbuddy_kfree(large);
+}
+
+/*
+ * An interrupt that lands while this CPU is in the middle of its lists:
+ * everything it allocates or frees goes around them, under the pool lock,
+ * and a drain leaves them alone. The middle is made by hand: the lists'
+ * busy flags set, the task kept on this CPU.
+ */
+static void kmalloc_test_busy_cpu(struct kunit *test)
+{
+	struct vbuddy_pool *pool = test->priv;
+	struct vbuddy_pcp_objects *objs;
+	struct page *held, *page;
+	struct vbuddy_pcp *pcp;
+	void *obj, *large, *small, *kept;
+	unsigned int n, c64 = 3;	/* the class of 64 bytes */
+
+	/* Held from before: freed while busy, each claimed from its caller. */
+	held = vbuddy_alloc_pages(pool, GFP_KERNEL, 0);
+	kept = vbuddy_pool_kmalloc(pool, 2 * PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, held);
+	KUNIT_ASSERT_NOT_NULL(test, kept);
+	vbuddy_kfree(vbuddy_pool_kmalloc(pool, 64, GFP_KERNEL));	/* one listed */
+
+	migrate_disable();
+	objs = this_cpu_ptr(pool->classes->cpu);
+	pcp = this_cpu_ptr(pool->pcp->cpu);
+	n = objs->n[c64];
+	KUNIT_EXPECT_GT(test, n, 0U);
+	WRITE_ONCE(objs->lock.busy, true);
+	WRITE_ONCE(pcp->lock.busy, true);
+
+	obj = vbuddy_pool_kmalloc(pool, 64, GFP_ATOMIC);
+	small = vbuddy_pool_kmalloc(pool, 100, GFP_ATOMIC);
+	large = vbuddy_pool_kmalloc(pool, 2 * PAGE_SIZE, GFP_ATOMIC);
+	page = vbuddy_alloc_pages(pool, GFP_ATOMIC, 0);
+	KUNIT_EXPECT_NOT_NULL(test, obj);
+	KUNIT_EXPECT_NOT_NULL(test, small);
+	KUNIT_EXPECT_NOT_NULL(test, large);
+	KUNIT_EXPECT_NOT_NULL(test, page);
+	KUNIT_EXPECT_EQ(test, vbuddy_ksize(large), 2 * PAGE_SIZE);
+	vbuddy_kfree(obj);
+	vbuddy_kfree(small);
+	vbuddy_kfree(large);
+	vbuddy_kfree(kept);
+	vbuddy_free_pages(pool, page, 0);
+	vbuddy_free_pages(pool, held, 0);
+	/* Nothing went through this CPU's lists. */
+	KUNIT_EXPECT_EQ(test, objs->n[c64], n);
+	vbuddy_pool_drain(pool);	/* skips this CPU's busy lists */
+	KUNIT_EXPECT_EQ(test, objs->n[c64], n);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
+
+	WRITE_ONCE(pcp->lock.busy, false);
+	WRITE_ONCE(objs->lock.busy, false);
+	migrate_enable();
+	vbuddy_pool_drain(pool);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_cached_pages(pool), 0UL);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
 }
 
 static struct kunit_case kmalloc_test_cases[] = {
@@ -419,6 +498,7 @@ static struct kunit_case kmalloc_test_cases[] = {
 	KUNIT_CASE(kmalloc_test_class_pages_return),
 	KUNIT_CASE(kmalloc_test_atomic),
 	KUNIT_CASE_PARAM(kmalloc_test_bad_input, kmalloc_bad_gen_params),
+	KUNIT_CASE(kmalloc_test_busy_cpu),
 	{}
 };
 

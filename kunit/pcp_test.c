@@ -588,7 +588,7 @@ static void pcp_test_give_back_by_placement(struct kunit *test)
 	/* The (high + 1)th free gave back all but @low blocks. */
 	KUNIT_EXPECT_EQ(test, here(pool, 0), low);
 	pcp = raw_cpu_ptr(pool->pcp->cpu);
-	spin_lock_irqsave(&pcp->lock, flags);
+	spin_lock_irqsave(&pcp->lock.lock, flags);
 	i = 0;
 	list_for_each_entry(page, &pcp->lists[0], lru) {
 		unsigned long want = lifo ? pfns[n - 1 - i] : pfns[i];
@@ -597,7 +597,7 @@ static void pcp_test_give_back_by_placement(struct kunit *test)
 			KUNIT_EXPECT_EQ_MSG(test, page_to_pfn(page), want, "entry %u", i);
 		i++;
 	}
-	spin_unlock_irqrestore(&pcp->lock, flags);
+	spin_unlock_irqrestore(&pcp->lock.lock, flags);
 	migrate_enable();
 	KUNIT_EXPECT_EQ(test, i, low);
 	placement_pool_done(test, pool);

@@ -38,8 +38,10 @@
  * ``pcp_objects`` free objects per class, as SLUB keeps a per-CPU slab:
  * vbuddy_kmalloc() takes the last one freed, and vbuddy_kfree() finds the
  * object's pool, page and class from its address alone and puts it on the
- * list, both under that CPU's object-list lock only; the pool lock is taken
- * to move half a list from or to the pages. Each class keeps one page
+ * list, both under that CPU's object-list lock only, taken without masking
+ * interrupts (&struct vbuddy_cpu_lock: an interrupt that lands in the
+ * middle of a list serves itself from the pages, under the pool lock); the
+ * pool lock is taken to move half a list from or to the pages. Each class keeps one page
  * without objects, so that a class whose use goes up and down by one
  * object does not split and merge a block every time; a page whose last
  * object is freed while the class keeps one already goes straight back to
@@ -138,7 +140,7 @@ static u32 class_grow(struct vbuddy_pool *pool, unsigned int class)
 	buddy_lookup(&pool->buddy, pfn, &blk);
 
 	cp = &cl->pages[blk.index];
-	cp->pfn = pfn;
+	vbuddy_stamp_page(pool, pfn_to_page(pfn), blk.index);
 	cp->inuse = 0;
 	cp->class = class;
 	bitmap_zero(cp->map, class_objects(class));
@@ -158,7 +160,7 @@ static unsigned long class_shrink(struct vbuddy_pool *pool, struct vbuddy_class 
 	lockdep_assert_held(&pool->lock);
 	if (idx == BUDDY_NIL)
 		return 0;
-	pfn = cl->pages[idx].pfn;
+	pfn = vbuddy_pool_pfn(pool, idx);
 	c->empty = BUDDY_NIL;
 	partial_del(cl, c, idx);
 	c->pages--;
@@ -225,7 +227,7 @@ static unsigned long objects_flush(struct vbuddy_pool *pool, struct vbuddy_pcp_o
 	unsigned long pages = 0;
 	unsigned int i;
 
-	lockdep_assert_held(&objs->lock);
+	lockdep_assert_held(&objs->lock.lock);
 	lockdep_assert_held(&pool->lock);
 	n = min(n, objs->n[class]);
 	for (i = 0; i < n; i++)
@@ -236,9 +238,10 @@ static unsigned long objects_flush(struct vbuddy_pool *pool, struct vbuddy_pcp_o
 }
 
 /*
- * Visit every CPU's object lists, each under its lock (irqsave); @fn may
- * take the pool lock inside. No IPI: every path takes the lock with
- * interrupts off, whichever CPU it runs on.
+ * Visit every CPU's object lists, each under its lock (interrupts off); @fn
+ * may take the pool lock inside. No IPI: every path takes the lock,
+ * whichever CPU it runs on. Lists vbuddy_cpu_lock_any() cannot take (this
+ * CPU's, interrupted in their middle) are skipped.
  */
 static void objects_walk(struct vbuddy_pool *pool,
 			 void (*fn)(struct vbuddy_pool *pool, struct vbuddy_pcp_objects *objs,
@@ -251,9 +254,10 @@ static void objects_walk(struct vbuddy_pool *pool,
 	for_each_possible_cpu(cpu) {
 		struct vbuddy_pcp_objects *objs = per_cpu_ptr(pool->classes->cpu, cpu);
 
-		spin_lock_irqsave(&objs->lock, flags);
+		if (!vbuddy_cpu_lock_any(&objs->lock, cpu, &flags))
+			continue;
 		fn(pool, objs, arg);
-		spin_unlock_irqrestore(&objs->lock, flags);
+		vbuddy_cpu_unlock_any(&objs->lock, flags);
 	}
 }
 
@@ -383,7 +387,7 @@ int vbuddy_classes_init(struct vbuddy_pool *pool)
 	if (!cl->pages || !cl->cpu)
 		return -ENOMEM;
 	for_each_possible_cpu(cpu)
-		spin_lock_init(&per_cpu_ptr(cl->cpu, cpu)->lock);
+		spin_lock_init(&per_cpu_ptr(cl->cpu, cpu)->lock.lock);
 	/* Only with the page caches: a pool too small for them gets no lists. */
 	cl->objects_max = vbuddy_pcp_serves(pool, 0) ? pcp_objects : 0;
 	cl->objects_batch = max(cl->objects_max / 2U, 1U);
@@ -413,7 +417,7 @@ void vbuddy_classes_destroy(struct vbuddy_pool *pool)
  * @class: 0..VBUDDY_NR_CLASSES-1
  *
  * From this CPU's object list, refilled from the class pages if empty, or
- * (no lists) from the pages directly.
+ * (no lists, or this CPU's busy) from the pages directly.
  *
  * Context: Any context.
  * Return: the object, or NULL if the pool has no room.
@@ -421,25 +425,25 @@ void vbuddy_classes_destroy(struct vbuddy_pool *pool)
 void *vbuddy_class_alloc(struct vbuddy_pool *pool, unsigned int class)
 {
 	struct vbuddy_classes *cl = pool->classes;
-	struct vbuddy_pcp_objects *objs;
+	struct vbuddy_pcp_objects *objs = NULL;
 	struct vbuddy_class_page *cp;
 	struct vbuddy_objref ref;
 	unsigned long flags;
 	bool got;
 
-	if (cl->objects_max) {
-		objs = raw_cpu_ptr(cl->cpu);
-		spin_lock_irqsave(&objs->lock, flags);
+	if (likely(cl->objects_max))
+		objs = vbuddy_cpu_trylock(cl->cpu);
+	if (likely(objs)) {
 		if (unlikely(!objs->n[class])) {
-			spin_lock(&pool->lock);
+			spin_lock_irqsave(&pool->lock, flags);
 			objs->n[class] = class_take(pool, class, objs->objs[class],
 						    cl->objects_batch);
-			spin_unlock(&pool->lock);
+			spin_unlock_irqrestore(&pool->lock, flags);
 		}
 		got = objs->n[class];
 		if (likely(got))
 			ref = objs->objs[class][--objs->n[class]];
-		spin_unlock_irqrestore(&objs->lock, flags);
+		vbuddy_cpu_unlock(&objs->lock);
 	} else {
 		spin_lock_irqsave(&pool->lock, flags);
 		got = class_take(pool, class, &ref, 1);
@@ -449,7 +453,7 @@ void *vbuddy_class_alloc(struct vbuddy_pool *pool, unsigned int class)
 		return NULL;
 	cp = &cl->pages[ref.idx];
 	WARN_ON_ONCE(test_and_set_bit(ref.obj, cp->held));
-	return page_address(pfn_to_page(cp->pfn)) + ref.obj * vbuddy_class_size[class];
+	return vbuddy_pool_addr(pool, ref.idx) + ref.obj * vbuddy_class_size[class];
 }
 
 /**
@@ -458,9 +462,10 @@ void *vbuddy_class_alloc(struct vbuddy_pool *pool, unsigned int class)
  * @p: what the caller frees
  * @idx: the frame index of that page
  *
- * Without the pool lock (but to move half a full list back to the pages).
- * Anything that is not an object of a class page held by a caller is left
- * to the locked path, which frees or reports it.
+ * Without the pool lock (but to move half a full list back to the pages,
+ * or when this CPU's list is busy: then straight into its page). Anything
+ * that is not an object of a class page held by a caller is left to the
+ * locked path, which frees or reports it.
  *
  * Context: Any context.
  * Return: true if @p was freed.
@@ -500,16 +505,23 @@ bool vbuddy_class_free_fast(struct vbuddy_pool *pool, const void *p, u32 idx)
 		return false;
 	kmemleak_free(p);	/* ours now, and nobody else's until listed */
 
-	objs = raw_cpu_ptr(cl->cpu);
-	spin_lock_irqsave(&objs->lock, flags);
+	objs = vbuddy_cpu_trylock(cl->cpu);
+	if (unlikely(!objs)) {
+		spin_lock_irqsave(&pool->lock, flags);
+		pool->stats.events[VBUDDY_EV_FREE]++;
+		class_put(pool, &ref);
+		spin_unlock_irqrestore(&pool->lock, flags);
+		goto out;
+	}
 	if (unlikely(objs->n[class] == cl->objects_max)) {
-		spin_lock(&pool->lock);
+		spin_lock_irqsave(&pool->lock, flags);
 		objects_flush(pool, objs, class, cl->objects_batch);
-		spin_unlock(&pool->lock);
+		spin_unlock_irqrestore(&pool->lock, flags);
 	}
 	objs->objs[class][objs->n[class]++] = ref;
 	objs->frees++;
-	spin_unlock_irqrestore(&objs->lock, flags);
+	vbuddy_cpu_unlock(&objs->lock);
+out:
 	trace_vbuddy_free(pool->name, page_to_pfn(virt_to_page(p)), 0, VBUDDY_TAG_CLASS);
 	return true;
 }
@@ -529,7 +541,7 @@ const char *vbuddy_class_resolve(struct vbuddy_pool *pool, u32 idx, const void *
 				 size_t *size, unsigned int *obj)
 {
 	struct vbuddy_class_page *cp = &pool->classes->pages[idx];
-	unsigned long off = p - page_address(pfn_to_page(cp->pfn));
+	unsigned long off = p - vbuddy_pool_addr(pool, idx);
 
 	lockdep_assert_held(&pool->lock);
 	*size = vbuddy_class_size[cp->class];

@@ -13,6 +13,7 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
+#include "pcp.h"
 #include "pool.h"
 
 /* Size classes: kmalloc-8 ... kmalloc-2k, with kmalloc-96 and -192. */
@@ -28,9 +29,6 @@ extern const unsigned short vbuddy_class_size[VBUDDY_NR_CLASSES];
 
 /**
  * struct vbuddy_class_page - a page of small objects
- * @pfn: the page's frame number (not its address: kmemleak scans this
- *       array, and an address would keep object 0 of every page
- *       "referenced")
  * @next: next page of the class with a free object (frame index)
  * @prev: previous such page (frame index)
  * @inuse: objects taken out of the page
@@ -48,7 +46,6 @@ extern const unsigned short vbuddy_class_size[VBUDDY_NR_CLASSES];
  * pool lock, but for @held.
  */
 struct vbuddy_class_page {
-	unsigned long pfn;
 	u32 next;
 	u32 prev;
 	u16 inuse;
@@ -87,8 +84,8 @@ struct vbuddy_objref {
 
 /**
  * struct vbuddy_pcp_objects - one CPU's per-CPU object lists
- * @lock: guards the rest; taken irqsave, before the pool lock, by the CPU
- *        it belongs to (almost always) and by whoever walks every CPU
+ * @lock: guards the rest; taken before the pool lock, by the CPU it
+ *        belongs to and by whoever walks every CPU
  * @n: objects on each class's list
  * @objs: each class's free objects, the last one the most recently freed:
  *        taken out of their pages (their @map bits set), held by no caller
@@ -96,7 +93,7 @@ struct vbuddy_objref {
  * @frees: objects freed onto the lists
  */
 struct vbuddy_pcp_objects {
-	spinlock_t lock;		/* see above */
+	struct vbuddy_cpu_lock lock;	/* see above */
 	unsigned int n[VBUDDY_NR_CLASSES];
 	struct vbuddy_objref objs[VBUDDY_NR_CLASSES][VBUDDY_PCP_OBJECTS_MAX];
 	unsigned long frees;

@@ -58,9 +58,9 @@ static size_t bucket_size(size_t size)
 }
 
 /*
- * Free @p, if it is an object of a size class, or whole pages from a
- * per-CPU cache, that a caller holds, onto this CPU's lists, without the
- * pool lock. False for anything else (larger objects, GFP_VIRTOK ranges,
+ * Free @p (not in the vmalloc area), if it is an object of a size class, or
+ * whole pages from a per-CPU cache, that a caller holds, onto this CPU's
+ * lists, without the pool lock. False for anything else (larger objects,
  * bad pointers): the locked path then frees or reports it.
  */
 static bool free_fast(const void *p)
@@ -71,10 +71,10 @@ static bool free_fast(const void *p)
 	u8 owner;
 	u32 idx;
 
-	if (is_vmalloc_addr(p) || !virt_addr_valid(p))
+	if (!virt_addr_valid(p))
 		return false;
 	pfn = PHYS_PFN(__pa(p));
-	pool = vbuddy_pool_of_pfn_index(pfn, &idx);
+	pool = vbuddy_pool_of_stamp(pfn, &idx) ?: vbuddy_pool_of_pfn_index(pfn, &idx);
 	if (!pool)
 		return false;
 	/* Only chooses the path: the cmpxchg() in the free decides. */
@@ -114,6 +114,13 @@ static void *large_alloc(struct vbuddy_pool *pool, unsigned int order)
 	return page_address(page);
 }
 
+/*
+ * Flags vbuddy_pool_gfp_ok() looks at: without them, it takes a request of
+ * any order for every pool (no zone modifier means ZONE_NORMAL, which a
+ * pool of any zone satisfies).
+ */
+#define KMALLOC_GFP_CHECKED	(GFP_ZONEMASK | __GFP_ACCOUNT | __GFP_NOFAIL | __GFP_COMP)
+
 /* An object of @size from its class, or from the pool's blocks. */
 static void *contig_alloc(struct vbuddy_pool *pool, size_t size)
 {
@@ -124,13 +131,18 @@ static void *contig_alloc(struct vbuddy_pool *pool, size_t size)
 	return NULL;
 }
 
-/* One try at @size: contiguous, after a reclaim, then the window. */
-static void *kmalloc_try(struct vbuddy_pool *pool, size_t size, gfp_t gfp, bool *virt)
+/*
+ * One try at @size: contiguous (unless @tried already), after a reclaim,
+ * then the window.
+ */
+static void *kmalloc_try(struct vbuddy_pool *pool, size_t size, gfp_t gfp, bool tried,
+			 bool *virt)
 {
-	void *p;
+	void *p = NULL;
 
 	*virt = false;
-	p = contig_alloc(pool, size);
+	if (!tried)
+		p = contig_alloc(pool, size);
 	if (!p && vbuddy_pool_reclaim(pool, gfp))
 		p = contig_alloc(pool, size);
 	if (!p && size > PAGE_SIZE && vbuddy_compact_direct(pool, gfp, get_order(size)))
@@ -140,6 +152,49 @@ static void *kmalloc_try(struct vbuddy_pool *pool, size_t size, gfp_t gfp, bool 
 		*virt = true;
 	}
 	return p;
+}
+
+/* The object @p of @bytes, as vbuddy_pool_kmalloc() returns it. */
+static void *kmalloc_done(void *p, size_t bytes, gfp_t gfp)
+{
+	if (want_init_on_alloc(gfp))
+		memset(p, 0, bytes);
+	/* As SLUB does: kmemleak scans the object and reports it if leaked. */
+	kmemleak_alloc(p, bytes, 1, gfp);
+	return p;
+}
+
+/* vbuddy_pool_kmalloc() but for its common case; @tried: the class was tried. */
+static void *kmalloc_slow(struct vbuddy_pool *pool, size_t size, gfp_t gfp, bool tried)
+{
+	unsigned long start = jiffies;
+	bool virt;
+	void *p;
+
+	if (unlikely(!size))
+		return ZERO_SIZE_PTR;
+	if (unlikely(size > PAGE_SIZE << VBUDDY_MAX_ORDER))
+		goto fail;
+	if (unlikely(!vbuddy_pool_gfp_ok(pool, gfp, size > PAGE_SIZE ? get_order(size) : 0)))
+		return NULL;
+	/* vbuddy_pool_gfp_ok() refused the rest: the window is the only way. */
+	if (unlikely(gfp & __GFP_NOFAIL) && get_order(size) > pool->max_order &&
+	    (size > pool->nr_pages << PAGE_SHIFT || !pool->window->nr_slots)) {
+		vbuddy_report_gfp(pool, gfp, "__GFP_NOFAIL kmalloc(%zu) refused: it never fits",
+				  size);
+		return NULL;
+	}
+	do {
+		p = kmalloc_try(pool, size, gfp, tried, &virt);
+		tried = false;
+	} while (unlikely(!p) && vbuddy_pool_nofail_retry(pool, gfp, start));
+	if (unlikely(!p))
+		goto fail;
+	return kmalloc_done(p, virt ? PAGE_ALIGN(size) : bucket_size(size), gfp);
+fail:
+	if (!(gfp & __GFP_NOWARN))
+		pr_warn_ratelimited("pool %s: kmalloc(%zu) failed\n", pool->name, size);
+	return NULL;
 }
 
 /**
@@ -166,38 +221,17 @@ static void *kmalloc_try(struct vbuddy_pool *pool, size_t size, gfp_t gfp, bool 
  */
 void *vbuddy_pool_kmalloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
 {
-	unsigned long start = jiffies;
-	bool virt;
 	void *p;
 
 	might_alloc(gfp & ~GFP_VIRTOK);
-	if (unlikely(!size))
-		return ZERO_SIZE_PTR;
-	if (unlikely(size > PAGE_SIZE << VBUDDY_MAX_ORDER))
-		goto fail;
-	if (unlikely(!vbuddy_pool_gfp_ok(pool, gfp, size > PAGE_SIZE ? get_order(size) : 0)))
-		return NULL;
-	/* vbuddy_pool_gfp_ok() refused the rest: the window is the only way. */
-	if (unlikely(gfp & __GFP_NOFAIL) && get_order(size) > pool->max_order &&
-	    (size > pool->nr_pages << PAGE_SHIFT || !pool->window->nr_slots)) {
-		vbuddy_report_gfp(pool, gfp, "__GFP_NOFAIL kmalloc(%zu) refused: it never fits",
-				  size);
-		return NULL;
+	/* Flags vbuddy_pool_gfp_ok() takes for any pool: straight to the object. */
+	if (likely(size - 1 < PAGE_SIZE << VBUDDY_MAX_ORDER && !(gfp & KMALLOC_GFP_CHECKED))) {
+		p = contig_alloc(pool, size);
+		if (likely(p))
+			return kmalloc_done(p, bucket_size(size), gfp);
+		return kmalloc_slow(pool, size, gfp, true);
 	}
-	do {
-		p = kmalloc_try(pool, size, gfp, &virt);
-	} while (unlikely(!p) && vbuddy_pool_nofail_retry(pool, gfp, start));
-	if (unlikely(!p))
-		goto fail;
-	if (want_init_on_alloc(gfp))
-		memset(p, 0, virt ? PAGE_ALIGN(size) : bucket_size(size));
-	/* As SLUB does: kmemleak scans the object and reports it if leaked. */
-	kmemleak_alloc(p, virt ? PAGE_ALIGN(size) : bucket_size(size), 1, gfp);
-	return p;
-fail:
-	if (!(gfp & __GFP_NOWARN))
-		pr_warn_ratelimited("pool %s: kmalloc(%zu) failed\n", pool->name, size);
-	return NULL;
+	return kmalloc_slow(pool, size, gfp, false);
 }
 EXPORT_SYMBOL_GPL(vbuddy_pool_kmalloc);
 

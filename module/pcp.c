@@ -34,16 +34,22 @@
  *                     of one block racing on two CPUs exactly one wins; the
  *                     other, like a free of the wrong order or of a kmalloc
  *                     object as pages, finds another value and is refused.
+ *   HELD -> NONE      the same cmpxchg() under the pool lock, in the section
+ *                     that frees the block to the buddy core: a free whose
+ *                     CPU's list is busy (pcp_free_around()), or a block
+ *                     held back (pages.c).
  *   CACHED -> NONE    pcp_give_back(): under the pcp lock of the list and the
  *                     pool lock, just before buddy_free_tagged().
  *   NONE -> HELD      vbuddy_pcp_get_bulk(), for what this CPU's list lacks:
- *                     as NONE -> CACHED -> HELD in one section, under this
- *                     CPU's pcp lock and the pool lock, with buddy_alloc().
+ *                     as NONE -> CACHED -> HELD in one section, under the
+ *                     pool lock, with buddy_alloc().
  *
  * A block of a cached order allocated around the caches (a movable request
  * under the grouped placement, which must come from the movable end of the
- * pool) stays NONE while a caller holds it; its free loses the cmpxchg()
- * and pcp_free_slow() frees it under the pool lock, where NONE is exact.
+ * pool, or any request whose CPU's list is busy) stays NONE while a caller
+ * holds it, and a kmalloc object of whole pages carries the buddy tag
+ * VBUDDY_TAG_LARGE then; its free loses the cmpxchg() and pcp_free_slow()
+ * frees it under the pool lock, where NONE is exact.
  *
  * Nothing else writes an owner byte. Lockless reads, each with its reason:
  * the free paths (vbuddy_pcp_free_index()'s error path, kmalloc.c's
@@ -101,11 +107,12 @@
  * a wrong order or a page that is no block's head is still refused and
  * reported, without the pool lock, and the pool stays intact.
  *
- * Context: the lists' locks are spinlocks taken with interrupts disabled,
- * so the caches serve any context, as the pool does. The lock of the list
- * in use is always taken, also by its own CPU: a task may migrate between
- * choosing the list and locking it, and the list stays correct (only less
- * local), and a drain from another CPU needs no IPI, so it works in atomic
+ * Context: the caches serve any context, as the pool does, without
+ * masking interrupts: a list's own CPU takes its lock by trylock
+ * (&struct vbuddy_cpu_lock), and an interrupt that lands in the middle of a
+ * list, or a list another CPU is walking, goes around it, to the pool's
+ * lists under the pool lock. The lock is always taken, also by the list's
+ * own CPU, so a drain from another CPU needs no IPI and works in atomic
  * context too.
  */
 
@@ -132,31 +139,18 @@ static inline u8 own_held(unsigned int order, bool large)
 	return VBUDDY_OWN_HELD | (large ? VBUDDY_OWN_LARGE : 0) | order;
 }
 
-/**
- * vbuddy_pcp_owner() - the owner byte of a frame
- * @pool: the pool
- * @idx: a frame index of the pool
- *
- * Context: Any context; a snapshot, read as the protocol above says.
- * Return: the byte.
- */
-u8 vbuddy_pcp_owner(struct vbuddy_pool *pool, u32 idx)
-{
-	return READ_ONCE(pool->pcp->owner[idx]);
-}
-
 /* Refill @pcp's empty list of @order from the pool. */
 static void pcp_refill(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 		       unsigned int order)
 {
 	struct vbuddy_pcp_state *st = pool->pcp;
-	unsigned int n;
-	unsigned long pfn;
+	unsigned long pfn, flags;
 	struct page *page;
+	unsigned int n;
 	u32 idx;
 
-	lockdep_assert_held(&pcp->lock);
-	spin_lock(&pool->lock);
+	lockdep_assert_held(&pcp->lock.lock);
+	spin_lock_irqsave(&pool->lock, flags);
 	for (n = 0; n < st->batch[order]; n++) {
 		if (buddy_alloc(&pool->buddy, order, &pfn))
 			break;
@@ -168,7 +162,7 @@ static void pcp_refill(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 	}
 	if (n)
 		pool->stats.events[VBUDDY_EV_PCP_REFILL]++;
-	spin_unlock(&pool->lock);
+	spin_unlock_irqrestore(&pool->lock, flags);
 	pcp->count[order] += n;
 }
 
@@ -239,11 +233,11 @@ static void pcp_put_back(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 static void pcp_give_back(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 			  unsigned int order, unsigned int keep)
 {
-	unsigned long pfns[PCP_SELECT_MAX], limit = ULONG_MAX;
+	unsigned long pfns[PCP_SELECT_MAX], limit = ULONG_MAX, flags;
 	unsigned int n = pcp->count[order], i = 0;
 	struct page *page, *next;
 
-	lockdep_assert_held(&pcp->lock);
+	lockdep_assert_held(&pcp->lock.lock);
 	/* The policy is set before the pool is visible, and never changes. */
 	if (n <= keep)
 		return;
@@ -254,7 +248,7 @@ static void pcp_give_back(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 	} else if (pool->buddy.policy != BUDDY_LIFO) {
 		list_sort(NULL, &pcp->lists[order], pcp_cmp_pfn);
 	}
-	spin_lock(&pool->lock);
+	spin_lock_irqsave(&pool->lock, flags);
 	if (limit != ULONG_MAX) {
 		list_for_each_entry_safe(page, next, &pcp->lists[order], lru)
 			if (page_to_pfn(page) > limit)
@@ -264,20 +258,48 @@ static void pcp_give_back(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 		pcp_put_back(pool, pcp, order,
 			     list_last_entry(&pcp->lists[order], struct page, lru));
 	pool->stats.events[VBUDDY_EV_PCP_DRAIN]++;
-	spin_unlock(&pool->lock);
+	spin_unlock_irqrestore(&pool->lock, flags);
 	/* The blocks kept, lowest first: the order the placement hands them out. */
 	if (limit != ULONG_MAX)
 		list_sort(NULL, &pcp->lists[order], pcp_cmp_pfn);
 }
 
-/* A block of a cached order from this CPU's list, refilled if empty. */
+/* A block from the pool's lists, around the caches; tagged if @large. */
+static struct page *pcp_alloc_around(struct vbuddy_pool *pool, unsigned int order,
+				     bool large, bool movable)
+{
+	unsigned long flags, pfn;
+	u32 idx;
+	int ret;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	ret = buddy_alloc_hint(&pool->buddy, order, movable, &pfn);
+	if (!ret) {
+		if (large)
+			buddy_set_tag(&pool->buddy, pfn, VBUDDY_TAG_LARGE);
+		pool->stats.alloc[order]++;
+	}
+	spin_unlock_irqrestore(&pool->lock, flags);
+	if (ret)
+		return NULL;
+	if (large && !buddy_index(&pool->buddy, pfn, &idx))
+		vbuddy_stamp_page(pool, pfn_to_page(pfn), idx);
+	return pfn_to_page(pfn);
+}
+
+/*
+ * A block of a cached order from this CPU's list, refilled if empty; from
+ * the pool's lists if the list is busy.
+ */
 static struct page *pcp_alloc(struct vbuddy_pool *pool, unsigned int order, bool large)
 {
-	struct vbuddy_pcp *pcp = raw_cpu_ptr(pool->pcp->cpu);
-	unsigned long flags;
+	struct vbuddy_pcp *pcp;
 	struct page *page;
+	u32 idx;
 
-	spin_lock_irqsave(&pcp->lock, flags);
+	pcp = vbuddy_cpu_trylock(pool->pcp->cpu);
+	if (unlikely(!pcp))
+		return pcp_alloc_around(pool, order, large, false);
 	if (unlikely(list_empty(&pcp->lists[order])))
 		pcp_refill(pool, pcp, order);
 	page = list_first_entry_or_null(&pcp->lists[order], struct page, lru);
@@ -285,10 +307,15 @@ static struct page *pcp_alloc(struct vbuddy_pool *pool, unsigned int order, bool
 		list_del(&page->lru);
 		pcp->count[order]--;
 		pcp->alloc[order]++;
-		WRITE_ONCE(pool->pcp->owner[page_private(page)], own_held(order, large));
-		set_page_private(page, 0);
+		idx = page_private(page);
+		WRITE_ONCE(pool->pcp->owner[idx], own_held(order, large));
+		/* A kmalloc object's pages stay ours: stamped. The caller's are not. */
+		if (large)
+			vbuddy_stamp_page(pool, page, idx);
+		else
+			set_page_private(page, 0);
 	}
-	spin_unlock_irqrestore(&pcp->lock, flags);
+	vbuddy_cpu_unlock(&pcp->lock);
 	return page;
 }
 
@@ -312,25 +339,14 @@ static struct page *pcp_alloc(struct vbuddy_pool *pool, unsigned int order, bool
 struct page *vbuddy_pcp_get_block(struct vbuddy_pool *pool, unsigned int order,
 				  bool large, bool movable)
 {
-	unsigned long flags, pfn;
-	int ret;
-
 	/* The policy is set before the pool is visible, and never changes. */
 	movable = movable && pool->buddy.policy == BUDDY_GROUPED;
 	if (vbuddy_pcp_serves(pool, order) && !movable)
 		return pcp_alloc(pool, order, large);
-	spin_lock_irqsave(&pool->lock, flags);
-	ret = buddy_alloc_hint(&pool->buddy, order, movable, &pfn);
-	if (!ret) {
-		if (large)
-			buddy_set_tag(&pool->buddy, pfn, VBUDDY_TAG_LARGE);
-		pool->stats.alloc[order]++;
-	}
-	spin_unlock_irqrestore(&pool->lock, flags);
-	return ret ? NULL : pfn_to_page(pfn);
+	return pcp_alloc_around(pool, order, large, movable);
 }
 
-/* Pages of a bulk allocation per hold of the locks, which keep interrupts off. */
+/* Pages of a bulk allocation per hold of the pool lock, which keeps interrupts off. */
 #define VBUDDY_BULK_CHUNK	64
 
 /*
@@ -349,20 +365,22 @@ static unsigned long pcp_bulk_chunk(struct vbuddy_pool *pool, unsigned long nr,
 	struct page *page;
 	u32 idx;
 
-	pcp = raw_cpu_ptr(st->cpu);
-	spin_lock_irqsave(&pcp->lock, flags);
-	while (n < nr &&
-	       (page = list_first_entry_or_null(&pcp->lists[0], struct page, lru))) {
-		list_del(&page->lru);
-		pcp->count[0]--;
-		WRITE_ONCE(st->owner[page_private(page)], own_held(0, false));
-		set_page_private(page, 0);
-		pages[n++] = page;
+	pcp = vbuddy_cpu_trylock(st->cpu);
+	if (likely(pcp)) {
+		while (n < nr &&
+		       (page = list_first_entry_or_null(&pcp->lists[0], struct page, lru))) {
+			list_del(&page->lru);
+			pcp->count[0]--;
+			WRITE_ONCE(st->owner[page_private(page)], own_held(0, false));
+			set_page_private(page, 0);
+			pages[n++] = page;
+		}
+		pcp->alloc[0] += n;
+		vbuddy_cpu_unlock(&pcp->lock);
 	}
-	pcp->alloc[0] += n;
 	if (n < nr) {
 		want = nr - n;
-		spin_lock(&pool->lock);
+		spin_lock_irqsave(&pool->lock, flags);
 		if (want <= pool->buddy.free_frames && !buddy_gather(&pool->buddy, want, pfns)) {
 			for (k = 0; k < want; k++, n++) {
 				buddy_index(&pool->buddy, pfns[k], &idx);
@@ -377,9 +395,8 @@ static unsigned long pcp_bulk_chunk(struct vbuddy_pool *pool, unsigned long nr,
 			pages[n] = pfn_to_page(pfn);
 			pool->stats.alloc[0]++;
 		}
-		spin_unlock(&pool->lock);
+		spin_unlock_irqrestore(&pool->lock, flags);
 	}
-	spin_unlock_irqrestore(&pcp->lock, flags);
 	return n;
 }
 
@@ -389,9 +406,9 @@ static unsigned long pcp_bulk_chunk(struct vbuddy_pool *pool, unsigned long nr,
  * @nr: how many
  * @pages: where they go, one after another
  *
- * A hold of this CPU's list lock per VBUDDY_BULK_CHUNK pages, and inside
- * it at most one of the pool lock for what the list lacks: those pages go
- * to the caller straight from the pool's lists, without passing the list.
+ * A hold of this CPU's list lock per VBUDDY_BULK_CHUNK pages, and after it
+ * at most one of the pool lock for what the list lacks: those pages go to
+ * the caller straight from the pool's lists, without passing the list.
  *
  * Context: Any context.
  * Return: how many were stored; fewer than @nr when the pool runs short.
@@ -449,6 +466,29 @@ static int pcp_free_slow(struct vbuddy_pool *pool, unsigned long pfn,
 	return ret;
 }
 
+/*
+ * A free whose CPU's list is busy: straight to the pool's lists, the owner
+ * byte claimed from the caller (HELD -> NONE) under the pool lock.
+ */
+static int pcp_free_around(struct vbuddy_pool *pool, unsigned long pfn,
+			   unsigned int order, u32 idx, u8 held)
+{
+	unsigned long flags;
+	int ret;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	if (cmpxchg(&pool->pcp->owner[idx], held, VBUDDY_OWN_NONE) != held) {
+		spin_unlock_irqrestore(&pool->lock, flags);
+		return pcp_free_slow(pool, pfn, order, idx, held);
+	}
+	ret = buddy_free_tagged(&pool->buddy, pfn, order, VBUDDY_TAG_PAGES);
+	WARN_ON_ONCE(ret);	/* a HELD block is allocated to the core */
+	if (!ret)
+		pool->stats.events[VBUDDY_EV_FREE]++;
+	spin_unlock_irqrestore(&pool->lock, flags);
+	return ret;
+}
+
 /**
  * vbuddy_pcp_free_index() - put a block of a cached order on this CPU's list
  * @pool: the pool
@@ -466,14 +506,15 @@ int vbuddy_pcp_free_index(struct vbuddy_pool *pool, struct page *page, u32 idx,
 			  unsigned int order, bool large)
 {
 	struct vbuddy_pcp_state *st = pool->pcp;
-	unsigned long pfn = page_to_pfn(page), flags;
+	unsigned long pfn = page_to_pfn(page);
 	u8 held = own_held(order, large);
 	struct vbuddy_pcp *pcp;
 
-	pcp = raw_cpu_ptr(st->cpu);
-	spin_lock_irqsave(&pcp->lock, flags);
+	pcp = vbuddy_cpu_trylock(st->cpu);
+	if (unlikely(!pcp))
+		return pcp_free_around(pool, pfn, order, idx, held);
 	if (unlikely(cmpxchg(&st->owner[idx], held, VBUDDY_OWN_CACHED) != held)) {
-		spin_unlock_irqrestore(&pcp->lock, flags);
+		vbuddy_cpu_unlock(&pcp->lock);
 		return pcp_free_slow(pool, pfn, order, idx, held);
 	}
 	set_page_private(page, idx);
@@ -481,7 +522,7 @@ int vbuddy_pcp_free_index(struct vbuddy_pool *pool, struct page *page, u32 idx,
 	pcp->frees++;
 	if (unlikely(++pcp->count[order] > st->high[order]))
 		pcp_give_back(pool, pcp, order, st->low[order]);
-	spin_unlock_irqrestore(&pcp->lock, flags);
+	vbuddy_cpu_unlock(&pcp->lock);
 	return 0;
 }
 
@@ -489,13 +530,14 @@ int vbuddy_pcp_free_index(struct vbuddy_pool *pool, struct page *page, u32 idx,
  * vbuddy_pcp_walk() - visit every CPU's cache of a pool, each under its lock
  * @pool: the pool
  * @fn: called for each possible CPU with that CPU's &struct vbuddy_pcp and
- *      its lock held (irqsave); it may take the pool lock inside, as the
- *      lock order allows. A non-zero return ends the walk.
+ *      its lock held (interrupts off); it may take the pool lock inside, as
+ *      the lock order allows. A non-zero return ends the walk.
  * @arg: passed to @fn
  *
  * The one place that reaches into other CPUs' caches. No IPI is needed:
- * every path takes a list lock with interrupts off, whichever CPU it runs
- * on, so a remote list is as safe to touch as the local one.
+ * every path locks a list, also its own CPU, so a remote list is as safe to
+ * touch as the local one. A list vbuddy_cpu_lock_any() cannot take (this
+ * CPU's, interrupted in its middle) is skipped.
  *
  * Context: Any context.
  * Return: 0 when @fn was called for every CPU, else what it returned.
@@ -512,9 +554,10 @@ int vbuddy_pcp_walk(struct vbuddy_pool *pool,
 	for_each_possible_cpu(cpu) {
 		struct vbuddy_pcp *pcp = per_cpu_ptr(pool->pcp->cpu, cpu);
 
-		spin_lock_irqsave(&pcp->lock, flags);
+		if (!vbuddy_cpu_lock_any(&pcp->lock, cpu, &flags))
+			continue;
 		ret = fn(pool, pcp, cpu, arg);
-		spin_unlock_irqrestore(&pcp->lock, flags);
+		vbuddy_cpu_unlock_any(&pcp->lock, flags);
 		if (ret)
 			break;
 	}
@@ -526,7 +569,7 @@ static int pcp_count_one(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 {
 	unsigned int order;
 
-	lockdep_assert_held(&pcp->lock);
+	lockdep_assert_held(&pcp->lock.lock);
 	for (order = 0; order < VBUDDY_PCP_ORDERS; order++)
 		*(unsigned long *)pages += (unsigned long)pcp->count[order] << order;
 	return 0;
@@ -568,7 +611,7 @@ static int pcp_stats_one(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 	struct vbuddy_stats *stats = arg;
 	unsigned int order;
 
-	lockdep_assert_held(&pcp->lock);
+	lockdep_assert_held(&pcp->lock.lock);
 	for (order = 0; order < VBUDDY_PCP_ORDERS; order++)
 		stats->alloc[order] += pcp->alloc[order];
 	stats->events[VBUDDY_EV_FREE] += pcp->frees;
@@ -589,7 +632,7 @@ static int pcp_check_list(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 	struct page *page;
 	unsigned int n = 0;
 
-	lockdep_assert_held(&pcp->lock);
+	lockdep_assert_held(&pcp->lock.lock);
 	lockdep_assert_held(&pool->lock);
 	list_for_each_entry(page, &pcp->lists[order], lru) {
 		unsigned long pfn = page_to_pfn(page);
@@ -667,7 +710,7 @@ int vbuddy_pcp_init(struct vbuddy_pool *pool)
 	for_each_possible_cpu(cpu) {
 		struct vbuddy_pcp *pcp = per_cpu_ptr(st->cpu, cpu);
 
-		spin_lock_init(&pcp->lock);
+		spin_lock_init(&pcp->lock.lock);
 		for (order = 0; order < VBUDDY_PCP_ORDERS; order++)
 			INIT_LIST_HEAD(&pcp->lists[order]);
 	}

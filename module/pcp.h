@@ -8,18 +8,141 @@
 
 #include <linux/list.h>
 #include <linux/percpu.h>
+#include <linux/preempt.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
 #include "pool.h"
+
+/**
+ * struct vbuddy_cpu_lock - the lock of one CPU's lists (pages or objects)
+ * @lock: excludes other CPUs: a walk from anywhere takes it with
+ *        interrupts off (vbuddy_cpu_lock_any()), the lists' own CPU takes it
+ *        by trylock, with interrupts on (vbuddy_cpu_trylock())
+ * @busy: set while the lists' own CPU works on them; written and read by
+ *        that CPU only, with preemption off (an interrupt that finds it set
+ *        goes around the lists)
+ *
+ * In the way mm/page_alloc.c locks its per-CPU lists (pcp_spin_trylock()):
+ * the fast paths do not mask interrupts, and an interrupt on the CPU in the
+ * middle of them never waits for what it interrupted: its trylock fails
+ * and it takes the pool lock instead. On UP a trylock always succeeds, and
+ * the page allocator masks interrupts there; @busy makes the trylock fail
+ * in both cases, as local_trylock_t does in later kernels, so neither masks
+ * them.
+ */
+struct vbuddy_cpu_lock {
+	spinlock_t lock;	/* see above */
+	bool busy;
+};
+
+/* Keep the task on its CPU from before the lists are chosen until unlock. */
+#ifdef CONFIG_PREEMPT_RT
+#define vbuddy_cpu_pin()	migrate_disable()
+#define vbuddy_cpu_unpin()	migrate_enable()
+#else
+#define vbuddy_cpu_pin()	preempt_disable()
+#define vbuddy_cpu_unpin()	preempt_enable()
+#endif
+
+static inline bool __vbuddy_cpu_trylock(struct vbuddy_cpu_lock *l)
+{
+	/*
+	 * An interrupt between the test and the store runs to its end (and
+	 * leaves @busy clear) before this goes on: test and store need not
+	 * be one atomic step. The barriers order @busy before the lists.
+	 */
+	if (READ_ONCE(l->busy))
+		return false;
+	WRITE_ONCE(l->busy, true);
+	barrier();
+	if (likely(spin_trylock(&l->lock))) {
+		/* sparse: the lock is handed to the caller's vbuddy_cpu_unlock() */
+		__release(&l->lock);
+		return true;
+	}
+	barrier();
+	WRITE_ONCE(l->busy, false);
+	return false;
+}
+
+/*
+ * vbuddy_cpu_trylock() - this CPU's lists in @ptr (a __percpu pointer to a
+ * struct whose &struct vbuddy_cpu_lock is its member lock), locked, with
+ * the task pinned to the CPU; or NULL: an interrupt (or, on PREEMPT_RT, a
+ * task) on this CPU is inside them, or another CPU walks them. The caller
+ * then goes around the lists, under the pool lock.
+ */
+#define vbuddy_cpu_trylock(ptr)						\
+({									\
+	typeof(ptr) __pcpu = (ptr);					\
+	typeof(*__pcpu) __kernel __force *__p;				\
+									\
+	vbuddy_cpu_pin();						\
+	__p = this_cpu_ptr(__pcpu);					\
+	if (unlikely(!__vbuddy_cpu_trylock(&__p->lock))) {		\
+		vbuddy_cpu_unpin();					\
+		__p = NULL;						\
+	}								\
+	__p;								\
+})
+
+/* Undo vbuddy_cpu_trylock(). */
+static inline void vbuddy_cpu_unlock(struct vbuddy_cpu_lock *l)
+{
+	__acquire(&l->lock);	/* sparse: taken in vbuddy_cpu_trylock() */
+	spin_unlock(&l->lock);
+	barrier();
+	WRITE_ONCE(l->busy, false);
+	vbuddy_cpu_unpin();
+}
+
+/**
+ * vbuddy_cpu_lock_any() - lock CPU @cpu's lists from anywhere
+ * @l: their lock
+ * @cpu: the CPU they belong to
+ * @flags: interrupts are off from here to vbuddy_cpu_unlock_any()
+ *
+ * Another CPU's lists are waited for: their owner holds them only for a
+ * bounded stretch that takes no lock of ours but the pool lock, after
+ * theirs. This CPU's own lists cannot be, when this interrupted their
+ * owner in the middle (@busy); nor, from interrupt context, a lock that is
+ * taken there by trylock only (lockdep would rightly object to a spin):
+ * then the lists are skipped, and the caller gets false.
+ *
+ * Context: Any context.
+ * Return: true if the lists are locked.
+ */
+static inline bool vbuddy_cpu_lock_any(struct vbuddy_cpu_lock *l, unsigned int cpu,
+				       unsigned long *flags)
+{
+	local_irq_save(*flags);
+	if (cpu == smp_processor_id() && READ_ONCE(l->busy))
+		goto busy;
+	if (in_task())
+		spin_lock(&l->lock);
+	else if (!spin_trylock(&l->lock))
+		goto busy;
+	return true;
+busy:
+	local_irq_restore(*flags);
+	return false;
+}
+
+/* Undo vbuddy_cpu_lock_any() that returned true. */
+static inline void vbuddy_cpu_unlock_any(struct vbuddy_cpu_lock *l, unsigned long flags)
+{
+	spin_unlock(&l->lock);
+	local_irq_restore(flags);
+}
 
 /* Orders that the per-CPU caches serve: 0..VBUDDY_PCP_ORDERS-1. */
 #define VBUDDY_PCP_ORDERS	4
 
 /**
  * struct vbuddy_pcp - one CPU's cache of free blocks of a pool
- * @lock: guards the rest; taken irqsave, before the pool lock, by the CPU
- *        it belongs to (almost always) and by vbuddy_pcp_walk()
+ * @lock: guards the rest; taken before the pool lock, by the CPU it
+ *        belongs to and by vbuddy_pcp_walk()
  * @count: blocks on each list
  * @lists: free blocks of each order, linked through page->lru of their
  *         first page, whose page->private holds the block's frame index;
@@ -28,7 +151,7 @@
  * @frees: blocks freed into the cache
  */
 struct vbuddy_pcp {
-	spinlock_t lock;		/* see above */
+	struct vbuddy_cpu_lock lock;	/* see above */
 	unsigned int count[VBUDDY_PCP_ORDERS];
 	struct list_head lists[VBUDDY_PCP_ORDERS];
 	unsigned long alloc[VBUDDY_PCP_ORDERS];
@@ -69,13 +192,25 @@ static inline bool vbuddy_pcp_serves(struct vbuddy_pool *pool, unsigned int orde
 	return order < VBUDDY_PCP_ORDERS && pool->pcp->high[order];
 }
 
+/**
+ * vbuddy_pcp_owner() - the owner byte of a frame
+ * @pool: the pool
+ * @idx: a frame index of the pool
+ *
+ * Context: Any context; a snapshot, read as the protocol in pcp.c says.
+ * Return: the byte.
+ */
+static inline u8 vbuddy_pcp_owner(struct vbuddy_pool *pool, u32 idx)
+{
+	return READ_ONCE(pool->pcp->owner[idx]);
+}
+
 struct page *vbuddy_pcp_get_block(struct vbuddy_pool *pool, unsigned int order,
 				  bool large, bool movable);
 unsigned long vbuddy_pcp_get_bulk(struct vbuddy_pool *pool, unsigned long nr,
 				  struct page **pages);
 int vbuddy_pcp_free_index(struct vbuddy_pool *pool, struct page *page, u32 idx,
 			  unsigned int order, bool large);
-u8 vbuddy_pcp_owner(struct vbuddy_pool *pool, u32 idx);
 int vbuddy_pcp_walk(struct vbuddy_pool *pool,
 		    int (*fn)(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 			      unsigned int cpu, void *arg),

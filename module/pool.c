@@ -18,8 +18,9 @@
  *     window->lock (mutex)             a pool's GFP_VIRTOK fallbacks and their
  *                                      unmapper (window.c)
  *       pcp->lock, objs->lock          one CPU's cache of free blocks (pcp.c),
- *       (spinlocks, irqsave)           or of free objects (classes.c); one at a
- *                                      time, never two
+ *       (&struct vbuddy_cpu_lock)      or of free objects (classes.c); one at a
+ *                                      time, never two; their own CPU takes
+ *                                      them by trylock, interrupts on
  *         pool->lock (spinlock, irqsave)   the buddy allocator and counters of
  *                                          the pool, and the state each layer
  *                                          says it guards
@@ -65,6 +66,25 @@ static struct vbuddy_pool *default_pool;	/* set once at module init */
  * memory.
  */
 static struct maple_tree vbuddy_pfns = MTREE_INIT(vbuddy_pfns, MT_FLAGS_USE_RCU);
+
+/**
+ * DOC: page stamps
+ *
+ * A free of a kmalloc object finds its pool in O(1), from the object's
+ * struct page: a page the kmalloc family hands out (a size class page, or
+ * the first page of whole pages) is the pool's own, fields and all, and
+ * carries a stamp in page->private, the pool's slot in vbuddy_stamped[]
+ * and the frame index (vbuddy_stamp_page()). A stamp is a hint, checked
+ * in full before it is believed (vbuddy_pool_of_stamp()): the slot must
+ * hold a pool, and that pool's frame of that index must be this very pfn.
+ * Any page can be asked, a foreign one included (its private is any
+ * value, and fails the check): what fails goes to the maple tree above,
+ * which knows every pool's pfns and refuses foreign ones. The slots are
+ * written under vbuddy_pools_lock and read under rcu_read_lock(); a pool
+ * leaves its slot before the grace period that precedes its free. Pools
+ * beyond VBUDDY_STAMP_POOLS get no slot and no stamps, and use the tree.
+ */
+struct vbuddy_pool __rcu *vbuddy_stamped[VBUDDY_STAMP_POOLS];
 
 const char *const vbuddy_event_names[VBUDDY_EV_NR] = {
 	[VBUDDY_EV_FREE]		= "free",
@@ -351,9 +371,12 @@ static void pool_free_chunks(struct vbuddy_pool *pool)
 
 	for (i = 0; i < pool->nr_chunks; i++) {
 		for (j = 0; j < 1UL << pool->chunks[i].order; j++, idx++) {
+			struct page *page = nth_page(pool->chunks[i].page, j);
+
 			if (pool->lost && test_bit(idx, pool->lost))
 				continue;
-			__free_page(nth_page(pool->chunks[i].page, j));
+			set_page_private(page, 0);	/* a stamp, or a list's index */
+			__free_page(page);
 		}
 	}
 }
@@ -461,6 +484,7 @@ struct vbuddy_pool *vbuddy_pool_alloc(const char *name, unsigned long nr_pages, 
 	struct buddy_span *spans;
 	unsigned long *map;
 	struct vbuddy_pool *pool;
+	unsigned long idx;
 	unsigned int i;
 	int ret;
 
@@ -495,11 +519,18 @@ struct vbuddy_pool *vbuddy_pool_alloc(const char *name, unsigned long nr_pages, 
 	buddy_init(&pool->buddy, frames, nr_pages, spans, pool->nr_chunks);
 	if (!frames || !spans)
 		goto fail;
-	for (i = 0; i < pool->nr_chunks; i++) {
-		ret = buddy_add_span(&pool->buddy, page_to_pfn(pool->chunks[i].page),
-				     1U << pool->chunks[i].order);
+	pool->pfns = vbuddy_kvcalloc(nr_pages, sizeof(*pool->pfns));
+	if (!pool->pfns)
+		goto fail;
+	for (i = 0, idx = 0; i < pool->nr_chunks; i++) {
+		unsigned long pfn = page_to_pfn(pool->chunks[i].page), j;
+
+		ret = buddy_add_span(&pool->buddy, pfn, 1U << pool->chunks[i].order);
 		if (WARN_ON_ONCE(ret))
 			goto fail;
+		/* Spans are added by ascending pfn: their frame indices count up. */
+		for (j = 0; j < 1UL << pool->chunks[i].order; j++)
+			pool->pfns[idx++] = pfn + j;
 		pool->max_order = max(pool->max_order, pool->chunks[i].order);
 	}
 	if (placement != BUDDY_LIFO) {
@@ -534,6 +565,7 @@ void vbuddy_pool_free(struct vbuddy_pool *pool)
 	if (pool->chunks)
 		pool_free_chunks(pool);
 	kvfree(pool->lost);
+	kvfree(pool->pfns);
 	kvfree(pool->chunks);
 	kvfree(pool->buddy.frames);
 	kvfree(pool->buddy.spans);
@@ -575,6 +607,21 @@ static struct vbuddy_pool *pool_find(const char *name)
 	return NULL;
 }
 
+/* A slot in vbuddy_stamped[] for @pool, if one is free: its pages get stamps. */
+static void pool_take_slot(struct vbuddy_pool *pool)
+{
+	unsigned int slot;
+
+	lockdep_assert_held(&vbuddy_pools_lock);
+	for (slot = 0; slot < VBUDDY_STAMP_POOLS; slot++) {
+		if (!rcu_access_pointer(vbuddy_stamped[slot])) {
+			pool->stamp = (VBUDDY_STAMP_MAGIC + slot) << 32;
+			rcu_assign_pointer(vbuddy_stamped[slot], pool);
+			return;
+		}
+	}
+}
+
 /**
  * vbuddy_pool_register() - make a pool visible: its name, its pfns
  * @pool: a pool whose layers are all set up
@@ -605,6 +652,7 @@ int vbuddy_pool_register(struct vbuddy_pool *pool)
 		}
 	}
 	list_add_tail(&pool->node, &vbuddy_pools);
+	pool_take_slot(pool);
 out:
 	mutex_unlock(&vbuddy_pools_lock);
 	return ret;
@@ -623,10 +671,12 @@ void vbuddy_pool_unregister(struct vbuddy_pool *pool)
 	mutex_lock(&vbuddy_pools_lock);
 	list_del_init(&pool->node);
 	pool_erase_pfns(pool, pool->nr_chunks);
+	if (pool->stamp)
+		RCU_INIT_POINTER(vbuddy_stamped[(pool->stamp >> 32) - VBUDDY_STAMP_MAGIC], NULL);
 	if (pool == default_pool)
 		WRITE_ONCE(default_pool, NULL);
 	mutex_unlock(&vbuddy_pools_lock);
-	synchronize_rcu();	/* no vbuddy_pool_of_pfn() still sees it */
+	synchronize_rcu();	/* no vbuddy_pool_of_pfn() nor stamp still sees it */
 }
 
 /**
@@ -694,7 +744,7 @@ EXPORT_SYMBOL_GPL(vbuddy_default_pool);
 
 /**
  * vbuddy_pool_of_pfn() - the pool that owns a page frame
- * @pfn: any pfn
+ * @pfn: the frame of any page (pfn_valid())
  *
  * Context: Any context, under rcu_read_lock() (which keeps the pool alive),
  * or holding an allocation of the pool (the pool cannot be destroyed then).
@@ -709,20 +759,23 @@ struct vbuddy_pool *vbuddy_pool_of_pfn(unsigned long pfn)
 
 /**
  * vbuddy_pool_of_pfn_index() - vbuddy_pool_of_pfn(), and the frame's index
- * @pfn: any pfn
+ * @pfn: the frame of any page (pfn_valid())
  * @idx: where the frame index of @pfn in the pool's buddy core is stored
  *
- * The default pool, which lives as long as the module, is asked first (a
- * binary search over its pieces, which never change); the maple tree of
- * all pools after.
+ * The page's stamp is asked first (O(1), see "page stamps"); then the
+ * default pool, which lives as long as the module (a binary search over
+ * its pieces, which never change); the maple tree of all pools after.
  *
  * Context: As vbuddy_pool_of_pfn().
  * Return: the pool, or NULL if no pool owns @pfn (@idx is then unset).
  */
 struct vbuddy_pool *vbuddy_pool_of_pfn_index(unsigned long pfn, u32 *idx)
 {
-	struct vbuddy_pool *pool = READ_ONCE(default_pool);
+	struct vbuddy_pool *pool = vbuddy_pool_of_stamp(pfn, idx);
 
+	if (likely(pool))
+		return pool;
+	pool = READ_ONCE(default_pool);
 	if (likely(pool) && !buddy_index(&pool->buddy, pfn, idx))
 		return pool;
 	pool = mtree_load(&vbuddy_pfns, pfn);

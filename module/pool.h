@@ -16,7 +16,9 @@
 #include <linux/gfp.h>
 #include <linux/highmem.h>
 #include <linux/list.h>
+#include <linux/mm.h>
 #include <linux/mmzone.h>
+#include <linux/rcupdate.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
@@ -128,6 +130,10 @@ struct vbuddy_chunk {
  * @max_order: the order of its largest piece, its largest block; fixed
  * @nr_chunks: entries in @chunks; fixed at creation
  * @chunks: the pages taken from the kernel, by ascending pfn; fixed
+ * @pfns: the pfn of each frame index (the buddy core's buddy_pfn_of_index()
+ *        searches the spans); fixed at creation
+ * @stamp: the high bits of this pool's page stamps, 0 if it has no slot in
+ *         vbuddy_stamped[] ("page stamps" in pool.c); fixed once registered
  * @quiet: reports are expected (a test provoking them): log them at info
  *         level and without a backtrace; written and read with
  *         WRITE_ONCE()/READ_ONCE(), a flag for messages only
@@ -156,6 +162,8 @@ struct vbuddy_pool {
 	unsigned int max_order;
 	unsigned int nr_chunks;
 	struct vbuddy_chunk *chunks;
+	unsigned long *pfns;
+	unsigned long stamp;
 	bool quiet;
 	char last_report[VBUDDY_REPORT_LEN];
 	struct dentry *debugfs;
@@ -178,6 +186,62 @@ bool vbuddy_pool_is_default(struct vbuddy_pool *pool, const char *op);
 /* Lookup from a page frame, for the free paths. */
 struct vbuddy_pool *vbuddy_pool_of_pfn(unsigned long pfn);
 struct vbuddy_pool *vbuddy_pool_of_pfn_index(unsigned long pfn, u32 *idx);
+
+/* Page stamps ("page stamps" in pool.c): pool slot and frame index. */
+#define VBUDDY_STAMP_POOLS	256
+#define VBUDDY_STAMP_MAGIC	0x76620000UL	/* "vb", then the slot */
+static_assert(BITS_PER_LONG == 64, "a stamp needs 64-bit page->private");
+
+extern struct vbuddy_pool __rcu *vbuddy_stamped[VBUDDY_STAMP_POOLS];
+
+/* The pfn of frame @idx of @pool. */
+static inline unsigned long vbuddy_pool_pfn(const struct vbuddy_pool *pool, u32 idx)
+{
+	return pool->pfns[idx];
+}
+
+/* The address of frame @idx of @pool, in the direct map (64-bit: no highmem). */
+static inline void *vbuddy_pool_addr(const struct vbuddy_pool *pool, u32 idx)
+{
+	return __va(PFN_PHYS(vbuddy_pool_pfn(pool, idx)));
+}
+
+/*
+ * Stamp @page, frame @idx of @pool, which the pool owns fields and all
+ * while it is a size class page or the head of a kmalloc object's pages.
+ */
+static inline void vbuddy_stamp_page(const struct vbuddy_pool *pool, struct page *page,
+				     u32 idx)
+{
+	set_page_private(page, pool->stamp ? pool->stamp | idx : 0);
+}
+
+/**
+ * vbuddy_pool_of_stamp() - the pool a page's stamp names, checked
+ * @pfn: the frame of any page
+ * @idx: where its frame index goes
+ *
+ * A foreign page's private is any value: only a stamp whose slot holds a
+ * pool, and whose frame in that pool is @pfn, is believed.
+ *
+ * Context: Under rcu_read_lock().
+ * Return: the pool, or NULL (ask vbuddy_pool_of_pfn_index()).
+ */
+static inline struct vbuddy_pool *vbuddy_pool_of_stamp(unsigned long pfn, u32 *idx)
+{
+	/* A hint, racing only a misuse: the checks below decide. */
+	unsigned long stamp = READ_ONCE(pfn_to_page(pfn)->private);
+	unsigned long slot = (stamp >> 32) - VBUDDY_STAMP_MAGIC;
+	struct vbuddy_pool *pool;
+
+	if (slot >= VBUDDY_STAMP_POOLS)
+		return NULL;
+	pool = rcu_dereference(vbuddy_stamped[slot]);
+	*idx = (u32)stamp;
+	if (!pool || *idx >= pool->nr_pages || vbuddy_pool_pfn(pool, *idx) != pfn)
+		return NULL;
+	return pool;
+}
 
 /* What the layers above use. */
 __printf(2, 3)
