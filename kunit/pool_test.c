@@ -94,6 +94,38 @@ static unsigned long fresh_blocks(struct vbuddy_pool *pool, unsigned int order)
 	return n;
 }
 
+/*
+ * vbuddy_pool_index(), the region table, against the buddy core's binary
+ * search: every frame, and the pfns on either side of every piece.
+ */
+static void pool_test_index(struct kunit *test)
+{
+	struct vbuddy_pool *pool = test->priv;
+	unsigned long pfn, around[2];
+	unsigned int i, k;
+	u32 idx, want;
+	int ret;
+
+	KUNIT_EXPECT_NOT_NULL(test, pool->regions);	/* a pool of a few pieces */
+	for (idx = 0; idx < pool->nr_pages; idx++) {
+		ret = vbuddy_pool_index(pool, vbuddy_pool_pfn(pool, idx), &want);
+		KUNIT_ASSERT_EQ_MSG(test, ret, 0, "frame %u", idx);
+		KUNIT_ASSERT_EQ(test, want, idx);
+	}
+	for (i = 0; i < pool->nr_chunks; i++) {
+		around[0] = pool->chunks[i].pfn - 1;
+		around[1] = pool->chunks[i].pfn + (1UL << pool->chunks[i].order);
+		for (k = 0; k < ARRAY_SIZE(around); k++) {
+			pfn = around[k];
+			ret = vbuddy_pool_index(pool, pfn, &idx);
+			KUNIT_EXPECT_EQ_MSG(test, ret, buddy_index(&pool->buddy, pfn, &want),
+					    "pfn %#lx", pfn);
+			if (!ret)
+				KUNIT_EXPECT_EQ(test, idx, want);
+		}
+	}
+}
+
 static void pool_test_every_order(struct kunit *test)
 {
 	const unsigned int order = *(const unsigned int *)test->param_value;
@@ -473,6 +505,7 @@ static void pool_test_lookup_vs_destroy(struct kunit *test)
 static struct kunit_case pool_test_cases[] = {
 	KUNIT_CASE_PARAM(pool_test_create, pool_create_gen_params),
 	KUNIT_CASE_PARAM(pool_test_every_order, pool_orders_gen_params),
+	KUNIT_CASE(pool_test_index),
 	KUNIT_CASE(pool_test_gfp_zero),
 	KUNIT_CASE(pool_test_exhaust_recover),
 	KUNIT_CASE_PARAM(pool_test_bad_input, pool_bad_gen_params),

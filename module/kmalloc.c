@@ -475,12 +475,14 @@ static bool free_may_sleep(void)
  */
 void vbuddy_kfree(const void *p)
 {
-	bool may_sleep, virt = is_vmalloc_addr(p);
 	struct vbuddy_pool *pool;
+	bool may_sleep, virt;
 	size_t freed;
 
 	if (unlikely(ZERO_OR_NULL_PTR(p)))
 		return;
+	/* An address of the direct map is none of the vmalloc area's. */
+	virt = !virt_addr_valid(p) && is_vmalloc_addr(p);
 	may_sleep = virt && free_may_sleep();
 	rcu_read_lock();
 	/*

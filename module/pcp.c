@@ -154,7 +154,7 @@ static void pcp_refill(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 	for (n = 0; n < st->batch[order]; n++) {
 		if (buddy_alloc(&pool->buddy, order, &pfn))
 			break;
-		buddy_index(&pool->buddy, pfn, &idx);
+		vbuddy_pool_index(pool, pfn, &idx);
 		WRITE_ONCE(st->owner[idx], VBUDDY_OWN_CACHED);
 		page = pfn_to_page(pfn);
 		set_page_private(page, idx);
@@ -282,7 +282,7 @@ static struct page *pcp_alloc_around(struct vbuddy_pool *pool, unsigned int orde
 	spin_unlock_irqrestore(&pool->lock, flags);
 	if (ret)
 		return NULL;
-	if (large && !buddy_index(&pool->buddy, pfn, &idx))
+	if (large && !vbuddy_pool_index(pool, pfn, &idx))
 		vbuddy_stamp_page(pool, pfn_to_page(pfn), idx);
 	return pfn_to_page(pfn);
 }
@@ -383,14 +383,14 @@ static unsigned long pcp_bulk_chunk(struct vbuddy_pool *pool, unsigned long nr,
 		spin_lock_irqsave(&pool->lock, flags);
 		if (want <= pool->buddy.free_frames && !buddy_gather(&pool->buddy, want, pfns)) {
 			for (k = 0; k < want; k++, n++) {
-				buddy_index(&pool->buddy, pfns[k], &idx);
+				vbuddy_pool_index(pool, pfns[k], &idx);
 				WRITE_ONCE(st->owner[idx], own_held(0, false));
 				pages[n] = pfn_to_page(pfns[k]);
 			}
 			pool->stats.alloc[0] += want;
 		}
 		for (; n < nr && !buddy_alloc(&pool->buddy, 0, &pfn); n++) {
-			buddy_index(&pool->buddy, pfn, &idx);
+			vbuddy_pool_index(pool, pfn, &idx);
 			WRITE_ONCE(st->owner[idx], own_held(0, false));
 			pages[n] = pfn_to_page(pfn);
 			pool->stats.alloc[0]++;

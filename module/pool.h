@@ -94,12 +94,22 @@ struct vbuddy_cache_ops {
 /**
  * struct vbuddy_chunk - pages the pool took from the kernel in one piece
  * @page: first page (split with split_page(), so every page stands alone)
+ * @pfn: its frame number
+ * @first: its frame index, that of @pfn
  * @order: the piece was 2^@order pages
  */
 struct vbuddy_chunk {
 	struct page *page;
+	unsigned long pfn;
+	u32 first;
 	unsigned int order;
 };
+
+/*
+ * The pfn regions of the pool's region table: no piece (of order
+ * MAX_PAGE_ORDER at most, naturally aligned) straddles two.
+ */
+#define VBUDDY_REGION_SHIFT	MAX_PAGE_ORDER
 
 /**
  * struct vbuddy_pool - a pool of pages with its own buddy allocator
@@ -132,6 +142,14 @@ struct vbuddy_chunk {
  * @chunks: the pages taken from the kernel, by ascending pfn; fixed
  * @pfns: the pfn of each frame index (the buddy core's buddy_pfn_of_index()
  *        searches the spans); fixed at creation
+ * @regions: the inverse, pfn to frame index, in O(1): for each region of
+ *           2^VBUDDY_REGION_SHIFT pfns from @region_base on, the first of
+ *           @chunks that starts in it or after it (vbuddy_pool_index());
+ *           NULL where the table would have more entries than the pool has
+ *           pages (pieces scattered over a huge range): the buddy core's
+ *           binary search then; fixed at creation
+ * @region_base: the region of the first chunk
+ * @nr_regions: entries in @regions
  * @stamp: the high bits of this pool's page stamps, 0 if it has no slot in
  *         vbuddy_stamped[] ("page stamps" in pool.c); fixed once registered
  * @quiet: reports are expected (a test provoking them): log them at info
@@ -163,6 +181,9 @@ struct vbuddy_pool {
 	unsigned int nr_chunks;
 	struct vbuddy_chunk *chunks;
 	unsigned long *pfns;
+	u32 *regions;
+	unsigned long region_base;
+	unsigned long nr_regions;
 	unsigned long stamp;
 	bool quiet;
 	char last_report[VBUDDY_REPORT_LEN];
@@ -198,6 +219,39 @@ extern struct vbuddy_pool __rcu *vbuddy_stamped[VBUDDY_STAMP_POOLS];
 static inline unsigned long vbuddy_pool_pfn(const struct vbuddy_pool *pool, u32 idx)
 {
 	return pool->pfns[idx];
+}
+
+/**
+ * vbuddy_pool_index() - the frame index of a pfn in a pool, in O(1)
+ * @pool: the pool
+ * @pfn: any pfn
+ * @idx: where its frame index goes
+ *
+ * Reads only what is fixed at creation: any context, no lock.
+ * Return: 0; -ENOENT if @pfn is none of @pool's.
+ */
+static inline int vbuddy_pool_index(const struct vbuddy_pool *pool, unsigned long pfn,
+				    u32 *idx)
+{
+	unsigned long r = (pfn >> VBUDDY_REGION_SHIFT) - pool->region_base;
+	const struct vbuddy_chunk *c;
+	unsigned int i;
+
+	if (unlikely(!pool->regions))
+		return buddy_index(&pool->buddy, pfn, idx);
+	if (r >= pool->nr_regions)
+		return -ENOENT;
+	/* Chunks by ascending pfn: at most those of this one region. */
+	for (i = pool->regions[r]; i < pool->nr_chunks; i++) {
+		c = &pool->chunks[i];
+		if (pfn < c->pfn)
+			return -ENOENT;
+		if (pfn - c->pfn < 1UL << c->order) {
+			*idx = c->first + (u32)(pfn - c->pfn);
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 /* The address of frame @idx of @pool, in the direct map (64-bit: no highmem). */
