@@ -77,10 +77,12 @@ static bool free_fast(const void *p)
 	pool = vbuddy_pool_of_stamp(pfn, &idx) ?: vbuddy_pool_of_pfn_index(pfn, &idx);
 	if (!pool)
 		return false;
-	/* Only chooses the path: the cmpxchg() in the free decides. */
+	/* Only choose the path: the held bit, or the cmpxchg(), in the free decides. */
+	if (READ_ONCE(pool->buddy.frames[idx].tag) == VBUDDY_TAG_CLASS)
+		return vbuddy_class_free_fast(pool, p, idx);
 	owner = vbuddy_pcp_owner(pool, idx);
 	if (!(owner & VBUDDY_OWN_LARGE))
-		return vbuddy_class_free_fast(pool, p, idx);
+		return false;
 	order = owner & VBUDDY_OWN_ORDER;
 	if (offset_in_page(p))
 		return false;

@@ -694,7 +694,8 @@ int vbuddy_pcp_init(struct vbuddy_pool *pool)
 {
 	unsigned long cap = pool->nr_pages / (8UL * num_possible_cpus() * VBUDDY_PCP_ORDERS);
 	unsigned int high = min_t(unsigned long, min(pcp_high_pages, U16_MAX), cap);
-	unsigned int low = min(pcp_low_pages, high);
+	/* A give-back is a batch: a full list keeps at most half of it. */
+	unsigned int low = min(pcp_low_pages, high / 2);
 	struct vbuddy_pcp_state *st;
 	unsigned int cpu, order;
 
