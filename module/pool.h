@@ -23,6 +23,7 @@
 #include <linux/types.h>
 
 #include "vbuddy.h"
+#include "vbuddy_compat.h"
 #include "buddy.h"
 
 struct dentry;
