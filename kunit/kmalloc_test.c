@@ -336,8 +336,8 @@ static void kmalloc_test_bad_input(struct kunit *test)
 	case KM_DOUBLE_LARGE:
 		vbuddy_kfree(large);
 		break;
-	case KM_DOUBLE_HUGE:	/* order 4: a block tagged VBUDDY_TAG_LARGE */
-		huge = vbuddy_pool_kmalloc(pool, 16 * PAGE_SIZE, GFP_KERNEL);
+	case KM_DOUBLE_HUGE:	/* order 5: a block tagged VBUDDY_TAG_LARGE */
+		huge = vbuddy_pool_kmalloc(pool, 32 * PAGE_SIZE, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, huge);
 		vbuddy_kfree(huge);
 		break;

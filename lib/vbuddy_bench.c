@@ -30,7 +30,7 @@
  *      as the pool and per-CPU locks are), interrupts masked and unmasked,
  *      two atomic bit operations, the page-to-pool lookup every
  *      vbuddy_kfree() starts with (vbuddy_page_pool(), a test hook), and
- *      an order-4 pair, which bypasses the per-CPU caches: the pool lock
+ *      an order-5 pair, which bypasses the per-CPU caches: the pool lock
  *      and the buddy core's split and merge; and the two halves of a
  *      kmalloc(64) pair apart, allocations and frees in batches, beside
  *      SLUB's, and the bulk case's allocation apart from its frees
@@ -453,10 +453,10 @@ static void run_components(void)
 	bits = TIME_EACH(test_and_set_bit(3, &word); test_and_clear_bit(3, &word));
 	dlookup = TIME_EACH(vbuddy_page_pool(dpage));
 	lookup = TIME_EACH(vbuddy_page_pool(page));
-	uncached = TIME_EACH(big = vbuddy_alloc_pages(pool, GFP_KERNEL, 4);
-			     vbuddy_free_pages(pool, big, 4));
+	uncached = TIME_EACH(big = vbuddy_alloc_pages(pool, GFP_KERNEL, 5);
+			     vbuddy_free_pages(pool, big, 5));
 
-	pr_info("parts, ns: spinlock lock+unlock(irqsave) %llu, local_irq_save+restore %llu, test_and_set_bit+test_and_clear_bit %llu, page-to-pool default pool %llu, other pool %llu; uncached order-4 pair %llu\n",
+	pr_info("parts, ns: spinlock lock+unlock(irqsave) %llu, local_irq_save+restore %llu, test_and_set_bit+test_and_clear_bit %llu, page-to-pool default pool %llu, other pool %llu; uncached order-5 pair %llu\n",
 		lock, irq, bits, dlookup, lookup, uncached);
 	time_halves(64, false, &va, &vf);
 	time_halves(64, true, &ka, &kf);

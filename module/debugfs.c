@@ -63,7 +63,7 @@
  *   Read a span at a time: on a busy pool, not one instant's picture.
  * pcp
  *   the per-CPU caches: a line ``order<N> high <h> low <l> batch <b>`` per
- *   order 0..3, in blocks (``-`` for an order that bypasses the caches),
+ *   order 0..4, in blocks (``-`` for an order that bypasses the caches),
  *   then ``cpu<N>`` and the blocks on each of that CPU's lists.
  * window
  *   ``slots <total> in_use <n> peak <p>``, then a line per slot in use, its

@@ -32,7 +32,7 @@
  *
  * vbuddy_pool_kmalloc() serves requests up to VBUDDY_CLASS_MAX bytes from
  * the size classes, and larger ones as a whole block of 2^order pages, up
- * to 2^VBUDDY_MAX_ORDER. Blocks of the cached orders (0-3, up to 32 KiB
+ * to 2^VBUDDY_MAX_ORDER. Blocks of the cached orders (0-4, up to 64 KiB
  * with 4 KiB pages) come from and go back to the CPU's page lists as
  * vbuddy_alloc_pages() blocks do, marked VBUDDY_OWN_LARGE in their owner
  * byte while out, so that vbuddy_kfree() frees them without the pool lock
@@ -99,7 +99,7 @@ static bool free_fast(const void *p)
 }
 
 /*
- * Whole pages, as a block of the pool: orders 0-3 come from this CPU's
+ * Whole pages, as a block of the pool: orders 0-4 come from this CPU's
  * cache, marked VBUDDY_OWN_LARGE; larger ones are tagged VBUDDY_TAG_LARGE.
  */
 static void *large_alloc(struct vbuddy_pool *pool, unsigned int order)

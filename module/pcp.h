@@ -137,7 +137,7 @@ static inline void vbuddy_cpu_unlock_any(struct vbuddy_cpu_lock *l, unsigned lon
 }
 
 /* Orders that the per-CPU caches serve: 0..VBUDDY_PCP_ORDERS-1. */
-#define VBUDDY_PCP_ORDERS	4
+#define VBUDDY_PCP_ORDERS	5
 
 /**
  * struct vbuddy_pcp - one CPU's cache of free blocks of a pool
