@@ -116,13 +116,6 @@ static void *large_alloc(struct vbuddy_pool *pool, unsigned int order)
 	return page_address(page);
 }
 
-/*
- * Flags vbuddy_pool_gfp_ok() looks at: without them, it takes a request of
- * any order for every pool (no zone modifier means ZONE_NORMAL, which a
- * pool of any zone satisfies).
- */
-#define KMALLOC_GFP_CHECKED	(GFP_ZONEMASK | __GFP_ACCOUNT | __GFP_NOFAIL | __GFP_COMP)
-
 /* An object of @size from its class, or from the pool's blocks. */
 static void *contig_alloc(struct vbuddy_pool *pool, size_t size)
 {
@@ -227,7 +220,7 @@ void *vbuddy_pool_kmalloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
 
 	might_alloc(gfp & ~GFP_VIRTOK);
 	/* Flags vbuddy_pool_gfp_ok() takes for any pool: straight to the object. */
-	if (likely(size - 1 < PAGE_SIZE << VBUDDY_MAX_ORDER && !(gfp & KMALLOC_GFP_CHECKED))) {
+	if (likely(size - 1 < PAGE_SIZE << VBUDDY_MAX_ORDER && !(gfp & VBUDDY_GFP_CHECKED))) {
 		p = contig_alloc(pool, size);
 		if (likely(p))
 			return kmalloc_done(p, bucket_size(size), gfp);

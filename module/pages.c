@@ -62,7 +62,7 @@ struct vbuddy_pages {
 };
 
 /* Does any page of the block have a reference besides the pool's? */
-static bool block_referenced(struct page *page, unsigned int order)
+static __always_inline bool block_referenced(struct page *page, unsigned int order)
 {
 	unsigned long i;
 

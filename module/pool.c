@@ -302,7 +302,7 @@ void vbuddy_pool_alloc_failed(struct vbuddy_pool *pool, unsigned int order)
 }
 
 /**
- * vbuddy_pool_contig_ok() - may a pool serve a contiguous request?
+ * vbuddy_pool_contig_check() - may a pool serve a contiguous request?
  * @pool: the pool
  * @gfp: the request's flags
  * @order: the order of the block it needs
@@ -311,13 +311,14 @@ void vbuddy_pool_alloc_failed(struct vbuddy_pool *pool, unsigned int order)
  * What every API that promises physically contiguous pages refuses first,
  * with a report (silent with __GFP_NOWARN): GFP_VIRTOK, whose fallback is
  * not contiguous, and an order above VBUDDY_MAX_ORDER; then whatever
- * vbuddy_pool_gfp_ok() refuses.
+ * vbuddy_pool_gfp_ok() refuses. Called through vbuddy_pool_contig_ok(),
+ * which takes the common flags without a call.
  *
  * Context: Any context.
  * Return: true if the request may go on.
  */
-bool vbuddy_pool_contig_ok(struct vbuddy_pool *pool, gfp_t gfp, unsigned int order,
-			   const char *func)
+bool vbuddy_pool_contig_check(struct vbuddy_pool *pool, gfp_t gfp, unsigned int order,
+			      const char *func)
 {
 	if (gfp & GFP_VIRTOK) {
 		vbuddy_report_gfp(pool, gfp, "GFP_VIRTOK refused: %s() promises contiguous pages",

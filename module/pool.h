@@ -304,8 +304,25 @@ void vbuddy_report(struct vbuddy_pool *pool, const char *fmt, ...);
 __printf(3, 4)
 void vbuddy_report_gfp(struct vbuddy_pool *pool, gfp_t gfp, const char *fmt, ...);
 bool vbuddy_pool_gfp_ok(struct vbuddy_pool *pool, gfp_t gfp, unsigned int order);
-bool vbuddy_pool_contig_ok(struct vbuddy_pool *pool, gfp_t gfp, unsigned int order,
-			   const char *func);
+bool vbuddy_pool_contig_check(struct vbuddy_pool *pool, gfp_t gfp, unsigned int order,
+			      const char *func);
+
+/*
+ * Flags vbuddy_pool_gfp_ok() looks at: without them, it takes a request of
+ * any order for every pool (no zone modifier means ZONE_NORMAL, which a
+ * pool of any zone satisfies).
+ */
+#define VBUDDY_GFP_CHECKED	(GFP_ZONEMASK | __GFP_ACCOUNT | __GFP_NOFAIL | __GFP_COMP)
+
+/* vbuddy_pool_contig_check(), the common flags taken inline. */
+static inline bool vbuddy_pool_contig_ok(struct vbuddy_pool *pool, gfp_t gfp,
+					 unsigned int order, const char *func)
+{
+	if (likely(!(gfp & (VBUDDY_GFP_CHECKED | GFP_VIRTOK)) && order <= VBUDDY_MAX_ORDER))
+		return true;
+	return vbuddy_pool_contig_check(pool, gfp, order, func);
+}
+
 void vbuddy_pool_contig_failed(struct vbuddy_pool *pool, gfp_t gfp, unsigned int order);
 bool vbuddy_pool_nofail_retry(struct vbuddy_pool *pool, gfp_t gfp, unsigned long start);
 void vbuddy_pool_count(struct vbuddy_pool *pool, enum vbuddy_event ev);
