@@ -169,18 +169,22 @@ static unsigned long class_shrink(struct vbuddy_pool *pool, struct vbuddy_class 
 	return 1;
 }
 
-/* Take up to @n objects of @class out of its pages; how many were taken. */
+/*
+ * Take up to @n objects of @class out of its pages, lowest first; how many
+ * were taken. A word of a page's map at a time, not a search per object.
+ */
 static unsigned int class_take(struct vbuddy_pool *pool, unsigned int class,
 			       struct vbuddy_objref *refs, unsigned int n)
 {
 	struct vbuddy_classes *cl = pool->classes;
 	struct vbuddy_class *c = &cl->class[class];
+	unsigned int objs = class_objects(class), i = 0, w, bit;
 	struct vbuddy_class_page *cp;
-	unsigned int i;
+	unsigned long free;
 	u32 idx;
 
 	lockdep_assert_held(&pool->lock);
-	for (i = 0; i < n; i++) {
+	while (i < n) {
 		idx = c->partial;
 		if (idx == BUDDY_NIL)
 			idx = class_grow(pool, class);
@@ -189,12 +193,22 @@ static unsigned int class_take(struct vbuddy_pool *pool, unsigned int class,
 		cp = &cl->pages[idx];
 		if (idx == c->empty)
 			c->empty = BUDDY_NIL;
-		refs[i].idx = idx;
-		refs[i].obj = find_first_zero_bit(cp->map, class_objects(class));
-		__set_bit(refs[i].obj, cp->map);
-		if (++cp->inuse == class_objects(class))
+		for (w = 0; w < BITS_TO_LONGS(objs) && i < n; w++) {
+			free = ~cp->map[w];
+			if ((w + 1) * BITS_PER_LONG > objs)
+				free &= BITMAP_LAST_WORD_MASK(objs);
+			for (; free && i < n; i++) {
+				bit = __ffs(free);
+				free &= free - 1;
+				cp->map[w] |= 1UL << bit;
+				refs[i].idx = idx;
+				refs[i].obj = w * BITS_PER_LONG + bit;
+				cp->inuse++;
+				c->objects++;
+			}
+		}
+		if (cp->inuse == objs)
 			partial_del(cl, c, idx);
-		c->objects++;
 	}
 	return i;
 }
