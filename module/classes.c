@@ -440,8 +440,7 @@ void *vbuddy_class_alloc(struct vbuddy_pool *pool, unsigned int class)
 {
 	struct vbuddy_classes *cl = pool->classes;
 	struct vbuddy_pcp_objects *objs = NULL;
-	struct vbuddy_class_page *cp;
-	struct vbuddy_objref ref;
+	struct vbuddy_objref ref, taken;
 	unsigned long flags;
 	bool got;
 
@@ -459,14 +458,15 @@ void *vbuddy_class_alloc(struct vbuddy_pool *pool, unsigned int class)
 			ref = objs->objs[class][--objs->n[class]];
 		vbuddy_cpu_unlock(&objs->lock);
 	} else {
+		/* Its own variable: @ref stays in registers on the path above. */
 		spin_lock_irqsave(&pool->lock, flags);
-		got = class_take(pool, class, &ref, 1);
+		got = class_take(pool, class, &taken, 1);
 		spin_unlock_irqrestore(&pool->lock, flags);
+		ref = taken;
 	}
 	if (unlikely(!got))
 		return NULL;
-	cp = &cl->pages[ref.idx];
-	WARN_ON_ONCE(test_and_set_bit(ref.obj, cp->held));
+	WARN_ON_ONCE(test_and_set_bit(ref.obj, cl->pages[ref.idx].held));
 	return vbuddy_pool_addr(pool, ref.idx) + ref.obj * vbuddy_class_size[class];
 }
 
@@ -490,8 +490,7 @@ bool vbuddy_class_free_fast(struct vbuddy_pool *pool, const void *p, u32 idx)
 	const struct buddy_frame *f = &pool->buddy.frames[idx];
 	struct vbuddy_pcp_objects *objs;
 	struct vbuddy_class_page *cp;
-	struct vbuddy_objref ref;
-	unsigned int class, size;
+	unsigned int class, size, obj;
 	unsigned long flags, off;
 
 	if (!cl->objects_max)
@@ -511,16 +510,17 @@ bool vbuddy_class_free_fast(struct vbuddy_pool *pool, const void *p, u32 idx)
 		return false;
 	size = vbuddy_class_size[class];
 	off = offset_in_page(p);
-	ref.idx = idx;
-	ref.obj = ((u64)off * class_recip[class]) >> 32;	/* off / size */
+	obj = ((u64)off * class_recip[class]) >> 32;	/* off / size */
 	/* The held bit is the caller's claim: of two frees exactly one clears it. */
-	if (off != ref.obj * size || ref.obj >= class_objects(class) ||
-	    !test_and_clear_bit(ref.obj, cp->held))
+	if (off != obj * size || obj >= class_objects(class) ||
+	    !test_and_clear_bit(obj, cp->held))
 		return false;
 	kmemleak_free(p);	/* ours now, and nobody else's until listed */
 
 	objs = vbuddy_cpu_trylock(cl->cpu);
 	if (unlikely(!objs)) {
+		struct vbuddy_objref ref = { .idx = idx, .obj = obj };
+
 		spin_lock_irqsave(&pool->lock, flags);
 		pool->stats.events[VBUDDY_EV_FREE]++;
 		class_put(pool, &ref);
@@ -532,7 +532,9 @@ bool vbuddy_class_free_fast(struct vbuddy_pool *pool, const void *p, u32 idx)
 		objects_flush(pool, objs, class, cl->objects_batch);
 		spin_unlock_irqrestore(&pool->lock, flags);
 	}
-	objs->objs[class][objs->n[class]++] = ref;
+	/* Field by field: no wider load of what was just stored in halves. */
+	objs->objs[class][objs->n[class]].idx = idx;
+	objs->objs[class][objs->n[class]++].obj = obj;
 	objs->frees++;
 	vbuddy_cpu_unlock(&objs->lock);
 out:
