@@ -216,6 +216,8 @@ static void kmalloc_test_class_pages_return(struct kunit *test)
 		objs[i] = vbuddy_pool_kmalloc(pool, 8, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
 	}
+	/* The page carries the pool's stamp while it is a class page. */
+	KUNIT_EXPECT_EQ(test, page_private(virt_to_page(objs[0])) >> 32, pool->stamp >> 32);
 	vbuddy_pool_get_class(pool, 0, &c);
 	KUNIT_EXPECT_EQ(test, c.pages, 1UL);
 	KUNIT_EXPECT_EQ(test, c.objects, (unsigned long)per_page);
@@ -233,6 +235,9 @@ static void kmalloc_test_class_pages_return(struct kunit *test)
 	vbuddy_pool_get_class(pool, 0, &c);
 	KUNIT_EXPECT_EQ(test, c.pages, 0UL);
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), (unsigned long)KM_POOL_PAGES);
+	/* ... and not once it is free: pages come out of the pool with a clear private. */
+	KUNIT_EXPECT_EQ(test, page_private(virt_to_page(objs[0])), 0UL);
+	KUNIT_EXPECT_EQ(test, page_private(virt_to_page(objs[per_page])), 0UL);
 }
 
 struct km_atomic_ctx {

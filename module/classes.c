@@ -164,6 +164,7 @@ static unsigned long class_shrink(struct vbuddy_pool *pool, struct vbuddy_class 
 	c->empty = BUDDY_NIL;
 	partial_del(cl, c, idx);
 	c->pages--;
+	set_page_private(pfn_to_page(pfn), 0);	/* the stamp: a free page has none */
 	buddy_free(&pool->buddy, pfn, 0);
 	trace_vbuddy_free(pool->name, pfn, 0, VBUDDY_TAG_CLASS);
 	return 1;

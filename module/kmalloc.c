@@ -359,6 +359,7 @@ static void obj_release(struct vbuddy_pool *pool, struct vbuddy_obj *o, bool def
 	kmemleak_free(o->p);
 	switch (o->blk.tag) {
 	case VBUDDY_TAG_LARGE:
+		set_page_private(pfn_to_page(o->blk.pfn), 0);	/* the stamp */
 		buddy_free(&pool->buddy, o->blk.pfn, o->blk.order);
 		trace_vbuddy_free(pool->name, o->blk.pfn, o->blk.order, VBUDDY_TAG_LARGE);
 		break;

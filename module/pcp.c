@@ -282,7 +282,10 @@ static struct page *pcp_alloc_around(struct vbuddy_pool *pool, unsigned int orde
 	spin_unlock_irqrestore(&pool->lock, flags);
 	if (ret)
 		return NULL;
-	if (large && !vbuddy_pool_index(pool, pfn, &idx))
+	/* A kmalloc object's head is stamped; a caller's page has a clear private. */
+	if (!large)
+		set_page_private(pfn_to_page(pfn), 0);
+	else if (!vbuddy_pool_index(pool, pfn, &idx))
 		vbuddy_stamp_page(pool, pfn_to_page(pfn), idx);
 	return pfn_to_page(pfn);
 }
@@ -386,6 +389,7 @@ static unsigned long pcp_bulk_chunk(struct vbuddy_pool *pool, unsigned long nr,
 				vbuddy_pool_index(pool, pfns[k], &idx);
 				WRITE_ONCE(st->owner[idx], own_held(0, false));
 				pages[n] = pfn_to_page(pfns[k]);
+				set_page_private(pages[n], 0);
 			}
 			pool->stats.alloc[0] += want;
 		}
@@ -393,6 +397,7 @@ static unsigned long pcp_bulk_chunk(struct vbuddy_pool *pool, unsigned long nr,
 			vbuddy_pool_index(pool, pfn, &idx);
 			WRITE_ONCE(st->owner[idx], own_held(0, false));
 			pages[n] = pfn_to_page(pfn);
+			set_page_private(pages[n], 0);
 			pool->stats.alloc[0]++;
 		}
 		spin_unlock_irqrestore(&pool->lock, flags);
