@@ -436,6 +436,49 @@ static void kmalloc_test_bad_input(struct kunit *test)
 		vbuddy_kfree(large);
 }
 
+static DEFINE_SPINLOCK(km_irq_lock);	/* taken in hardirq context too */
+
+static enum hrtimer_restart km_irq_lock_fn(struct hrtimer *timer)
+{
+	struct km_atomic_ctx *ctx = container_of(timer, struct km_atomic_ctx, timer);
+
+	spin_lock(&km_irq_lock);
+	spin_unlock(&km_irq_lock);
+	complete(&ctx->done);
+	return HRTIMER_NORESTART;
+}
+
+/*
+ * A GFP_ATOMIC request that fails, and so reclaims every CPU's lists, under
+ * a lock its caller also takes in hardirq context. The walk must not spin
+ * on another CPU's lists: their holder runs with interrupts on, and its
+ * interrupt may wait for this very lock. Lockdep reports "HARDIRQ-safe ->
+ * HARDIRQ-unsafe" if it does.
+ */
+static void kmalloc_test_atomic_reclaim(struct kunit *test)
+{
+	struct km_atomic_ctx ctx = { .pool = test->priv };
+	struct vbuddy_pool *pool = test->priv;
+	struct page **pages, *extra;
+	unsigned long flags, n = 0;
+
+	KUNIT_ASSERT_TRUE(test, vbuddy_kunit_in_hardirq(&ctx.timer, &ctx.done, km_irq_lock_fn));
+	pages = kunit_kcalloc(test, KM_POOL_PAGES, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	while (n < KM_POOL_PAGES &&
+	       (pages[n] = vbuddy_alloc_pages(pool, GFP_KERNEL | __GFP_NOWARN, 0)))
+		n++;
+	/* Some back to this CPU's list, then more than is free, atomically. */
+	vbuddy_free_pages(pool, pages[--n], 0);
+	spin_lock_irqsave(&km_irq_lock, flags);
+	extra = vbuddy_alloc_pages(pool, GFP_ATOMIC | __GFP_NOWARN, 1);
+	spin_unlock_irqrestore(&km_irq_lock, flags);
+	KUNIT_EXPECT_NULL(test, extra);
+	while (n)
+		vbuddy_free_pages(pool, pages[--n], 0);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
+}
+
 /*
  * An interrupt that lands while this CPU is in the middle of its lists:
  * everything it allocates or frees goes around them, under the pool lock,
@@ -504,6 +547,7 @@ static struct kunit_case kmalloc_test_cases[] = {
 	KUNIT_CASE(kmalloc_test_atomic),
 	KUNIT_CASE_PARAM(kmalloc_test_bad_input, kmalloc_bad_gen_params),
 	KUNIT_CASE(kmalloc_test_busy_cpu),
+	KUNIT_CASE(kmalloc_test_atomic_reclaim),
 	{}
 };
 

@@ -29,10 +29,10 @@ MODULE_IMPORT_NS(VBUDDY_INTERNAL);
 
 /*
  * A pool's caches hold at most an eighth of it, shared by every CPU and
- * cached order: 64 pages per list (pcp_high's default) need 2048 pages per
- * possible CPU.
+ * cached order: 64 pages per list (pcp_high's default) need 8 * 64 pages
+ * per cached order and possible CPU.
  */
-#define PCP_POOL_PAGES	max(4096UL, 2048UL * num_possible_cpus())
+#define PCP_POOL_PAGES	max(4096UL, 8UL * 64 * VBUDDY_PCP_ORDERS * num_possible_cpus())
 
 static int pcp_test_init(struct kunit *test)
 {

@@ -253,26 +253,25 @@ static unsigned long objects_flush(struct vbuddy_pool *pool, struct vbuddy_pcp_o
 }
 
 /*
- * Visit every CPU's object lists, each under its lock (interrupts off); @fn
- * may take the pool lock inside. No IPI: every path takes the lock,
- * whichever CPU it runs on. Lists vbuddy_cpu_lock_any() cannot take (this
- * CPU's, interrupted in their middle) are skipped.
+ * Visit every CPU's object lists, each under its lock; @fn may take the
+ * pool lock inside (irqsave). No IPI: every path takes the lock, whichever
+ * CPU it runs on. Lists vbuddy_cpu_lock_any() does not take (@wait: the
+ * caller may sleep) are skipped.
  */
 static void objects_walk(struct vbuddy_pool *pool,
 			 void (*fn)(struct vbuddy_pool *pool, struct vbuddy_pcp_objects *objs,
 				    void *arg),
-			 void *arg)
+			 void *arg, bool wait)
 {
-	unsigned long flags;
 	unsigned int cpu;
 
 	for_each_possible_cpu(cpu) {
 		struct vbuddy_pcp_objects *objs = per_cpu_ptr(pool->classes->cpu, cpu);
 
-		if (!vbuddy_cpu_lock_any(&objs->lock, cpu, &flags))
+		if (!vbuddy_cpu_lock_any(&objs->lock, cpu, wait))
 			continue;
 		fn(pool, objs, arg);
-		vbuddy_cpu_unlock_any(&objs->lock, flags);
+		vbuddy_cpu_unlock_any(&objs->lock, cpu);
 	}
 }
 
@@ -280,13 +279,14 @@ static void objects_walk(struct vbuddy_pool *pool,
 static void objects_flush_all(struct vbuddy_pool *pool, struct vbuddy_pcp_objects *objs,
 			      void *pages)
 {
+	unsigned long flags;
 	unsigned int class;
 
-	spin_lock(&pool->lock);
+	spin_lock_irqsave(&pool->lock, flags);
 	for (class = 0; class < VBUDDY_NR_CLASSES; class++)
 		*(unsigned long *)pages += objects_flush(pool, objs, class,
 							 VBUDDY_PCP_OBJECTS_MAX);
-	spin_unlock(&pool->lock);
+	spin_unlock_irqrestore(&pool->lock, flags);
 }
 
 /*
@@ -299,7 +299,7 @@ static unsigned long classes_reclaim(struct vbuddy_pool *pool, gfp_t gfp)
 	unsigned long flags, pages = 0;
 	unsigned int i;
 
-	objects_walk(pool, objects_flush_all, &pages);
+	objects_walk(pool, objects_flush_all, &pages, gfpflags_allow_blocking(gfp));
 	spin_lock_irqsave(&pool->lock, flags);
 	for (i = 0; i < VBUDDY_NR_CLASSES; i++)
 		pages += class_shrink(pool, &cl->class[i]);
@@ -320,16 +320,21 @@ static unsigned long classes_cached(struct vbuddy_pool *pool)
 	return pages;
 }
 
-static void objects_add_frees(struct vbuddy_pool *pool, struct vbuddy_pcp_objects *objs,
-			      void *stats)
-{
-	((struct vbuddy_stats *)stats)->events[VBUDDY_EV_FREE] += objs->frees;
-}
-
-/* Cache callback: the objects freed onto the per-CPU object lists. */
+/*
+ * Cache callback: the objects freed onto the per-CPU object lists. A
+ * snapshot, without the lists' locks: a counter is a word, written by its
+ * CPU under its lock, and a sum that races one free is as good as any.
+ */
 static void classes_add_stats(struct vbuddy_pool *pool, struct vbuddy_stats *stats)
 {
-	objects_walk(pool, objects_add_frees, stats);
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct vbuddy_pcp_objects *objs = per_cpu_ptr(pool->classes->cpu, cpu);
+
+		/* A snapshot: the word may race the free that bumps it. */
+		stats->events[VBUDDY_EV_FREE] += data_race(objs->frees);
+	}
 }
 
 /* Is every object on @objs's lists a free object of its class's pages? */
@@ -338,8 +343,9 @@ static void objects_check_one(struct vbuddy_pool *pool, struct vbuddy_pcp_object
 {
 	const struct vbuddy_classes *cl = pool->classes;
 	unsigned int class, n;
+	unsigned long flags;
 
-	spin_lock(&pool->lock);
+	spin_lock_irqsave(&pool->lock, flags);
 	for (class = 0; class < VBUDDY_NR_CLASSES; class++) {
 		for (n = 0; n < objs->n[class]; n++) {
 			const struct vbuddy_objref *ref = &objs->objs[class][n];
@@ -356,7 +362,7 @@ static void objects_check_one(struct vbuddy_pool *pool, struct vbuddy_pcp_object
 			}
 		}
 	}
-	spin_unlock(&pool->lock);
+	spin_unlock_irqrestore(&pool->lock, flags);
 }
 
 /* Cache callback: every CPU's object lists against the class pages. */
@@ -364,7 +370,7 @@ static int classes_check(struct vbuddy_pool *pool)
 {
 	int ret = 0;
 
-	objects_walk(pool, objects_check_one, &ret);
+	objects_walk(pool, objects_check_one, &ret, true);	/* process context */
 	return ret;
 }
 
@@ -589,36 +595,32 @@ void vbuddy_class_release(struct vbuddy_pool *pool, u32 idx, unsigned int obj)
 	class_put(pool, &ref);
 }
 
-struct class_listed {
-	unsigned int class;
-	unsigned long listed;
-};
-
-static void objects_count(struct vbuddy_pool *pool, struct vbuddy_pcp_objects *objs,
-			  void *arg)
-{
-	struct class_listed *cl = arg;
-
-	cl->listed += objs->n[cl->class];
-}
-
 /**
  * vbuddy_pool_get_class() - a snapshot of one size class of a pool
  * @pool: the pool
  * @class: 0..VBUDDY_NR_CLASSES-1
  * @info: where it is copied; its @objects counts the objects callers hold
  *        (those on per-CPU object lists are free)
+ *
+ * The per-CPU lists are counted without their locks: exact while the pool
+ * is idle, as any snapshot.
+ *
+ * Context: Any context.
  */
 void vbuddy_pool_get_class(struct vbuddy_pool *pool, unsigned int class,
 			   struct vbuddy_class *info)
 {
-	struct class_listed arg = { .class = class };
 	unsigned long flags;
+	unsigned int cpu;
 
 	spin_lock_irqsave(&pool->lock, flags);
 	*info = pool->classes->class[class];
 	spin_unlock_irqrestore(&pool->lock, flags);
-	objects_walk(pool, objects_count, &arg);
-	info->objects -= arg.listed;
+	for_each_possible_cpu(cpu) {
+		struct vbuddy_pcp_objects *objs = per_cpu_ptr(pool->classes->cpu, cpu);
+
+		/* A snapshot: the count may race its list's CPU. */
+		info->objects -= data_race(objs->n[class]);
+	}
 }
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_get_class, VBUDDY_INTERNAL);

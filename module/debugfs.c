@@ -390,7 +390,7 @@ static int pcp_show(struct seq_file *m, void *v)
 		else
 			seq_printf(m, "order%u high - low - batch -\n", order);
 	}
-	vbuddy_pcp_walk(pool, pcp_show_cpu, m);	/* seq_printf() does not sleep */
+	vbuddy_pcp_walk(pool, pcp_show_cpu, m, true);	/* seq_printf() does not sleep */
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(pcp);

@@ -112,8 +112,9 @@
  * (&struct vbuddy_cpu_lock), and an interrupt that lands in the middle of a
  * list, or a list another CPU is walking, goes around it, to the pool's
  * lists under the pool lock. The lock is always taken, also by the list's
- * own CPU, so a drain from another CPU needs no IPI and works in atomic
- * context too.
+ * own CPU, so a drain from another CPU needs no IPI; it waits for a list
+ * another CPU holds only where its caller may sleep, and a drain that may
+ * not (a GFP_ATOMIC request's reclaim) skips that list.
  */
 
 /* The module parameters pcp_high and pcp_low (module/main.c), in pages. */
@@ -486,6 +487,7 @@ static int pcp_free_around(struct vbuddy_pool *pool, unsigned long pfn,
 		spin_unlock_irqrestore(&pool->lock, flags);
 		return pcp_free_slow(pool, pfn, order, idx, held);
 	}
+	set_page_private(pfn_to_page(pfn), 0);	/* a kmalloc object's stamp */
 	ret = buddy_free_tagged(&pool->buddy, pfn, order, VBUDDY_TAG_PAGES);
 	WARN_ON_ONCE(ret);	/* a HELD block is allocated to the core */
 	if (!ret)
@@ -535,49 +537,53 @@ int vbuddy_pcp_free_index(struct vbuddy_pool *pool, struct page *page, u32 idx,
  * vbuddy_pcp_walk() - visit every CPU's cache of a pool, each under its lock
  * @pool: the pool
  * @fn: called for each possible CPU with that CPU's &struct vbuddy_pcp and
- *      its lock held (interrupts off); it may take the pool lock inside, as
- *      the lock order allows. A non-zero return ends the walk.
+ *      its lock held; it may take the pool lock inside (irqsave), as the
+ *      lock order allows. A non-zero return ends the walk.
  * @arg: passed to @fn
+ * @wait: the caller may sleep: wait for lists another CPU holds
  *
  * The one place that reaches into other CPUs' caches. No IPI is needed:
  * every path locks a list, also its own CPU, so a remote list is as safe to
- * touch as the local one. A list vbuddy_cpu_lock_any() cannot take (this
- * CPU's, interrupted in its middle) is skipped.
+ * touch as the local one. A list vbuddy_cpu_lock_any() does not take (this
+ * CPU's, interrupted in its middle; without @wait, one another CPU holds)
+ * is skipped.
  *
- * Context: Any context.
- * Return: 0 when @fn was called for every CPU, else what it returned.
+ * Context: Any context; @wait only where the caller may sleep.
+ * Return: 0 when @fn was called for every CPU it took, else what it
+ * returned.
  */
 int vbuddy_pcp_walk(struct vbuddy_pool *pool,
 		    int (*fn)(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 			      unsigned int cpu, void *arg),
-		    void *arg)
+		    void *arg, bool wait)
 {
-	unsigned long flags;
 	unsigned int cpu;
 	int ret = 0;
 
 	for_each_possible_cpu(cpu) {
 		struct vbuddy_pcp *pcp = per_cpu_ptr(pool->pcp->cpu, cpu);
 
-		if (!vbuddy_cpu_lock_any(&pcp->lock, cpu, &flags))
+		if (!vbuddy_cpu_lock_any(&pcp->lock, cpu, wait))
 			continue;
 		ret = fn(pool, pcp, cpu, arg);
-		vbuddy_cpu_unlock_any(&pcp->lock, flags);
+		vbuddy_cpu_unlock_any(&pcp->lock, cpu);
 		if (ret)
 			break;
 	}
 	return ret;
 }
 
-static int pcp_count_one(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
-			 unsigned int cpu, void *pages)
+/* The pages on @pcp's lists; under its lock, or as a snapshot without. */
+static unsigned long pcp_pages(const struct vbuddy_pcp *pcp)
 {
+	unsigned long pages = 0;
 	unsigned int order;
 
-	lockdep_assert_held(&pcp->lock.lock);
-	for (order = 0; order < VBUDDY_PCP_ORDERS; order++)
-		*(unsigned long *)pages += (unsigned long)pcp->count[order] << order;
-	return 0;
+	for (order = 0; order < VBUDDY_PCP_ORDERS; order++) {
+		/* A count is a word its CPU writes under the lock: a snapshot may race. */
+		pages += (unsigned long)data_race(pcp->count[order]) << order;
+	}
+	return pages;
 }
 
 static int pcp_drain_one(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
@@ -585,48 +591,55 @@ static int pcp_drain_one(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 {
 	unsigned int order;
 
-	pcp_count_one(pool, pcp, cpu, pages);
+	lockdep_assert_held(&pcp->lock.lock);
+	*(unsigned long *)pages += pcp_pages(pcp);
 	for (order = 0; order < VBUDDY_PCP_ORDERS; order++)
 		if (pcp->count[order])
 			pcp_give_back(pool, pcp, order, 0);
 	return 0;
 }
 
-/* Cache callback: every CPU's cached blocks back to the pool; the pages. */
+/*
+ * Cache callback: every CPU's cached blocks back to the pool; the pages.
+ * A caller that may not sleep skips the lists another CPU holds.
+ */
 static unsigned long pcp_reclaim(struct vbuddy_pool *pool, gfp_t gfp)
 {
 	unsigned long pages = 0;
 
-	vbuddy_pcp_walk(pool, pcp_drain_one, &pages);
+	vbuddy_pcp_walk(pool, pcp_drain_one, &pages, gfpflags_allow_blocking(gfp));
 	return pages;
 }
 
-/* Cache callback: the free pages the caches hold, a snapshot. */
+/* Cache callback: the free pages the caches hold, a snapshot without locks. */
 static unsigned long pcp_cached(struct vbuddy_pool *pool)
 {
 	unsigned long pages = 0;
+	unsigned int cpu;
 
-	vbuddy_pcp_walk(pool, pcp_count_one, &pages);
+	for_each_possible_cpu(cpu)
+		pages += pcp_pages(per_cpu_ptr(pool->pcp->cpu, cpu));
 	return pages;
 }
 
-static int pcp_stats_one(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
-			 unsigned int cpu, void *arg)
-{
-	struct vbuddy_stats *stats = arg;
-	unsigned int order;
-
-	lockdep_assert_held(&pcp->lock.lock);
-	for (order = 0; order < VBUDDY_PCP_ORDERS; order++)
-		stats->alloc[order] += pcp->alloc[order];
-	stats->events[VBUDDY_EV_FREE] += pcp->frees;
-	return 0;
-}
-
-/* Cache callback: allocations and frees the caches served. */
+/*
+ * Cache callback: allocations and frees the caches served, a snapshot
+ * without locks (each counter a word its CPU writes under its lock).
+ */
 static void pcp_add_stats(struct vbuddy_pool *pool, struct vbuddy_stats *stats)
 {
-	vbuddy_pcp_walk(pool, pcp_stats_one, stats);
+	unsigned int cpu, order;
+
+	for_each_possible_cpu(cpu) {
+		struct vbuddy_pcp *pcp = per_cpu_ptr(pool->pcp->cpu, cpu);
+
+		for (order = 0; order < VBUDDY_PCP_ORDERS; order++) {
+			/* A snapshot: the word may race the allocation that bumps it. */
+			stats->alloc[order] += data_race(pcp->alloc[order]);
+		}
+		/* Likewise for the frees. */
+		stats->events[VBUDDY_EV_FREE] += data_race(pcp->frees);
+	}
 }
 
 /* Is every block on @pcp's list of @order one the pool handed to it? */
@@ -664,20 +677,21 @@ static int pcp_check_list(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 static int pcp_check_one(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 			 unsigned int cpu, void *arg)
 {
+	unsigned long flags;
 	unsigned int order;
 	int ret = 0;
 
-	spin_lock(&pool->lock);
+	spin_lock_irqsave(&pool->lock, flags);
 	for (order = 0; !ret && order < VBUDDY_PCP_ORDERS; order++)
 		ret = pcp_check_list(pool, pcp, cpu, order);
-	spin_unlock(&pool->lock);
+	spin_unlock_irqrestore(&pool->lock, flags);
 	return ret;
 }
 
 /* Cache callback: every CPU's lists against the buddy allocator. */
 static int pcp_check(struct vbuddy_pool *pool)
 {
-	return vbuddy_pcp_walk(pool, pcp_check_one, NULL);
+	return vbuddy_pcp_walk(pool, pcp_check_one, NULL, true);	/* process context */
 }
 
 static const struct vbuddy_cache_ops pcp_cache_ops = {

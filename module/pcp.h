@@ -16,12 +16,14 @@
 
 /**
  * struct vbuddy_cpu_lock - the lock of one CPU's lists (pages or objects)
- * @lock: excludes other CPUs: a walk from anywhere takes it with
- *        interrupts off (vbuddy_cpu_lock_any()), the lists' own CPU takes it
- *        by trylock, with interrupts on (vbuddy_cpu_trylock())
- * @busy: set while the lists' own CPU works on them; written and read by
- *        that CPU only, with preemption off (an interrupt that finds it set
- *        goes around the lists)
+ * @lock: the lists' lock, never taken with interrupts masked: the lists'
+ *        own CPU takes it by trylock (vbuddy_cpu_trylock()), a walk from
+ *        any CPU by trylock, or where its caller may sleep by spinning
+ *        (vbuddy_cpu_lock_any())
+ * @busy: set while this CPU itself holds @lock; written and read by that
+ *        CPU only, with preemption off (an interrupt that finds it set
+ *        goes around the lists); unused on PREEMPT_RT, where no interrupt
+ *        allocates and @lock, a sleeping lock, excludes tasks
  *
  * In the way mm/page_alloc.c locks its per-CPU lists (pcp_spin_trylock()):
  * the fast paths do not mask interrupts, and an interrupt on the CPU in the
@@ -30,6 +32,11 @@
  * the page allocator masks interrupts there; @busy makes the trylock fail
  * in both cases, as local_trylock_t does in later kernels, so neither masks
  * them.
+ *
+ * Nobody spins on @lock with interrupts off, or in a context that may not
+ * sleep: its holder may be interrupted, and the interrupt may wait for a
+ * lock the spinner's caller holds. A walk that may not sleep skips the
+ * lists it cannot take at once.
  */
 struct vbuddy_cpu_lock {
 	spinlock_t lock;	/* see above */
@@ -45,24 +52,41 @@ struct vbuddy_cpu_lock {
 #define vbuddy_cpu_unpin()	preempt_enable()
 #endif
 
-static inline bool __vbuddy_cpu_trylock(struct vbuddy_cpu_lock *l)
+/* Mark this CPU inside its lists; false if it is already (interrupted there). */
+static inline bool vbuddy_cpu_enter(struct vbuddy_cpu_lock *l)
 {
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		return true;
 	/*
 	 * An interrupt between the test and the store runs to its end (and
 	 * leaves @busy clear) before this goes on: test and store need not
-	 * be one atomic step. The barriers order @busy before the lists.
+	 * be one atomic step. The barrier orders @busy before the lists.
 	 */
 	if (READ_ONCE(l->busy))
 		return false;
 	WRITE_ONCE(l->busy, true);
 	barrier();
+	return true;
+}
+
+static inline void vbuddy_cpu_leave(struct vbuddy_cpu_lock *l)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		return;
+	barrier();
+	WRITE_ONCE(l->busy, false);
+}
+
+static inline bool __vbuddy_cpu_trylock(struct vbuddy_cpu_lock *l)
+{
+	if (!vbuddy_cpu_enter(l))
+		return false;
 	if (likely(spin_trylock(&l->lock))) {
 		/* sparse: the lock is handed to the caller's vbuddy_cpu_unlock() */
 		__release(&l->lock);
 		return true;
 	}
-	barrier();
-	WRITE_ONCE(l->busy, false);
+	vbuddy_cpu_leave(l);
 	return false;
 }
 
@@ -92,8 +116,7 @@ static inline void vbuddy_cpu_unlock(struct vbuddy_cpu_lock *l)
 {
 	__acquire(&l->lock);	/* sparse: taken in vbuddy_cpu_trylock() */
 	spin_unlock(&l->lock);
-	barrier();
-	WRITE_ONCE(l->busy, false);
+	vbuddy_cpu_leave(l);
 	vbuddy_cpu_unpin();
 }
 
@@ -101,39 +124,49 @@ static inline void vbuddy_cpu_unlock(struct vbuddy_cpu_lock *l)
  * vbuddy_cpu_lock_any() - lock CPU @cpu's lists from anywhere
  * @l: their lock
  * @cpu: the CPU they belong to
- * @flags: interrupts are off from here to vbuddy_cpu_unlock_any()
+ * @wait: the caller may sleep: wait for lists another CPU holds
  *
- * Another CPU's lists are waited for: their owner holds them only for a
- * bounded stretch that takes no lock of ours but the pool lock, after
- * theirs. This CPU's own lists cannot be, when this interrupted their
- * owner in the middle (@busy); nor, from interrupt context, a lock that is
- * taken there by trylock only (lockdep would rightly object to a spin):
- * then the lists are skipped, and the caller gets false.
+ * Interrupts stay on. This CPU's own lists are marked busy as their owner
+ * marks them, so that an interrupt goes around them while the walk holds
+ * them; when this interrupted their owner in the middle, they are skipped.
+ * Without @wait, lists another CPU holds are skipped too: their holder may
+ * be interrupted for as long as the interrupt takes, and whatever the
+ * caller holds may be what the interrupt waits for.
  *
- * Context: Any context.
- * Return: true if the lists are locked.
+ * Context: Any context; @wait only where the caller may sleep.
+ * Return: true if the lists are locked (the task pinned to its CPU until
+ * vbuddy_cpu_unlock_any()).
  */
-static inline bool vbuddy_cpu_lock_any(struct vbuddy_cpu_lock *l, unsigned int cpu,
-				       unsigned long *flags)
+static inline bool vbuddy_cpu_lock_any(struct vbuddy_cpu_lock *l, unsigned int cpu, bool wait)
 {
-	local_irq_save(*flags);
-	if (cpu == smp_processor_id() && READ_ONCE(l->busy))
-		goto busy;
-	if (in_task())
+	bool own;
+
+	vbuddy_cpu_pin();
+	own = cpu == smp_processor_id();
+	if (own && !vbuddy_cpu_enter(l))
+		goto skip;
+	if (wait) {
 		spin_lock(&l->lock);
-	else if (!spin_trylock(&l->lock))
-		goto busy;
+	} else if (!spin_trylock(&l->lock)) {
+		if (own)
+			vbuddy_cpu_leave(l);
+		goto skip;
+	}
+	__release(&l->lock);	/* sparse: handed to vbuddy_cpu_unlock_any() */
 	return true;
-busy:
-	local_irq_restore(*flags);
+skip:
+	vbuddy_cpu_unpin();
 	return false;
 }
 
 /* Undo vbuddy_cpu_lock_any() that returned true. */
-static inline void vbuddy_cpu_unlock_any(struct vbuddy_cpu_lock *l, unsigned long flags)
+static inline void vbuddy_cpu_unlock_any(struct vbuddy_cpu_lock *l, unsigned int cpu)
 {
+	__acquire(&l->lock);	/* sparse: taken in vbuddy_cpu_lock_any() */
 	spin_unlock(&l->lock);
-	local_irq_restore(flags);
+	if (cpu == smp_processor_id())
+		vbuddy_cpu_leave(l);
+	vbuddy_cpu_unpin();
 }
 
 /* Orders that the per-CPU caches serve: 0..VBUDDY_PCP_ORDERS-1. */
@@ -214,6 +247,6 @@ int vbuddy_pcp_free_index(struct vbuddy_pool *pool, struct page *page, u32 idx,
 int vbuddy_pcp_walk(struct vbuddy_pool *pool,
 		    int (*fn)(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 			      unsigned int cpu, void *arg),
-		    void *arg);
+		    void *arg, bool wait);
 
 #endif /* _VBUDDY_PCP_H */

@@ -143,9 +143,10 @@ struct vbuddy_chunk {
  * @chunks: the pages taken from the kernel, by ascending pfn; fixed
  * @pfns: the pfn of each frame index (the buddy core's buddy_pfn_of_index()
  *        searches the spans); fixed at creation
- * @regions: the inverse, pfn to frame index, in O(1): for each region of
+ * @regions: the inverse, pfn to frame index: for each region of
  *           2^VBUDDY_REGION_SHIFT pfns from @region_base on, the first of
- *           @chunks that starts in it or after it (vbuddy_pool_index());
+ *           @chunks that starts in it or after it (vbuddy_pool_index(): O(1)
+ *           where a region is one piece, a search among its pieces else);
  *           NULL where the table would have more entries than the pool has
  *           pages (pieces scattered over a huge range): the buddy core's
  *           binary search then; fixed at creation
@@ -223,12 +224,14 @@ static inline unsigned long vbuddy_pool_pfn(const struct vbuddy_pool *pool, u32 
 }
 
 /**
- * vbuddy_pool_index() - the frame index of a pfn in a pool, in O(1)
+ * vbuddy_pool_index() - the frame index of a pfn in a pool
  * @pool: the pool
  * @pfn: any pfn
  * @idx: where its frame index goes
  *
- * Reads only what is fixed at creation: any context, no lock.
+ * O(1) where the kernel gave the pool whole regions (pieces of
+ * MAX_PAGE_ORDER), O(log n) in the n pieces of one region else. Reads only
+ * what is fixed at creation: any context, no lock.
  * Return: 0; -ENOENT if @pfn is none of @pool's.
  */
 static inline int vbuddy_pool_index(const struct vbuddy_pool *pool, unsigned long pfn,
@@ -236,18 +239,26 @@ static inline int vbuddy_pool_index(const struct vbuddy_pool *pool, unsigned lon
 {
 	unsigned long r = (pfn >> VBUDDY_REGION_SHIFT) - pool->region_base;
 	const struct vbuddy_chunk *c;
-	unsigned int i;
+	unsigned int lo, hi, mid;
 
 	if (unlikely(!pool->regions))
 		return buddy_index(&pool->buddy, pfn, idx);
 	if (r >= pool->nr_regions)
 		return -ENOENT;
-	/* Chunks by ascending pfn: at most those of this one region. */
-	for (i = pool->regions[r]; i < pool->nr_chunks; i++) {
-		c = &pool->chunks[i];
-		if (pfn < c->pfn)
-			return -ENOENT;
-		if (pfn - c->pfn < 1UL << c->order) {
+	/*
+	 * The chunks of this one region, by ascending pfn: one, where the
+	 * kernel gave whole regions; searched, where it gave small pieces.
+	 */
+	lo = pool->regions[r];
+	hi = r + 1 < pool->nr_regions ? pool->regions[r + 1] : pool->nr_chunks;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = &pool->chunks[mid];
+		if (pfn < c->pfn) {
+			hi = mid;
+		} else if (pfn - c->pfn >= 1UL << c->order) {
+			lo = mid + 1;
+		} else {
 			*idx = c->first + (u32)(pfn - c->pfn);
 			return 0;
 		}
