@@ -2445,11 +2445,52 @@ static void buddy_test_strerror(struct kunit *test)
 	}
 }
 
+/*
+ * buddy_index() by regions (buddy_set_regions()) against a linear search
+ * of the spans, for every frame number from before the first span to past
+ * the last: regions of 16 frames, one holding many small spans with gaps,
+ * one empty, spans straddling two and three regions, one region whole.
+ */
+static void buddy_test_regions(struct kunit *test)
+{
+	struct buddy *b = POOL(test, { 33, 1 }, { 35, 1 }, { 36, 4 }, { 41, 1 }, { 44, 2 },
+			       { 47, 1 }, { 60, 10 }, { 96, 16 }, { 130, 40 }, { 175, 1 });
+	unsigned long n = buddy_regions_needed(b, 4), pfn;
+	u32 *regions = kunit_kcalloc(test, n, sizeof(*regions), GFP_KERNEL);
+	u32 idx, i;
+	int ret, want;
+
+	KUNIT_ASSERT_NOT_NULL(test, regions);
+	KUNIT_EXPECT_EQ(test, n, 175UL / 16 - 33 / 16 + 1);
+	buddy_set_regions(b, 4, regions, n);
+	KUNIT_ASSERT_PTR_EQ(test, b->regions, regions);
+	for (pfn = 0; pfn < 200; pfn++) {
+		want = -ENOENT;
+		for (i = 0; i < b->nr_spans; i++)
+			if (pfn >= b->spans[i].pfn && pfn - b->spans[i].pfn < b->spans[i].nr)
+				want = b->spans[i].first + (pfn - b->spans[i].pfn);
+		ret = buddy_index(b, pfn, &idx);
+		KUNIT_ASSERT_EQ_MSG(test, ret ? ret : (int)idx, want, "pfn %lu", pfn);
+	}
+	/* A table of the wrong size is ignored; a span added later drops it. */
+	b = new_buddy(test, 8, 2);
+	KUNIT_ASSERT_EQ(test, buddy_add_span(b, 1, 4), 0);
+	buddy_set_regions(b, 4, regions, 2);
+	KUNIT_EXPECT_NULL(test, b->regions);
+	buddy_set_regions(b, 4, regions, 1);
+	KUNIT_EXPECT_PTR_EQ(test, b->regions, regions);
+	KUNIT_ASSERT_EQ(test, buddy_add_span(b, 20, 4), 0);
+	KUNIT_EXPECT_NULL(test, b->regions);
+	KUNIT_EXPECT_EQ(test, buddy_index(b, 21, &idx), 0);
+	KUNIT_EXPECT_EQ(test, idx, 5U);
+}
+
 static struct kunit_case buddy_test_cases[] = {
 	KUNIT_CASE(buddy_test_init_empty),
 	KUNIT_CASE(buddy_test_carve_pfn3_1000),
 	KUNIT_CASE_PARAM(buddy_test_carve_odd_span, carve_cases_gen_params),
 	KUNIT_CASE(buddy_test_carve_many_spans),
+	KUNIT_CASE(buddy_test_regions),
 	KUNIT_CASE_PARAM(buddy_test_every_order, buddy_orders_gen_params),
 	KUNIT_CASE(buddy_test_alloc_free_every_order),
 	KUNIT_CASE(buddy_test_alloc_bad_order),

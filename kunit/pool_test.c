@@ -95,88 +95,40 @@ static unsigned long fresh_blocks(struct vbuddy_pool *pool, unsigned int order)
 }
 
 /*
- * vbuddy_pool_index(), the region table, against the buddy core's binary
- * search: every frame, and the pfns on either side of every piece.
+ * A pool's frame numbers are looked up by the buddy core's region table:
+ * every frame is found at its index, and the pfns on either side of every
+ * piece are found where a search of all the spans finds them.
  */
 static void pool_test_index(struct kunit *test)
 {
 	struct vbuddy_pool *pool = test->priv;
+	const struct buddy *b = &pool->buddy;
 	unsigned long pfn, around[2];
-	unsigned int i, k;
-	u32 idx, want;
-	int ret;
-
-	KUNIT_EXPECT_NOT_NULL(test, pool->regions);	/* a pool of a few pieces */
-	for (idx = 0; idx < pool->nr_pages; idx++) {
-		ret = vbuddy_pool_index(pool, vbuddy_pool_pfn(pool, idx), &want);
-		KUNIT_ASSERT_EQ_MSG(test, ret, 0, "frame %u", idx);
-		KUNIT_ASSERT_EQ(test, want, idx);
-	}
-	for (i = 0; i < pool->nr_chunks; i++) {
-		around[0] = pool->chunks[i].pfn - 1;
-		around[1] = pool->chunks[i].pfn + (1UL << pool->chunks[i].order);
-		for (k = 0; k < ARRAY_SIZE(around); k++) {
-			pfn = around[k];
-			ret = vbuddy_pool_index(pool, pfn, &idx);
-			KUNIT_EXPECT_EQ_MSG(test, ret, buddy_index(&pool->buddy, pfn, &want),
-					    "pfn %#lx", pfn);
-			if (!ret)
-				KUNIT_EXPECT_EQ(test, idx, want);
-		}
-	}
-}
-
-/*
- * vbuddy_pool_index() where the kernel gave small pieces: a made-up pool
- * (only what the lookup reads) whose second region holds many pieces of
- * orders 0-2 with gaps, the third none, the fourth one whole piece; every
- * pfn of the four regions against a linear search of the pieces.
- */
-static void pool_test_index_small_pieces(struct kunit *test)
-{
-	static const struct { unsigned long off; unsigned int order; } pieces[] = {
-		{ 0, VBUDDY_REGION_SHIFT },		/* region 0, whole */
-		{ 1, 0 }, { 3, 0 }, { 4, 2 }, { 9, 0 }, { 12, 1 }, { 16, 2 },
-		{ 40, 0 }, { 41, 0 }, { 64, 2 }, { 1023, 0 },	/* region 1 */
-		{ 0, VBUDDY_REGION_SHIFT },		/* region 3, whole */
-	};
-	const unsigned long region = 1UL << VBUDDY_REGION_SHIFT, base = 100;
-	struct vbuddy_pool *pool = kunit_kzalloc(test, sizeof(*pool), GFP_KERNEL);
-	unsigned long pfn, r;
-	unsigned int i, n = ARRAY_SIZE(pieces);
-	u32 idx, first = 0;
+	unsigned int i, k, s;
+	u32 idx;
 	int ret, want;
 
-	KUNIT_ASSERT_NOT_NULL(test, pool);
-	pool->chunks = kunit_kcalloc(test, n, sizeof(*pool->chunks), GFP_KERNEL);
-	pool->regions = kunit_kcalloc(test, 4, sizeof(*pool->regions), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, pool->chunks);
-	KUNIT_ASSERT_NOT_NULL(test, pool->regions);
-	for (i = 0; i < n; i++) {
-		r = i == 0 ? 0 : i == n - 1 ? 3 : 1;
-		pool->chunks[i].pfn = (base + r) * region + pieces[i].off;
-		pool->chunks[i].order = pieces[i].order;
-		pool->chunks[i].first = first;
-		first += 1U << pieces[i].order;
+	KUNIT_EXPECT_NOT_NULL(test, b->regions);	/* a pool of a few pieces */
+	for (idx = 0; idx < pool->nr_pages; idx++) {
+		ret = buddy_index(b, vbuddy_pool_pfn(pool, idx), &i);
+		KUNIT_ASSERT_EQ_MSG(test, ret, 0, "frame %u", idx);
+		KUNIT_ASSERT_EQ(test, i, idx);
 	}
-	pool->nr_chunks = n;
-	pool->region_base = base;
-	pool->nr_regions = 4;
-	pool->regions[0] = 0;
-	pool->regions[1] = 1;
-	pool->regions[2] = n - 1;	/* empty: the next chunk is region 3's */
-	pool->regions[3] = n - 1;
-	for (pfn = base * region - 2; pfn < (base + 4) * region + 2; pfn++) {
-		want = -ENOENT;
-		for (i = 0; i < n; i++) {
-			if (pfn >= pool->chunks[i].pfn &&
-			    pfn - pool->chunks[i].pfn < 1UL << pool->chunks[i].order) {
-				want = pool->chunks[i].first + (pfn - pool->chunks[i].pfn);
-				break;
+	for (i = 0; i < pool->nr_chunks; i++) {
+		around[0] = page_to_pfn(pool->chunks[i].page) - 1;
+		around[1] = page_to_pfn(pool->chunks[i].page) + (1UL << pool->chunks[i].order);
+		for (k = 0; k < ARRAY_SIZE(around); k++) {
+			pfn = around[k];
+			want = -ENOENT;
+			for (s = 0; s < b->nr_spans; s++) {
+				const struct buddy_span *sp = &b->spans[s];
+
+				if (pfn >= sp->pfn && pfn - sp->pfn < sp->nr)
+					want = sp->first + (pfn - sp->pfn);
 			}
+			ret = buddy_index(b, pfn, &idx);
+			KUNIT_EXPECT_EQ_MSG(test, ret ? ret : (int)idx, want, "pfn %#lx", pfn);
 		}
-		ret = vbuddy_pool_index(pool, pfn, &idx);
-		KUNIT_ASSERT_EQ_MSG(test, ret ? ret : (int)idx, want, "pfn %#lx", pfn);
 	}
 }
 
@@ -560,7 +512,6 @@ static struct kunit_case pool_test_cases[] = {
 	KUNIT_CASE_PARAM(pool_test_create, pool_create_gen_params),
 	KUNIT_CASE_PARAM(pool_test_every_order, pool_orders_gen_params),
 	KUNIT_CASE(pool_test_index),
-	KUNIT_CASE(pool_test_index_small_pieces),
 	KUNIT_CASE(pool_test_gfp_zero),
 	KUNIT_CASE(pool_test_exhaust_recover),
 	KUNIT_CASE_PARAM(pool_test_bad_input, pool_bad_gen_params),

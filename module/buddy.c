@@ -47,38 +47,14 @@ static inline unsigned long order_pages(unsigned int order)
 	return 1UL << order;
 }
 
-/*
- * The span that holds @key: a frame number, or with @by_index a frame
- * index. Spans are added in ascending order, so both ascend together.
- */
-static const struct buddy_span *span_find(const struct buddy *b, unsigned long key,
-					  bool by_index)
-{
-	u32 lo = 0, hi = b->nr_spans;
-
-	while (lo < hi) {
-		u32 mid = lo + (hi - lo) / 2;
-		const struct buddy_span *s = &b->spans[mid];
-		unsigned long start = by_index ? s->first : s->pfn;
-
-		if (key < start)
-			hi = mid;
-		else if (key - start >= s->nr)
-			lo = mid + 1;
-		else
-			return s;
-	}
-	return NULL;
-}
-
 static inline const struct buddy_span *span_of_pfn(const struct buddy *b, unsigned long pfn)
 {
-	return span_find(b, pfn, false);
+	return buddy_span_find(b, pfn, false);
 }
 
 static inline const struct buddy_span *span_of_index(const struct buddy *b, u32 idx)
 {
-	return span_find(b, idx, true);
+	return buddy_span_find(b, idx, true);
 }
 
 static inline u32 pfn_to_index(const struct buddy_span *s, unsigned long pfn)
@@ -261,6 +237,8 @@ void buddy_init(struct buddy *b, struct buddy_frame *frames, u32 max_frames,
 	b->map = NULL;
 	b->map_words = 0;
 	b->map_levels = 0;
+	b->regions = NULL;
+	b->nr_regions = 0;
 	for (order = 0; order <= VBUDDY_MAX_ORDER; order++) {
 		b->free_head[order] = BUDDY_NIL;
 		b->nr_free[order] = 0;
@@ -301,6 +279,7 @@ int buddy_add_span(struct buddy *b, unsigned long pfn, u32 nr)
 	s->nr = nr;
 	s->first = b->nr_frames;
 	b->nr_frames += nr;
+	b->regions = NULL;	/* made for the spans before this one */
 
 	for (i = 0; i < nr; i++) {
 		struct buddy_frame *f = &b->frames[s->first + i];
@@ -323,6 +302,58 @@ int buddy_add_span(struct buddy *b, unsigned long pfn, u32 nr)
 		i += order_pages(order);
 	}
 	return 0;
+}
+
+/**
+ * buddy_regions_needed() - entries a region table of the spans needs
+ * @b: the allocator, its spans added
+ * @shift: log2 of a region's frames
+ *
+ * Return: the entries buddy_set_regions() fills: one per region from the
+ * first span's to the last span's end; 0 without spans.
+ */
+unsigned long buddy_regions_needed(const struct buddy *b, unsigned int shift)
+{
+	const struct buddy_span *last;
+
+	if (!b->nr_spans)
+		return 0;
+	last = &b->spans[b->nr_spans - 1];
+	return ((last->pfn + (last->nr - 1)) >> shift) - (b->spans[0].pfn >> shift) + 1;
+}
+
+/**
+ * buddy_set_regions() - look frame numbers up by region, not over all spans
+ * @b: the allocator, all its spans added (adding one drops the table)
+ * @shift: log2 of a region's frames
+ * @regions: storage for buddy_regions_needed(@b, @shift) entries, owned by
+ *           the caller
+ * @nr: that many
+ *
+ * buddy_index() and every call given a frame number then search only the
+ * spans a region meets: one, where the spans are naturally aligned pieces
+ * of 2^@shift frames or less, as a pool's pieces are.
+ */
+void buddy_set_regions(struct buddy *b, unsigned int shift, u32 *regions,
+		       unsigned long nr)
+{
+	unsigned long base, r;
+	u32 i = 0;
+
+	if (!b->nr_spans || nr != buddy_regions_needed(b, shift))
+		return;
+	base = b->spans[0].pfn >> shift;
+	for (r = 0; r < nr; r++) {
+		/* The first span that ends in region r or after it. */
+		while (i < b->nr_spans &&
+		       (b->spans[i].pfn + (b->spans[i].nr - 1)) >> shift < base + r)
+			i++;
+		regions[r] = i;
+	}
+	b->regions = regions;
+	b->region_base = base;
+	b->nr_regions = nr;
+	b->region_shift = shift;
 }
 
 /* Levels and words of one order's free map for @max_frames frames; 0 if too many. */
@@ -635,27 +666,6 @@ int buddy_free_check(const struct buddy *b, unsigned long pfn, unsigned int orde
 	long idx = free_check(b, pfn, order, tag, &s);
 
 	return idx < 0 ? idx : 0;
-}
-
-/**
- * buddy_index() - the frame index of a frame number
- * @b: the allocator
- * @pfn: any frame
- * @index: where its index (0..nr_frames-1, stable for the allocator) goes
- *
- * Reads only the spans, which never change once added: unlike the other
- * calls, it needs no serialisation against them once the spans are in.
- *
- * Return: 0; -ENOENT if @pfn is in no span.
- */
-int buddy_index(const struct buddy *b, unsigned long pfn, u32 *index)
-{
-	const struct buddy_span *s = span_of_pfn(b, pfn);
-
-	if (!s)
-		return -ENOENT;
-	*index = pfn_to_index(s, pfn);
-	return 0;
 }
 
 /**

@@ -99,6 +99,13 @@ struct buddy_span {
  * @map_words: words of one order's map
  * @map_levels: levels of each map, the top one a single word
  * @map_off: where each level starts in an order's map, in words
+ * @regions: for a lookup by frame number in O(1) (buddy_set_regions()):
+ *           for each region of 2^@region_shift frame numbers from
+ *           @region_base on, the first span that ends inside it or after
+ *           it (caller's storage; NULL: a binary search over all spans)
+ * @region_base: the region of the first span
+ * @nr_regions: entries in @regions
+ * @region_shift: log2 of a region's frames
  */
 struct buddy {
 	struct buddy_frame *frames;
@@ -116,6 +123,10 @@ struct buddy {
 	u32 map_words;
 	u32 map_levels;
 	u32 map_off[BUDDY_MAP_LEVELS];
+	u32 *regions;
+	unsigned long region_base;
+	unsigned long nr_regions;
+	unsigned int region_shift;
 };
 
 /**
@@ -193,6 +204,9 @@ struct buddy_move {
 void buddy_init(struct buddy *b, struct buddy_frame *frames, u32 max_frames,
 		struct buddy_span *spans, u32 max_spans);
 int buddy_add_span(struct buddy *b, unsigned long pfn, u32 nr);
+unsigned long buddy_regions_needed(const struct buddy *b, unsigned int shift);
+void buddy_set_regions(struct buddy *b, unsigned int shift, u32 *regions,
+		       unsigned long nr);
 unsigned long buddy_map_words(u32 max_frames);
 int buddy_set_policy(struct buddy *b, unsigned int policy, unsigned long *map);
 int buddy_alloc(struct buddy *b, unsigned int order, unsigned long *pfn);
@@ -202,7 +216,6 @@ int buddy_free_tagged(struct buddy *b, unsigned long pfn, unsigned int order,
 		      u8 tag);
 int buddy_free_check(const struct buddy *b, unsigned long pfn, unsigned int order,
 		     int tag);
-int buddy_index(const struct buddy *b, unsigned long pfn, u32 *index);
 int buddy_pfn_of_index(const struct buddy *b, u32 index, unsigned long *pfn);
 int buddy_gather(struct buddy *b, unsigned long nr, unsigned long *pfns);
 int buddy_lookup(const struct buddy *b, unsigned long pfn,
@@ -221,5 +234,64 @@ void buddy_check_begin(const struct buddy *b, struct buddy_check_state *st);
 int buddy_check_step(const struct buddy *b, struct buddy_check_state *st,
 		     unsigned long budget, bool spans_only);
 const char *buddy_strerror(int err);
+
+/*
+ * The span that holds @key: a frame number, or with @by_index a frame
+ * index. Spans are added in ascending order, so both ascend together. A
+ * frame number is searched only among the spans its region meets, where
+ * the caller set regions (one span, where the spans are whole regions).
+ * Inline: the per-CPU caches of the module look up every page they pass.
+ */
+static inline const struct buddy_span *buddy_span_find(const struct buddy *b,
+						       unsigned long key, bool by_index)
+{
+	u32 lo = 0, hi = b->nr_spans;
+
+	if (!by_index && b->regions) {
+		unsigned long r = (key >> b->region_shift) - b->region_base;
+
+		if (r >= b->nr_regions)
+			return NULL;
+		lo = b->regions[r];
+		/* The next region's first span may have begun in this one. */
+		if (r + 1 < b->nr_regions && b->regions[r + 1] < hi)
+			hi = b->regions[r + 1] + 1;
+	}
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+		const struct buddy_span *s = &b->spans[mid];
+		unsigned long start = by_index ? s->first : s->pfn;
+
+		if (key < start)
+			hi = mid;
+		else if (key - start >= s->nr)
+			lo = mid + 1;
+		else
+			return s;
+	}
+	return NULL;
+}
+
+/**
+ * buddy_index() - the frame index of a frame number
+ * @b: the allocator
+ * @pfn: any frame
+ * @index: where its index (0..nr_frames-1, stable for the allocator) goes
+ *
+ * Reads only the spans and the region table, which never change once
+ * set: unlike the other calls, it needs no serialisation against them.
+ *
+ * Return: 0; -ENOENT if @pfn is in no span.
+ */
+static inline int buddy_index(const struct buddy *b, unsigned long pfn, u32 *index)
+{
+	const struct buddy_span *s = buddy_span_find(b, pfn, false);
+
+	if (!s)
+		return -ENOENT;
+	*index = s->first + (u32)(pfn - s->pfn);
+	return 0;
+}
 
 #endif /* _VBUDDY_BUDDY_H */

@@ -184,7 +184,7 @@ static u32 pfn_idx(struct vbuddy_pool *pool, unsigned long pfn)
 {
 	u32 idx = 0;
 
-	WARN_ON_ONCE(vbuddy_pool_index(pool, pfn, &idx));
+	WARN_ON_ONCE(buddy_index(&pool->buddy, pfn, &idx));
 	return idx;
 }
 

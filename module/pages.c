@@ -522,7 +522,7 @@ void vbuddy_free_pages(struct vbuddy_pool *pool, struct page *page,
 	if (!page)
 		return;
 	pfn = page_to_pfn(page);
-	ret = order > VBUDDY_MAX_ORDER ? -ERANGE : vbuddy_pool_index(pool, pfn, &idx);
+	ret = order > VBUDDY_MAX_ORDER ? -ERANGE : buddy_index(&pool->buddy, pfn, &idx);
 	if (ret)
 		goto refused;
 	if (unlikely(block_referenced(page, order))) {

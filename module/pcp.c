@@ -155,7 +155,7 @@ static void pcp_refill(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 	for (n = 0; n < st->batch[order]; n++) {
 		if (buddy_alloc(&pool->buddy, order, &pfn))
 			break;
-		vbuddy_pool_index(pool, pfn, &idx);
+		buddy_index(&pool->buddy, pfn, &idx);
 		WRITE_ONCE(st->owner[idx], VBUDDY_OWN_CACHED);
 		page = pfn_to_page(pfn);
 		set_page_private(page, idx);
@@ -286,7 +286,7 @@ static struct page *pcp_alloc_around(struct vbuddy_pool *pool, unsigned int orde
 	/* A kmalloc object's head is stamped; a caller's page has a clear private. */
 	if (!large)
 		set_page_private(pfn_to_page(pfn), 0);
-	else if (!vbuddy_pool_index(pool, pfn, &idx))
+	else if (!buddy_index(&pool->buddy, pfn, &idx))
 		vbuddy_stamp_page(pool, pfn_to_page(pfn), idx);
 	return pfn_to_page(pfn);
 }
@@ -387,7 +387,7 @@ static unsigned long pcp_bulk_chunk(struct vbuddy_pool *pool, unsigned long nr,
 		spin_lock_irqsave(&pool->lock, flags);
 		if (want <= pool->buddy.free_frames && !buddy_gather(&pool->buddy, want, pfns)) {
 			for (k = 0; k < want; k++, n++) {
-				vbuddy_pool_index(pool, pfns[k], &idx);
+				buddy_index(&pool->buddy, pfns[k], &idx);
 				WRITE_ONCE(st->owner[idx], own_held(0, false));
 				pages[n] = pfn_to_page(pfns[k]);
 				set_page_private(pages[n], 0);
@@ -395,7 +395,7 @@ static unsigned long pcp_bulk_chunk(struct vbuddy_pool *pool, unsigned long nr,
 			pool->stats.alloc[0] += want;
 		}
 		for (; n < nr && !buddy_alloc(&pool->buddy, 0, &pfn); n++) {
-			vbuddy_pool_index(pool, pfn, &idx);
+			buddy_index(&pool->buddy, pfn, &idx);
 			WRITE_ONCE(st->owner[idx], own_held(0, false));
 			pages[n] = pfn_to_page(pfn);
 			set_page_private(pages[n], 0);

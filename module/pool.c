@@ -353,8 +353,8 @@ void vbuddy_pool_contig_failed(struct vbuddy_pool *pool, gfp_t gfp, unsigned int
 
 static int chunk_cmp(const void *a, const void *b)
 {
-	unsigned long pa = ((const struct vbuddy_chunk *)a)->pfn;
-	unsigned long pb = ((const struct vbuddy_chunk *)b)->pfn;
+	unsigned long pa = page_to_pfn(((const struct vbuddy_chunk *)a)->page);
+	unsigned long pb = page_to_pfn(((const struct vbuddy_chunk *)b)->page);
 
 	return pa < pb ? -1 : pa > pb;
 }
@@ -426,7 +426,6 @@ static int pool_take_pages(struct vbuddy_pool *pool, unsigned long nr_pages, gfp
 	list_for_each_entry_safe(page, next, &pieces, lru) {
 		list_del(&page->lru);
 		pool->chunks[i].page = page;
-		pool->chunks[i].pfn = page_to_pfn(page);
 		pool->chunks[i].order = page_private(page);
 		set_page_private(page, 0);
 		split_page(page, pool->chunks[i].order);
@@ -447,28 +446,20 @@ nomem:
 }
 
 /*
- * The region table of vbuddy_pool_index(), if it is no larger than the pool
- * in pages; without it (or without the memory), the binary search serves.
+ * The buddy core's region table (buddy_set_regions()), if it is no larger
+ * than the pool in pages; without it (or without the memory), lookups by
+ * frame number search all the pool's pieces.
  */
 static void pool_regions(struct vbuddy_pool *pool)
 {
-	unsigned long first = pool->chunks[0].pfn >> VBUDDY_REGION_SHIFT, r, n;
-	unsigned int i = 0;
+	unsigned long n = buddy_regions_needed(&pool->buddy, VBUDDY_REGION_SHIFT);
+	u32 *regions;
 
-	n = (pool->chunks[pool->nr_chunks - 1].pfn >> VBUDDY_REGION_SHIFT) - first + 1;
 	if (n > pool->nr_pages)
 		return;
-	pool->regions = kvcalloc(n, sizeof(*pool->regions), GFP_KERNEL | __GFP_NOWARN);
-	if (!pool->regions)
-		return;
-	for (r = 0; r < n; r++) {
-		while (i < pool->nr_chunks &&
-		       (pool->chunks[i].pfn >> VBUDDY_REGION_SHIFT) < first + r)
-			i++;
-		pool->regions[r] = i;
-	}
-	pool->region_base = first;
-	pool->nr_regions = n;
+	regions = kvcalloc(n, sizeof(*regions), GFP_KERNEL | __GFP_NOWARN);
+	if (regions)
+		buddy_set_regions(&pool->buddy, VBUDDY_REGION_SHIFT, regions, n);
 }
 
 /*
@@ -550,17 +541,15 @@ struct vbuddy_pool *vbuddy_pool_alloc(const char *name, unsigned long nr_pages, 
 	if (!pool->pfns)
 		goto fail;
 	for (i = 0, idx = 0; i < pool->nr_chunks; i++) {
-		struct vbuddy_chunk *c = &pool->chunks[i];
-		unsigned long j;
+		unsigned long pfn = page_to_pfn(pool->chunks[i].page), j;
 
-		ret = buddy_add_span(&pool->buddy, c->pfn, 1U << c->order);
+		ret = buddy_add_span(&pool->buddy, pfn, 1U << pool->chunks[i].order);
 		if (WARN_ON_ONCE(ret))
 			goto fail;
 		/* Spans are added by ascending pfn: their frame indices count up. */
-		c->first = idx;
-		for (j = 0; j < 1UL << c->order; j++)
-			pool->pfns[idx++] = c->pfn + j;
-		pool->max_order = max(pool->max_order, c->order);
+		for (j = 0; j < 1UL << pool->chunks[i].order; j++)
+			pool->pfns[idx++] = pfn + j;
+		pool->max_order = max(pool->max_order, pool->chunks[i].order);
 	}
 	pool_regions(pool);
 	if (placement != BUDDY_LIFO) {
@@ -596,7 +585,7 @@ void vbuddy_pool_free(struct vbuddy_pool *pool)
 		pool_free_chunks(pool);
 	kvfree(pool->lost);
 	kvfree(pool->pfns);
-	kvfree(pool->regions);
+	kvfree(pool->buddy.regions);
 	kvfree(pool->chunks);
 	kvfree(pool->buddy.frames);
 	kvfree(pool->buddy.spans);
@@ -794,9 +783,8 @@ struct vbuddy_pool *vbuddy_pool_of_pfn(unsigned long pfn)
  * @idx: where the frame index of @pfn in the pool's buddy core is stored
  *
  * The page's stamp is asked first (O(1), see "page stamps"); then the
- * default pool, which lives as long as the module (its region table,
- * vbuddy_pool_index(), which never changes); the maple tree of all pools
- * after.
+ * default pool, which lives as long as the module (buddy_index(), by its
+ * region table, which never changes); the maple tree of all pools after.
  *
  * Context: As vbuddy_pool_of_pfn().
  * Return: the pool, or NULL if no pool owns @pfn (@idx is then unset).
@@ -808,10 +796,10 @@ struct vbuddy_pool *vbuddy_pool_of_pfn_index(unsigned long pfn, u32 *idx)
 	if (likely(pool))
 		return pool;
 	pool = READ_ONCE(default_pool);
-	if (likely(pool) && !vbuddy_pool_index(pool, pfn, idx))
+	if (likely(pool) && !buddy_index(&pool->buddy, pfn, idx))
 		return pool;
 	pool = mtree_load(&vbuddy_pfns, pfn);
-	if (pool && vbuddy_pool_index(pool, pfn, idx))
+	if (pool && buddy_index(&pool->buddy, pfn, idx))
 		pool = NULL;
 	return pool;
 }

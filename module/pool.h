@@ -95,20 +95,17 @@ struct vbuddy_cache_ops {
 /**
  * struct vbuddy_chunk - pages the pool took from the kernel in one piece
  * @page: first page (split with split_page(), so every page stands alone)
- * @pfn: its frame number
- * @first: its frame index, that of @pfn
  * @order: the piece was 2^@order pages
  */
 struct vbuddy_chunk {
 	struct page *page;
-	unsigned long pfn;
-	u32 first;
 	unsigned int order;
 };
 
 /*
- * The pfn regions of the pool's region table: no piece (of order
- * MAX_PAGE_ORDER at most, naturally aligned) straddles two.
+ * The regions of the buddy core's lookup table (buddy_set_regions()): no
+ * piece (of order MAX_PAGE_ORDER at most, naturally aligned) straddles
+ * two, so a frame number's region names its piece.
  */
 #define VBUDDY_REGION_SHIFT	MAX_PAGE_ORDER
 
@@ -118,7 +115,9 @@ struct vbuddy_chunk {
  *        taken with interrupts disabled, so the pool serves any context,
  *        and innermost: nothing else is taken under it
  * @buddy: the allocator, over the page frame numbers of @chunks; the
- *         layers above call the buddy core on it with @lock held
+ *         layers above call the buddy core on it with @lock held, but for
+ *         buddy_index(), which reads only what is fixed at creation (its
+ *         spans and region table)
  * @stats: the pool's counters; the layers above count theirs here too,
  *         under @lock, or keep their own and add them (@caches)
  * @pages: state of the page API (module/pages.c); fixed once created
@@ -143,15 +142,6 @@ struct vbuddy_chunk {
  * @chunks: the pages taken from the kernel, by ascending pfn; fixed
  * @pfns: the pfn of each frame index (the buddy core's buddy_pfn_of_index()
  *        searches the spans); fixed at creation
- * @regions: the inverse, pfn to frame index: for each region of
- *           2^VBUDDY_REGION_SHIFT pfns from @region_base on, the first of
- *           @chunks that starts in it or after it (vbuddy_pool_index(): O(1)
- *           where a region is one piece, a search among its pieces else);
- *           NULL where the table would have more entries than the pool has
- *           pages (pieces scattered over a huge range): the buddy core's
- *           binary search then; fixed at creation
- * @region_base: the region of the first chunk
- * @nr_regions: entries in @regions
  * @stamp: the high bits of this pool's page stamps, 0 if it has no slot in
  *         vbuddy_stamped[] ("page stamps" in pool.c); fixed once registered
  * @quiet: reports are expected (a test provoking them): log them at info
@@ -183,9 +173,6 @@ struct vbuddy_pool {
 	unsigned int nr_chunks;
 	struct vbuddy_chunk *chunks;
 	unsigned long *pfns;
-	u32 *regions;
-	unsigned long region_base;
-	unsigned long nr_regions;
 	unsigned long stamp;
 	bool quiet;
 	char last_report[VBUDDY_REPORT_LEN];
@@ -221,49 +208,6 @@ extern struct vbuddy_pool __rcu *vbuddy_stamped[VBUDDY_STAMP_POOLS];
 static inline unsigned long vbuddy_pool_pfn(const struct vbuddy_pool *pool, u32 idx)
 {
 	return pool->pfns[idx];
-}
-
-/**
- * vbuddy_pool_index() - the frame index of a pfn in a pool
- * @pool: the pool
- * @pfn: any pfn
- * @idx: where its frame index goes
- *
- * O(1) where the kernel gave the pool whole regions (pieces of
- * MAX_PAGE_ORDER), O(log n) in the n pieces of one region else. Reads only
- * what is fixed at creation: any context, no lock.
- * Return: 0; -ENOENT if @pfn is none of @pool's.
- */
-static inline int vbuddy_pool_index(const struct vbuddy_pool *pool, unsigned long pfn,
-				    u32 *idx)
-{
-	unsigned long r = (pfn >> VBUDDY_REGION_SHIFT) - pool->region_base;
-	const struct vbuddy_chunk *c;
-	unsigned int lo, hi, mid;
-
-	if (unlikely(!pool->regions))
-		return buddy_index(&pool->buddy, pfn, idx);
-	if (r >= pool->nr_regions)
-		return -ENOENT;
-	/*
-	 * The chunks of this one region, by ascending pfn: one, where the
-	 * kernel gave whole regions; searched, where it gave small pieces.
-	 */
-	lo = pool->regions[r];
-	hi = r + 1 < pool->nr_regions ? pool->regions[r + 1] : pool->nr_chunks;
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		c = &pool->chunks[mid];
-		if (pfn < c->pfn) {
-			hi = mid;
-		} else if (pfn - c->pfn >= 1UL << c->order) {
-			lo = mid + 1;
-		} else {
-			*idx = c->first + (u32)(pfn - c->pfn);
-			return 0;
-		}
-	}
-	return -ENOENT;
 }
 
 /* The address of frame @idx of @pool, in the direct map (64-bit: no highmem). */
