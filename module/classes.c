@@ -41,13 +41,14 @@
  * list, both under that CPU's object-list lock only, taken without masking
  * interrupts (&struct vbuddy_cpu_lock: an interrupt that lands in the
  * middle of a list serves itself from the pages, under the pool lock); the
- * pool lock is taken to move half a list from or to the pages. Each class keeps one page
- * without objects, so that a class whose use goes up and down by one
- * object does not split and merge a block every time; a page whose last
- * object is freed while the class keeps one already goes straight back to
- * the buddy allocator, so small objects cannot pin the pool. The kept pages
- * and the listed objects count as free, and a request that the pool cannot
- * serve otherwise takes them back (vbuddy_pool_reclaim()).
+ * pool lock is taken to move half a list from or to the pages. Each class
+ * keeps one page without objects, so that a class whose use goes up and
+ * down by one object does not split and merge a block every time; a page
+ * whose last object is freed while the class keeps one already goes
+ * straight back to the buddy allocator, so small objects cannot pin the
+ * pool. The kept pages and the listed objects count as free, and a request
+ * that the pool cannot serve otherwise takes them back
+ * (vbuddy_pool_reclaim()).
  *
  * Every object is aligned to at least ARCH_KMALLOC_MINALIGN, and
  * power-of-two sizes to their size, as kmalloc() promises.

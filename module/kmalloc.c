@@ -58,23 +58,20 @@ static size_t bucket_size(size_t size)
 }
 
 /*
- * Free @p (not in the vmalloc area), if it is an object of a size class, or
- * whole pages from a per-CPU cache, that a caller holds, onto this CPU's
- * lists, without the pool lock. False for anything else (larger objects,
- * bad pointers): the locked path then frees or reports it.
+ * Free @p (an address of the direct map), if it is an object of a size
+ * class, or whole pages from a per-CPU cache, that a caller holds, onto
+ * this CPU's lists, without the pool lock. False for anything else (larger
+ * objects, bad pointers): the locked path then frees or reports it.
  */
 static bool free_fast(const void *p)
 {
+	unsigned long pfn = PHYS_PFN(__pa(p));
 	struct vbuddy_pool *pool;
-	unsigned long pfn;
 	unsigned int order;
 	u8 owner;
 	u32 idx;
 
-	if (!virt_addr_valid(p))
-		return false;
-	pfn = PHYS_PFN(__pa(p));
-	pool = vbuddy_pool_of_stamp(pfn, &idx) ?: vbuddy_pool_of_pfn_index(pfn, &idx);
+	pool = vbuddy_pool_of_pfn_index(pfn, &idx);
 	if (!pool)
 		return false;
 	/* Only choose the path: the held bit, or the cmpxchg(), in the free decides. */
@@ -471,14 +468,15 @@ static bool free_may_sleep(void)
  */
 void vbuddy_kfree(const void *p)
 {
+	bool may_sleep, direct, virt;
 	struct vbuddy_pool *pool;
-	bool may_sleep, virt;
 	size_t freed;
 
 	if (unlikely(ZERO_OR_NULL_PTR(p)))
 		return;
 	/* An address of the direct map is none of the vmalloc area's. */
-	virt = !virt_addr_valid(p) && is_vmalloc_addr(p);
+	direct = virt_addr_valid(p);
+	virt = !direct && is_vmalloc_addr(p);
 	may_sleep = virt && free_may_sleep();
 	rcu_read_lock();
 	/*
@@ -490,7 +488,7 @@ void vbuddy_kfree(const void *p)
 		if (freed)
 			memset((void *)p, 0, freed);
 	}
-	if (likely(!virt && free_fast(p))) {
+	if (likely(direct && free_fast(p))) {
 		rcu_read_unlock();
 		return;
 	}

@@ -353,6 +353,20 @@ struct page *vbuddy_pcp_get_block(struct vbuddy_pool *pool, unsigned int order,
 /* Pages of a bulk allocation per hold of the pool lock, which keeps interrupts off. */
 #define VBUDDY_BULK_CHUNK	64
 
+/* An order-0 block the pool's lists gave a bulk allocation, handed to its caller. */
+static struct page *bulk_hand_out(struct vbuddy_pool *pool, unsigned long pfn)
+{
+	struct page *page = pfn_to_page(pfn);
+	u32 idx;
+
+	lockdep_assert_held(&pool->lock);
+	buddy_index(&pool->buddy, pfn, &idx);
+	WRITE_ONCE(pool->pcp->owner[idx], own_held(0, false));
+	set_page_private(page, 0);
+	pool->stats.alloc[0]++;
+	return page;
+}
+
 /*
  * Up to @nr (at most VBUDDY_BULK_CHUNK) order-0 pages, in one hold: this
  * CPU's list first, then what it lacks from the pool's lists in one go
@@ -367,7 +381,6 @@ static unsigned long pcp_bulk_chunk(struct vbuddy_pool *pool, unsigned long nr,
 	struct vbuddy_pcp_state *st = pool->pcp;
 	struct vbuddy_pcp *pcp;
 	struct page *page;
-	u32 idx;
 
 	pcp = vbuddy_cpu_trylock(st->cpu);
 	if (likely(pcp)) {
@@ -386,21 +399,11 @@ static unsigned long pcp_bulk_chunk(struct vbuddy_pool *pool, unsigned long nr,
 		want = nr - n;
 		spin_lock_irqsave(&pool->lock, flags);
 		if (want <= pool->buddy.free_frames && !buddy_gather(&pool->buddy, want, pfns)) {
-			for (k = 0; k < want; k++, n++) {
-				buddy_index(&pool->buddy, pfns[k], &idx);
-				WRITE_ONCE(st->owner[idx], own_held(0, false));
-				pages[n] = pfn_to_page(pfns[k]);
-				set_page_private(pages[n], 0);
-			}
-			pool->stats.alloc[0] += want;
+			for (k = 0; k < want; k++)
+				pages[n++] = bulk_hand_out(pool, pfns[k]);
 		}
-		for (; n < nr && !buddy_alloc(&pool->buddy, 0, &pfn); n++) {
-			buddy_index(&pool->buddy, pfn, &idx);
-			WRITE_ONCE(st->owner[idx], own_held(0, false));
-			pages[n] = pfn_to_page(pfn);
-			set_page_private(pages[n], 0);
-			pool->stats.alloc[0]++;
-		}
+		for (; n < nr && !buddy_alloc(&pool->buddy, 0, &pfn); n++)
+			pages[n] = bulk_hand_out(pool, pfn);
 		spin_unlock_irqrestore(&pool->lock, flags);
 	}
 	return n;

@@ -778,24 +778,21 @@ struct vbuddy_pool *vbuddy_pool_of_pfn(unsigned long pfn)
 }
 
 /**
- * vbuddy_pool_of_pfn_index() - vbuddy_pool_of_pfn(), and the frame's index
+ * vbuddy_pool_search_pfn() - vbuddy_pool_of_pfn_index() when no stamp says
  * @pfn: the frame of any page (pfn_valid())
  * @idx: where the frame index of @pfn in the pool's buddy core is stored
  *
- * The page's stamp is asked first (O(1), see "page stamps"); then the
- * default pool, which lives as long as the module (buddy_index(), by its
- * region table, which never changes); the maple tree of all pools after.
+ * The default pool first, which lives as long as the module (buddy_index(),
+ * by its region table, which never changes); the maple tree of all pools
+ * after.
  *
  * Context: As vbuddy_pool_of_pfn().
  * Return: the pool, or NULL if no pool owns @pfn (@idx is then unset).
  */
-struct vbuddy_pool *vbuddy_pool_of_pfn_index(unsigned long pfn, u32 *idx)
+struct vbuddy_pool *vbuddy_pool_search_pfn(unsigned long pfn, u32 *idx)
 {
-	struct vbuddy_pool *pool = vbuddy_pool_of_stamp(pfn, idx);
+	struct vbuddy_pool *pool = READ_ONCE(default_pool);
 
-	if (likely(pool))
-		return pool;
-	pool = READ_ONCE(default_pool);
 	if (likely(pool) && !buddy_index(&pool->buddy, pfn, idx))
 		return pool;
 	pool = mtree_load(&vbuddy_pfns, pfn);

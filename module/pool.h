@@ -195,7 +195,7 @@ bool vbuddy_pool_is_default(struct vbuddy_pool *pool, const char *op);
 
 /* Lookup from a page frame, for the free paths. */
 struct vbuddy_pool *vbuddy_pool_of_pfn(unsigned long pfn);
-struct vbuddy_pool *vbuddy_pool_of_pfn_index(unsigned long pfn, u32 *idx);
+struct vbuddy_pool *vbuddy_pool_search_pfn(unsigned long pfn, u32 *idx);
 
 /* Page stamps ("page stamps" in pool.c): pool slot and frame index. */
 #define VBUDDY_STAMP_POOLS	256
@@ -235,7 +235,7 @@ static inline void vbuddy_stamp_page(const struct vbuddy_pool *pool, struct page
  * pool, and whose frame in that pool is @pfn, is believed.
  *
  * Context: Under rcu_read_lock().
- * Return: the pool, or NULL (ask vbuddy_pool_of_pfn_index()).
+ * Return: the pool, or NULL (ask vbuddy_pool_search_pfn()).
  */
 static inline struct vbuddy_pool *vbuddy_pool_of_stamp(unsigned long pfn, u32 *idx)
 {
@@ -251,6 +251,22 @@ static inline struct vbuddy_pool *vbuddy_pool_of_stamp(unsigned long pfn, u32 *i
 	if (!pool || *idx >= pool->nr_pages || vbuddy_pool_pfn(pool, *idx) != pfn)
 		return NULL;
 	return pool;
+}
+
+/**
+ * vbuddy_pool_of_pfn_index() - vbuddy_pool_of_pfn(), and the frame's index
+ * @pfn: the frame of any page (pfn_valid())
+ * @idx: where the frame index of @pfn in the pool's buddy core is stored
+ *
+ * The page's stamp is asked first, inline (O(1), see "page stamps" in
+ * pool.c), then vbuddy_pool_search_pfn().
+ *
+ * Context: As vbuddy_pool_of_pfn().
+ * Return: the pool, or NULL if no pool owns @pfn (@idx is then unset).
+ */
+static inline struct vbuddy_pool *vbuddy_pool_of_pfn_index(unsigned long pfn, u32 *idx)
+{
+	return vbuddy_pool_of_stamp(pfn, idx) ?: vbuddy_pool_search_pfn(pfn, idx);
 }
 
 /* What the layers above use. */
