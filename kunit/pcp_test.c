@@ -30,9 +30,10 @@ MODULE_IMPORT_NS(VBUDDY_INTERNAL);
 /*
  * A pool's caches hold at most an eighth of it, shared by every CPU and
  * cached order: 64 pages per list (pcp_high's default) need 8 * 64 pages
- * per cached order and possible CPU.
+ * per cached order and possible CPU, and room for order 0's mark to rise
+ * to VBUDDY_PCP_HIGH_MAX 8 * 256 more: 4096 per possible CPU.
  */
-#define PCP_POOL_PAGES	max(4096UL, 8UL * 64 * VBUDDY_PCP_ORDERS * num_possible_cpus())
+#define PCP_POOL_PAGES	(4096UL * num_possible_cpus())
 
 static int pcp_test_init(struct kunit *test)
 {
@@ -58,6 +59,13 @@ static unsigned int here(struct vbuddy_pool *pool, unsigned int order)
 {
 	/* Written under the list's lock, also by a remote drain: a snapshot. */
 	return data_race(raw_cpu_ptr(pool->pcp->cpu)->count[order]);
+}
+
+/* This CPU's mark for its list of order 0; call with migration disabled. */
+static unsigned int mark_here(struct vbuddy_pool *pool)
+{
+	/* Written under the list's lock, also by a remote drain: a snapshot. */
+	return data_race(raw_cpu_ptr(pool->pcp->cpu)->high[0]);
 }
 
 /* Objects on this CPU's list of @class; call with migration disabled. */
@@ -151,6 +159,8 @@ static void pcp_test_marks(struct kunit *test)
 			held[i] = vbuddy_alloc_pages(pool, GFP_KERNEL, order);
 			KUNIT_ASSERT_NOT_NULL(test, held[i]);
 		}
+		vbuddy_pool_drain(pool);	/* order 0's mark, raised by the refills, back */
+		KUNIT_EXPECT_EQ(test, mark_here(pool), (unsigned int)pool->pcp->high[0]);
 		drains = vbuddy_pool_event(pool, VBUDDY_EV_PCP_DRAIN);
 		for (i = 0; i < n; i++) {
 			vbuddy_free_pages(pool, held[i], order);
@@ -161,6 +171,77 @@ static void pcp_test_marks(struct kunit *test)
 		KUNIT_EXPECT_GT(test, vbuddy_pool_event(pool, VBUDDY_EV_PCP_DRAIN), drains);
 		kfree(held);
 	}
+	migrate_enable();
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
+}
+
+/*
+ * Order 0's list raises its mark each time it runs dry, by the batch a
+ * refill brings or by what a bulk allocation lacked, up to high_max, so
+ * that as many pages as were taken fit when they come back; a drain puts
+ * the mark back; a pool with less than a quarter free raises no mark.
+ */
+static void pcp_test_mark_rises(struct kunit *test)
+{
+	struct vbuddy_pool *pool = test->priv;
+	unsigned int base = pool->pcp->high[0], max = pool->pcp->high_max, i, n;
+	unsigned int batch = pool->pcp->batch[0];
+	unsigned long drains, nr = PCP_POOL_PAGES, held;
+	struct page **pages;
+
+	KUNIT_ASSERT_EQ(test, max, VBUDDY_PCP_HIGH_MAX);	/* PCP_POOL_PAGES leaves room */
+	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	migrate_disable();
+	vbuddy_pool_drain(pool);
+	KUNIT_EXPECT_EQ(test, mark_here(pool), base);
+	/* max pages one at a time: a refill of a batch each time the list is dry */
+	for (i = 0; i < max; i++) {
+		pages[i] = vbuddy_alloc_pages(pool, GFP_KERNEL, 0);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+		KUNIT_EXPECT_EQ(test, mark_here(pool), min(base + (i / batch + 1) * batch, max));
+	}
+	drains = vbuddy_pool_event(pool, VBUDDY_EV_PCP_DRAIN);
+	for (i = 0; i < max; i++)
+		vbuddy_free_pages(pool, pages[i], 0);
+	KUNIT_EXPECT_EQ(test, here(pool, 0), max);	/* all of them, none given back */
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_PCP_DRAIN), drains);
+	/* one past the mark: as many given back as a list at the pool's mark gives */
+	for (i = 0; i <= max; i++) {
+		pages[i] = vbuddy_alloc_pages(pool, GFP_KERNEL, 0);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+	}
+	for (i = 0; i <= max; i++)
+		vbuddy_free_pages(pool, pages[i], 0);
+	KUNIT_EXPECT_GT(test, vbuddy_pool_event(pool, VBUDDY_EV_PCP_DRAIN), drains);
+	KUNIT_EXPECT_LE(test, here(pool, 0), max);
+	KUNIT_EXPECT_GE(test, here(pool, 0), max - base + pool->pcp->low[0]);
+	vbuddy_pool_drain(pool);
+	KUNIT_EXPECT_EQ(test, mark_here(pool), base);
+	KUNIT_EXPECT_EQ(test, here(pool, 0), 0U);
+
+	/* a bulk allocation raises the mark by what the list lacked */
+	memset(pages, 0, nr * sizeof(*pages));
+	n = vbuddy_alloc_pages_bulk(pool, GFP_KERNEL, 100, pages);
+	KUNIT_EXPECT_EQ(test, n, 100U);
+	KUNIT_EXPECT_EQ(test, mark_here(pool), min(base + 100, max));
+	for (i = 0; i < n; i++)
+		vbuddy_free_pages(pool, pages[i], 0);
+	KUNIT_EXPECT_EQ(test, here(pool, 0), min(100U, max));
+	vbuddy_pool_drain(pool);
+	memset(pages, 0, nr * sizeof(*pages));
+
+	/* under a quarter of the pool free, nothing rises */
+	held = vbuddy_alloc_pages_bulk(pool, GFP_KERNEL, nr - nr / 4 + 1, pages);
+	KUNIT_EXPECT_EQ(test, held, nr - nr / 4 + 1);
+	vbuddy_pool_drain(pool);
+	for (i = 0; i < 4 * batch; i++) {
+		pages[held + i] = vbuddy_alloc_pages(pool, GFP_KERNEL, 0);
+		KUNIT_ASSERT_NOT_NULL(test, pages[held + i]);
+	}
+	KUNIT_EXPECT_EQ(test, mark_here(pool), base);
+	for (i = 0; i < held + 4 * batch; i++)
+		vbuddy_free_pages(pool, pages[i], 0);
 	migrate_enable();
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
 }
@@ -696,6 +777,7 @@ static struct kunit_case pcp_test_cases[] = {
 	KUNIT_CASE(pcp_test_free_is_cached),
 	KUNIT_CASE(pcp_test_large_objects),
 	KUNIT_CASE(pcp_test_marks),
+	KUNIT_CASE(pcp_test_mark_rises),
 	KUNIT_CASE_PARAM(pcp_test_bad_free, pcp_bad_gen_params),
 	KUNIT_CASE(pcp_test_reclaim_contig),
 	KUNIT_CASE(pcp_test_bulk),

@@ -62,9 +62,10 @@
  *   ``M`` a movable block (vbuddy_alloc_movable()).
  *   Read a span at a time: on a busy pool, not one instant's picture.
  * pcp
- *   the per-CPU caches: a line ``order<N> high <h> low <l> batch <b>`` per
- *   order 0..4, in blocks (``-`` for an order that bypasses the caches),
- *   then ``cpu<N>`` and the blocks on each of that CPU's lists.
+ *   the per-CPU caches: a line ``order<N> high <h> low <l> batch <b> max <m>``
+ *   per order 0..4, in blocks (``-`` for an order that bypasses the caches;
+ *   ``max``: the most an order-0 list's mark rises to), then ``cpu<N>``, the
+ *   blocks on each of that CPU's lists and ``high <h>``, its order-0 mark.
  * window
  *   ``slots <total> in_use <n> peak <p>``, then a line per slot in use, its
  *   address hashed as %p prints it.
@@ -373,7 +374,7 @@ static int pcp_show_cpu(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 	seq_printf(m, "cpu%u", cpu);
 	for (order = 0; order < VBUDDY_PCP_ORDERS; order++)
 		seq_printf(m, " %u", pcp->count[order]);
-	seq_putc(m, '\n');
+	seq_printf(m, " high %u\n", pcp->high[0]);
 	return 0;
 }
 
@@ -384,11 +385,12 @@ static int pcp_show(struct seq_file *m, void *v)
 
 	for (order = 0; order < VBUDDY_PCP_ORDERS; order++) {
 		if (vbuddy_pcp_serves(pool, order))
-			seq_printf(m, "order%u high %u low %u batch %u\n", order,
+			seq_printf(m, "order%u high %u low %u batch %u max %u\n", order,
 				   pool->pcp->high[order], pool->pcp->low[order],
-				   pool->pcp->batch[order]);
+				   pool->pcp->batch[order],
+				   order ? pool->pcp->high[order] : pool->pcp->high_max);
 		else
-			seq_printf(m, "order%u high - low - batch -\n", order);
+			seq_printf(m, "order%u high - low - batch - max -\n", order);
 	}
 	vbuddy_pcp_walk(pool, pcp_show_cpu, m, true);	/* seq_printf() does not sleep */
 	return 0;

@@ -92,6 +92,16 @@
  * together never hold more than an eighth of it, so a small pool gets
  * small lists, or none for the orders where they would hold no block.
  *
+ * An order-0 list that runs dry raises its own high mark, by the batch it
+ * is refilled with or by what a bulk allocation found missing, as
+ * mm/page_alloc.c's nr_pcp_alloc() raises pcp->high: a CPU that allocates
+ * many pages before it frees them then finds them on its list next time,
+ * instead of in the pool and back. The mark rises up to what the eighth of
+ * the pool leaves beside the other orders' lists (at most
+ * VBUDDY_PCP_HIGH_MAX blocks), and only while the pool's lists hold a
+ * quarter of the pool free; a drain, and so every reclaim, puts it back.
+ * A full list gives back as many blocks as one at the pool's mark would.
+ *
  * Cached blocks are free: vbuddy_pool_free_pages() counts them, and a
  * request that the pool lists cannot serve (a contiguous block of any
  * order, a size class page, or a GFP_VIRTOK gather) first drains every
@@ -140,6 +150,24 @@ static inline u8 own_held(unsigned int order, bool large)
 	return VBUDDY_OWN_HELD | (large ? VBUDDY_OWN_LARGE : 0) | order;
 }
 
+/*
+ * @pcp's list of order 0 ran dry, @nr blocks short: raise its mark by @nr,
+ * up to high_max, unless the pool's lists hold less than a quarter of it.
+ */
+static void pcp_grow(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp, unsigned int nr)
+{
+	const struct vbuddy_pcp_state *st = pool->pcp;
+
+	lockdep_assert_held(&pcp->lock.lock);
+	/*
+	 * A snapshot of a word the pool lock guards: a heuristic, as the page
+	 * allocator's ZONE_BELOW_HIGH, which a racing change only delays.
+	 */
+	if (data_race(pool->buddy.free_frames) < pool->nr_pages / 4)
+		return;
+	pcp->high[0] = min_t(unsigned int, pcp->high[0] + nr, st->high_max);
+}
+
 /* Refill @pcp's empty list of @order from the pool. */
 static void pcp_refill(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 		       unsigned int order)
@@ -151,6 +179,8 @@ static void pcp_refill(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 	u32 idx;
 
 	lockdep_assert_held(&pcp->lock.lock);
+	if (!order)
+		pcp_grow(pool, pcp, st->batch[0]);
 	spin_lock_irqsave(&pool->lock, flags);
 	for (n = 0; n < st->batch[order]; n++) {
 		if (buddy_alloc(&pool->buddy, order, &pfn))
@@ -175,17 +205,20 @@ static int pcp_cmp_pfn(void *priv, const struct list_head *a, const struct list_
 	return pa > pb;
 }
 
-/* Lists up to this many blocks long are selected on the stack, not sorted. */
-#define PCP_SELECT_MAX	128
+/*
+ * Lists up to this many blocks long (any list that gives back when it
+ * passes its mark) are selected on the stack, not sorted.
+ */
+#define PCP_SELECT_MAX	(VBUDDY_PCP_HIGH_MAX + 1)
 
 /*
  * The @k-th smallest (from 0) of @n distinct values, which it reorders:
  * quickselect, O(n) on average.
  */
-static unsigned long select_kth(unsigned long *v, unsigned int n, unsigned int k)
+static u32 select_kth(u32 *v, unsigned int n, unsigned int k)
 {
 	unsigned int lo = 0, hi = n - 1, i, store;
-	unsigned long pivot;
+	u32 pivot;
 
 	while (lo < hi) {
 		swap(v[(lo + hi) / 2], v[hi]);	/* the middle as pivot, parked at hi */
@@ -226,17 +259,18 @@ static void pcp_put_back(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
  * ones, or under a placement that looks at addresses the highest-addressed
  * ones, so that the caches keep the blocks that placement would hand out
  * first and give back those it wants free, the rest lowest first. The
- * highest are found by selecting the @keep-th lowest pfn of a copy on the
- * stack (a list of up to PCP_SELECT_MAX blocks: pcp_high's default gives
- * 65), and only the @keep left are sorted; a longer list is sorted whole.
- * Either once a batch, not each free.
+ * highest are found by selecting the @keep-th lowest frame index (the
+ * buddy core numbers frames in pfn order) of a copy on the stack, and only
+ * the @keep left are sorted; a longer list (a drain keeps none) is sorted
+ * whole. Either once a batch, not each free.
  */
 static void pcp_give_back(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 			  unsigned int order, unsigned int keep)
 {
-	unsigned long pfns[PCP_SELECT_MAX], limit = ULONG_MAX, flags;
 	unsigned int n = pcp->count[order], i = 0;
+	u32 idx[PCP_SELECT_MAX], limit = U32_MAX;
 	struct page *page, *next;
+	unsigned long flags;
 
 	lockdep_assert_held(&pcp->lock.lock);
 	/* The policy is set before the pool is visible, and never changes. */
@@ -244,15 +278,15 @@ static void pcp_give_back(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 		return;
 	if (pool->buddy.policy != BUDDY_LIFO && keep && n <= PCP_SELECT_MAX) {
 		list_for_each_entry(page, &pcp->lists[order], lru)
-			pfns[i++] = page_to_pfn(page);
-		limit = select_kth(pfns, n, keep - 1);	/* the highest pfn kept */
+			idx[i++] = page_private(page);
+		limit = select_kth(idx, n, keep - 1);	/* the highest index kept */
 	} else if (pool->buddy.policy != BUDDY_LIFO) {
 		list_sort(NULL, &pcp->lists[order], pcp_cmp_pfn);
 	}
 	spin_lock_irqsave(&pool->lock, flags);
-	if (limit != ULONG_MAX) {
+	if (limit != U32_MAX) {
 		list_for_each_entry_safe(page, next, &pcp->lists[order], lru)
-			if (page_to_pfn(page) > limit)
+			if (page_private(page) > limit)
 				pcp_put_back(pool, pcp, order, page);
 	}
 	while (pcp->count[order] > keep)
@@ -261,7 +295,7 @@ static void pcp_give_back(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 	pool->stats.events[VBUDDY_EV_PCP_DRAIN]++;
 	spin_unlock_irqrestore(&pool->lock, flags);
 	/* The blocks kept, lowest first: the order the placement hands them out. */
-	if (limit != ULONG_MAX)
+	if (limit != U32_MAX)
 		list_sort(NULL, &pcp->lists[order], pcp_cmp_pfn);
 }
 
@@ -393,6 +427,8 @@ static unsigned long pcp_bulk_chunk(struct vbuddy_pool *pool, unsigned long nr,
 			pages[n++] = page;
 		}
 		pcp->alloc[0] += n;
+		if (n < nr)
+			pcp_grow(pool, pcp, nr - n);
 		vbuddy_cpu_unlock(&pcp->lock);
 	}
 	if (n < nr) {
@@ -530,8 +566,10 @@ int vbuddy_pcp_free_index(struct vbuddy_pool *pool, struct page *page, u32 idx,
 	set_page_private(page, idx);
 	list_add(&page->lru, &pcp->lists[order]);
 	pcp->frees++;
-	if (unlikely(++pcp->count[order] > st->high[order]))
-		pcp_give_back(pool, pcp, order, st->low[order]);
+	/* As many blocks back as a list at the pool's mark gives. */
+	if (unlikely(++pcp->count[order] > pcp->high[order]))
+		pcp_give_back(pool, pcp, order,
+			      pcp->high[order] - st->high[order] + st->low[order]);
 	vbuddy_cpu_unlock(&pcp->lock);
 	return 0;
 }
@@ -599,6 +637,7 @@ static int pcp_drain_one(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 	for (order = 0; order < VBUDDY_PCP_ORDERS; order++)
 		if (pcp->count[order])
 			pcp_give_back(pool, pcp, order, 0);
+	pcp->high[0] = pool->pcp->high[0];	/* a mark raised goes back */
 	return 0;
 }
 
@@ -715,11 +754,12 @@ static const struct vbuddy_cache_ops pcp_cache_ops = {
 int vbuddy_pcp_init(struct vbuddy_pool *pool)
 {
 	unsigned long cap = pool->nr_pages / (8UL * num_possible_cpus() * VBUDDY_PCP_ORDERS);
+	unsigned long share;
 	unsigned int high = min_t(unsigned long, min(pcp_high_pages, U16_MAX), cap);
 	/* A give-back is a batch: a full list keeps at most half of it. */
 	unsigned int low = min(pcp_low_pages, high / 2);
 	struct vbuddy_pcp_state *st;
-	unsigned int cpu, order;
+	unsigned int cpu, order, others = 0;
 
 	st = vbuddy_should_fail(VBUDDY_FAIL_KERNEL) ? NULL : kzalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
@@ -730,17 +770,26 @@ int vbuddy_pcp_init(struct vbuddy_pool *pool)
 		alloc_percpu(struct vbuddy_pcp);
 	if (!st->owner || !st->cpu)
 		return -ENOMEM;
-	for_each_possible_cpu(cpu) {
-		struct vbuddy_pcp *pcp = per_cpu_ptr(st->cpu, cpu);
-
-		spin_lock_init(&pcp->lock.lock);
-		for (order = 0; order < VBUDDY_PCP_ORDERS; order++)
-			INIT_LIST_HEAD(&pcp->lists[order]);
-	}
 	for (order = 0; order < VBUDDY_PCP_ORDERS; order++) {
 		st->high[order] = high >> order;
 		st->low[order] = low >> order;
 		st->batch[order] = max(low >> order, 1U);
+		if (order)
+			others += st->high[order] << order;
+	}
+	/* Order 0 may rise into what the CPU's share of an eighth leaves. */
+	share = pool->nr_pages / (8UL * num_possible_cpus());
+	share = min_t(unsigned long, share - min_t(unsigned long, share, others),
+		      VBUDDY_PCP_HIGH_MAX);
+	st->high_max = st->high[0] ? max_t(unsigned long, share, st->high[0]) : 0;
+	for_each_possible_cpu(cpu) {
+		struct vbuddy_pcp *pcp = per_cpu_ptr(st->cpu, cpu);
+
+		spin_lock_init(&pcp->lock.lock);
+		for (order = 0; order < VBUDDY_PCP_ORDERS; order++) {
+			INIT_LIST_HEAD(&pcp->lists[order]);
+			pcp->high[order] = st->high[order];
+		}
 	}
 	return vbuddy_pool_add_cache(pool, &pcp_cache_ops);
 }

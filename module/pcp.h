@@ -172,11 +172,17 @@ static inline void vbuddy_cpu_unlock_any(struct vbuddy_cpu_lock *l, unsigned int
 /* Orders that the per-CPU caches serve: 0..VBUDDY_PCP_ORDERS-1. */
 #define VBUDDY_PCP_ORDERS	5
 
+/* The most blocks an order-0 list grows to hold (vbuddy_pcp_state.high_max). */
+#define VBUDDY_PCP_HIGH_MAX	256
+
 /**
  * struct vbuddy_pcp - one CPU's cache of free blocks of a pool
  * @lock: guards the rest; taken before the pool lock, by the CPU it
  *        belongs to and by vbuddy_pcp_walk()
  * @count: blocks on each list
+ * @high: per order, the blocks the list may hold before it gives some back:
+ *        the pool's mark, which order 0's list raises while it runs dry
+ *        (up to vbuddy_pcp_state.high_max) and a drain puts back
  * @lists: free blocks of each order, linked through page->lru of their
  *         first page, whose page->private holds the block's frame index;
  *         the most recently freed first
@@ -186,6 +192,7 @@ static inline void vbuddy_cpu_unlock_any(struct vbuddy_cpu_lock *l, unsigned int
 struct vbuddy_pcp {
 	struct vbuddy_cpu_lock lock;	/* see above */
 	unsigned int count[VBUDDY_PCP_ORDERS];
+	u16 high[VBUDDY_PCP_ORDERS];
 	struct list_head lists[VBUDDY_PCP_ORDERS];
 	unsigned long alloc[VBUDDY_PCP_ORDERS];
 	unsigned long frees;
@@ -196,8 +203,11 @@ struct vbuddy_pcp {
  * @cpu: each CPU's cache
  * @owner: a byte per frame of the pool: who has a block of a cached order
  *         (the owner-byte protocol at the top of module/pcp.c)
- * @high: per order, the blocks a list may hold before it gives some back;
- *        0: that order bypasses the caches; fixed
+ * @high: per order, the blocks a list may hold before it gives some back,
+ *        where every list starts; 0: that order bypasses the caches; fixed
+ * @high_max: the most an order-0 list's mark rises to (at most
+ *            VBUDDY_PCP_HIGH_MAX); with the other orders' marks, a CPU's
+ *            lists hold at most its share of an eighth of the pool; fixed
  * @low: per order, the blocks a list keeps when it gives back; fixed
  * @batch: per order, the blocks an empty list is refilled with; fixed
  */
@@ -205,6 +215,7 @@ struct vbuddy_pcp_state {
 	struct vbuddy_pcp __percpu *cpu;
 	u8 *owner;
 	u16 high[VBUDDY_PCP_ORDERS];
+	u16 high_max;
 	u16 low[VBUDDY_PCP_ORDERS];
 	u16 batch[VBUDDY_PCP_ORDERS];
 };

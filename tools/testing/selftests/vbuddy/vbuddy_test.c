@@ -373,13 +373,14 @@ static int window_slots(const char *text, unsigned int pages)
 }
 
 /*
- * The pcp file: an "order<N> high <h> low <l> batch <b>" line (or "-" for
- * an order that bypasses the caches) for each cached order, from 0 up,
- * then "cpu<N>" lines with as many counts, all of them 0.
+ * The pcp file: an "order<N> high <h> low <l> batch <b> max <m>" line (or
+ * "-" for an order that bypasses the caches) for each cached order, from 0
+ * up, then "cpu<N>" lines with as many counts, all of them 0, and the
+ * CPU's order-0 mark, "high <h>", which a drain put back to order 0's.
  */
 static void assert_pcp_drained(struct __test_metadata *_metadata)
 {
-	char text[TEXT_SIZE], hi[8], lo[8], batch[8];
+	char text[TEXT_SIZE], hi[8], lo[8], batch[8], mx[8], high0[8] = "";
 	unsigned int orders = 0, cpus = 0, cpu, i;
 	char *line, *save, *p, *end;
 	unsigned long count;
@@ -388,9 +389,12 @@ static void assert_pcp_drained(struct __test_metadata *_metadata)
 	ASSERT_LT(0, read_pool("pcp", text, sizeof(text)));
 	line = strtok_r(text, "\n", &save);
 	for (; line && !strncmp(line, "order", 5); line = strtok_r(NULL, "\n", &save)) {
-		n = sscanf(line, "order%u high %7s low %7s batch %7s", &cpu, hi, lo, batch);
-		ASSERT_EQ(4, n) TH_LOG("pcp: '%s'", line);
+		n = sscanf(line, "order%u high %7s low %7s batch %7s max %7s",
+			   &cpu, hi, lo, batch, mx);
+		ASSERT_EQ(5, n) TH_LOG("pcp: '%s'", line);
 		ASSERT_EQ(orders, cpu);
+		if (!orders)
+			memcpy(high0, hi, sizeof(high0));
 		orders++;
 	}
 	ASSERT_LE(4, orders);
@@ -404,6 +408,10 @@ static void assert_pcp_drained(struct __test_metadata *_metadata)
 			ASSERT_EQ(0, count) TH_LOG("not drained: '%s'", line);
 		}
 		ASSERT_EQ(orders, i) TH_LOG("pcp: '%s'", line);
+		n = sscanf(p, " high %7s", hi);
+		ASSERT_EQ(1, n) TH_LOG("pcp: '%s'", line);
+		if (strcmp(high0, "-"))
+			ASSERT_STREQ(high0, hi) TH_LOG("mark not put back: '%s'", line);
 	}
 	ASSERT_LT(0, cpus);
 }
