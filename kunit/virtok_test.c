@@ -523,6 +523,77 @@ static void virtok_test_bad_input(struct kunit *test)
 	vbuddy_pool_destroy(other);
 }
 
+/*
+ * virtok_keep: a freed range stays mapped, its pages free to the pool's
+ * counts but held; the next request of its size takes it back, maps
+ * nothing and splits no block; a second free is refused; a range of
+ * another size, or one past the limit, is unmapped as before; a request
+ * that may not sleep is still refused; a reclaim unmaps what is kept.
+ */
+static void virtok_test_keep(struct kunit *test)
+{
+	const gfp_t gfp = GFP_KERNEL | GFP_VIRTOK;
+	struct vt_fixture *fx = test->priv;
+	struct vbuddy_pool *pool = fx->pool;
+	const size_t size = 4 * PAGE_SIZE;
+	void *p, *q, *r, *t;
+	size_t i;
+
+	vbuddy_pool_set_window_keep(pool, 2);
+	checkerboard(test, fx);
+	p = vbuddy_pool_kmalloc(pool, size, gfp);
+	KUNIT_ASSERT_TRUE(test, vbuddy_is_virtual(p));
+	memset(p, 0x5a, size);
+	vbuddy_kfree(p);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_VIRT_FREED), 0UL);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_cached_pages(pool), 4UL);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), VT_POOL_PAGES / 2UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->window->nr_kept), 1U);
+	KUNIT_EXPECT_REFUSED(test, pool, "double free of a GFP_VIRTOK range", vbuddy_kfree(p));
+
+	/* the same size again: the same range, zeroed as asked, nothing mapped */
+	q = vbuddy_pool_kmalloc(pool, size, gfp | __GFP_ZERO);
+	KUNIT_EXPECT_PTR_EQ(test, q, p);
+	for (i = 0; q && i < size && !((u8 *)q)[i]; i++)
+		;
+	KUNIT_EXPECT_EQ(test, i, size);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_VIRT_REUSED), 1UL);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_VIRT_SERVED), 2UL);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_VIRT_PAGES), 4UL);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_cached_pages(pool), 0UL);
+
+	/* another size maps anew; three freed, two kept, one unmapped */
+	r = vbuddy_pool_kmalloc(pool, 2 * size, gfp);
+	t = vbuddy_pool_kmalloc(pool, size, gfp);
+	KUNIT_ASSERT_TRUE(test, vbuddy_is_virtual(r) && vbuddy_is_virtual(t));
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_VIRT_REUSED), 1UL);
+	vbuddy_kfree(q);
+	vbuddy_kfree(r);
+	vbuddy_kfree(t);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->window->nr_kept), 2U);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_VIRT_FREED), 1UL);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_cached_pages(pool), 12UL);
+
+	/* may not sleep: refused as before, the kept ranges left alone */
+	KUNIT_EXPECT_NULL(test, vbuddy_pool_kmalloc(pool, size, GFP_ATOMIC | GFP_VIRTOK |
+						    __GFP_NOWARN));
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_VIRT_ATOMIC), 1UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->window->nr_kept), 2U);
+
+	/* a contiguous request that fails reclaims: the kept ranges come back */
+	KUNIT_EXPECT_NULL(test, vbuddy_alloc_pages(pool, GFP_KERNEL | __GFP_NOWARN, 1));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->window->nr_kept), 0U);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_event(pool, VBUDDY_EV_VIRT_FREED), 3UL);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_cached_pages(pool), 0UL);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), VT_POOL_PAGES / 2UL);
+
+	/* kept at the end: the drain of virtok_test_exit() gives its pages back */
+	p = vbuddy_pool_kmalloc(pool, size, gfp);
+	KUNIT_ASSERT_TRUE(test, vbuddy_is_virtual(p));
+	vbuddy_kfree(p);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->window->nr_kept), 1U);
+}
+
 static struct kunit_case virtok_test_cases[] = {
 	KUNIT_CASE_PARAM(virtok_test_checkerboard, virtok_orders_gen_params),
 	KUNIT_CASE(virtok_test_deadlock_resolved),
@@ -534,6 +605,7 @@ static struct kunit_case virtok_test_cases[] = {
 	KUNIT_CASE(virtok_test_krealloc),
 	KUNIT_CASE(virtok_test_reclaim_context),
 	KUNIT_CASE(virtok_test_unmap_prompt),
+	KUNIT_CASE(virtok_test_keep),
 	KUNIT_CASE_PARAM(virtok_test_bad_input, virtok_bad_gen_params),
 	{}
 };

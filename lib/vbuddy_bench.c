@@ -24,7 +24,10 @@
  *   2  kmalloc-like, fixed sizes 8..4096 and random sizes: vs kmalloc
  *   3  GFP_VIRTOK fallback on a checkerboard pool, orders 2 and 4: vs
  *      vmalloc and kvmalloc of the same size (the unmap is counted), the
- *      range mapped with vmap(), then (_map_ram) with vm_map_ram()
+ *      range mapped with vmap(), then (_map_ram) with vm_map_ram(); then
+ *      (_keep) with freed ranges kept mapped (virtok_keep=4), so that each
+ *      free and request again reuses one: what a caller that frees and
+ *      asks again pays
  *   4  cases 0 (order 0) and 2 (64 bytes) with every CPU at once
  *   5  where a pair's time goes: a spinlock taken and dropped (irqsave,
  *      as the pool and per-CPU locks are), interrupts masked and unmasked,
@@ -87,6 +90,7 @@ module_param(rounds, uint, 0444);
 MODULE_PARM_DESC(rounds, "rounds per case and side, taken in turns; the median is reported (default 5, at most 15)");
 
 #define BATCH	256
+#define VIRT_KEEP	4	/* ranges kept in the _keep cases */
 #define ROUNDS_MAX	15
 
 enum bench_kind { B_PAGES, B_KMALLOC, B_VIRT, B_BULK };
@@ -98,6 +102,7 @@ struct bench {
 	size_t size;		/* B_KMALLOC; 0 = random 8..4096 */
 	bool batch;		/* allocate BATCH then free BATCH */
 	bool ram;		/* B_VIRT: map with vm_map_ram() */
+	bool keep;		/* B_VIRT: freed ranges kept mapped (virtok_keep) */
 };
 
 static const char *const kernel_side[] = {
@@ -118,8 +123,10 @@ static u64 run_side(const struct bench *b, bool kernel, unsigned int n)
 
 	if (!objs)
 		return 0;
-	if (b->kind == B_VIRT)
+	if (b->kind == B_VIRT) {
 		vbuddy_pool_set_map_ram(pool, b->ram ? BITS_PER_LONG : 0);
+		vbuddy_pool_set_window_keep(pool, b->keep ? VIRT_KEEP : 0);
+	}
 	t0 = ktime_get_ns();
 	for (i = 0; i < n; i += b->batch ? BATCH : 1) {
 		unsigned int m = b->batch ? BATCH : 1;
@@ -145,7 +152,8 @@ static u64 run_side(const struct bench *b, bool kernel, unsigned int n)
 				vfree(vmalloc(size));
 			} else {
 				vbuddy_kfree(vbuddy_pool_kmalloc(pool, size, gfp));
-				vbuddy_pool_drain(pool);
+				if (!b->keep)
+					vbuddy_pool_drain(pool);
 			}
 			continue;
 		}
@@ -177,6 +185,10 @@ static u64 run_side(const struct bench *b, bool kernel, unsigned int n)
 		}
 	}
 	t0 = ktime_get_ns() - t0;
+	if (b->kind == B_VIRT && !kernel) {
+		vbuddy_pool_set_window_keep(pool, 0);
+		vbuddy_pool_drain(pool);	/* what was kept, untimed */
+	}
 	kfree(objs);
 	return t0;
 }
@@ -350,6 +362,8 @@ static const struct bench virt_cases[] = {
 	{ "virtok_order2", B_VIRT, 2 }, { "virtok_order4", B_VIRT, 4 },
 	{ "virtok_order2_map_ram", B_VIRT, 2, .ram = true },
 	{ "virtok_order4_map_ram", B_VIRT, 4, .ram = true },
+	{ "virtok_order2_keep", B_VIRT, 2, .keep = true },
+	{ "virtok_order4_keep", B_VIRT, 4, .keep = true },
 };
 
 /* Time @stmt, run @iterations times: nanoseconds per run. */

@@ -51,7 +51,8 @@
  *   pcp_drain, reclaim, held_back, compact_runs, compact_direct,
  *   compact_proactive, compact_down, compact_deferred, compact_success,
  *   compact_fail,
- *   compact_blocks_moved, compact_pages_moved, compact_pinned_skips),
+ *   compact_blocks_moved, compact_pages_moved, compact_pinned_skips,
+ *   virt_reused),
  *   slots_in_use, slots_peak,
  *   and per size class class<size>_objects and class<size>_pages.
  * pagemap
@@ -67,8 +68,10 @@
  *   ``max``: the most an order-0 list's mark rises to), then ``cpu<N>``, the
  *   blocks on each of that CPU's lists and ``high <h>``, its order-0 mark.
  * window
- *   ``slots <total> in_use <n> peak <p>``, then a line per slot in use, its
- *   address hashed as %p prints it.
+ *   ``slots <total> in_use <n> peak <p> kept <k> keep <m>`` (in use counts
+ *   the ranges kept mapped after their free, ``kept``, of at most ``keep``:
+ *   virtok_keep), then a line per slot in use or kept, its address hashed
+ *   as %p prints it, and its state.
  * compact
  *   reads ``score <s> proactiveness <p> movable_pages <n>`` (the
  *   fragmentation score, 0..100: the percentage of free pages in blocks
@@ -337,14 +340,15 @@ static int window_show(struct seq_file *m, void *v)
 {
 	static const char *const state_names[] = {
 		[VBUDDY_SLOT_FREE] = "free", [VBUDDY_SLOT_MAPPING] = "mapping",
-		[VBUDDY_SLOT_IN_USE] = "in_use", [VBUDDY_SLOT_FREEING] = "freeing",
+		[VBUDDY_SLOT_IN_USE] = "in_use", [VBUDDY_SLOT_KEPT] = "kept",
+		[VBUDDY_SLOT_FREEING] = "freeing",
 		[VBUDDY_SLOT_UNMAPPING] = "unmapping",
 	};
 	struct vbuddy_pool *pool = m->private;
 	struct vbuddy_window *w = pool->window;
 	unsigned long flags, in_use, peak;
+	unsigned int i, kept, max_kept;
 	struct vbuddy_slot *slots;
-	unsigned int i;
 
 	slots = kvmalloc_array(w->nr_slots ?: 1, sizeof(*slots), GFP_KERNEL);
 	if (!slots)
@@ -353,9 +357,12 @@ static int window_show(struct seq_file *m, void *v)
 	memcpy(slots, w->slots, w->nr_slots * sizeof(*slots));
 	in_use = w->in_use;
 	peak = w->peak;
+	kept = w->nr_kept;
+	max_kept = w->max_kept;
 	spin_unlock_irqrestore(&pool->lock, flags);
 
-	seq_printf(m, "slots %u in_use %lu peak %lu\n", w->nr_slots, in_use, peak);
+	seq_printf(m, "slots %u in_use %lu peak %lu kept %u keep %u\n", w->nr_slots, in_use,
+		   peak, kept, max_kept);
 	for (i = 0; i < w->nr_slots; i++)
 		if (slots[i].state != VBUDDY_SLOT_FREE)
 			seq_printf(m, "slot %u pages %u addr %p state %s\n", i,

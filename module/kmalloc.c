@@ -124,22 +124,28 @@ static void *contig_alloc(struct vbuddy_pool *pool, size_t size)
 }
 
 /*
- * One try at @size: contiguous (unless @tried already), after a reclaim,
+ * One try at @size: contiguous (unless @tried already), a range the window
+ * kept mapped (which splits no free block), contiguous after a reclaim,
  * then the window.
  */
 static void *kmalloc_try(struct vbuddy_pool *pool, size_t size, gfp_t gfp, bool tried,
 			 bool *virt)
 {
+	bool window = gfp & GFP_VIRTOK && size > PAGE_SIZE;
 	void *p = NULL;
 
 	*virt = false;
 	if (!tried)
 		p = contig_alloc(pool, size);
+	if (!p && window) {
+		p = vbuddy_window_reuse(pool, size, gfp);
+		*virt = !!p;
+	}
 	if (!p && vbuddy_pool_reclaim(pool, gfp))
 		p = contig_alloc(pool, size);
 	if (!p && size > PAGE_SIZE && vbuddy_compact_direct(pool, gfp, get_order(size)))
 		p = contig_alloc(pool, size);
-	if (!p && gfp & GFP_VIRTOK && size > PAGE_SIZE) {
+	if (!p && window) {
 		p = vbuddy_window_alloc(pool, size, gfp);
 		*virt = true;
 	}

@@ -34,6 +34,10 @@ static unsigned int virtok_map_ram;
 module_param(virtok_map_ram, uint, 0444);
 MODULE_PARM_DESC(virtok_map_ram, "GFP_VIRTOK ranges of up to this many pages are mapped with vm_map_ram(), larger ones with vmap() (default 0: vmap() for all; at most 64)");
 
+static unsigned int virtok_keep;
+module_param(virtok_keep, uint, 0444);
+MODULE_PARM_DESC(virtok_keep, "GFP_VIRTOK ranges of up to 64 pages a pool keeps mapped after their free, for the next fallback of their size (default 0; at most 16)");
+
 static unsigned int pcp_high = 64;
 module_param(pcp_high, uint, 0444);
 MODULE_PARM_DESC(pcp_high, "pages a per-CPU list holds before it gives blocks back (default 64; 0 disables the caches)");
@@ -278,8 +282,9 @@ static int __init vbuddy_init(void)
 	clamp_param("pcp_high", &pcp_high, U16_MAX);
 	clamp_param("pcp_low", &pcp_low, pcp_high);
 	clamp_param("virtok_map_ram", &virtok_map_ram, VBUDDY_MAP_RAM_MAX);
+	clamp_param("virtok_keep", &virtok_keep, VBUDDY_KEEP_MAX);
 	clamp_param("compaction_proactiveness", &compaction_proactiveness, 100);
-	vbuddy_window_setup(virtok_slots, virtok_map_ram, vbuddy_wq);
+	vbuddy_window_setup(virtok_slots, virtok_map_ram, virtok_keep, vbuddy_wq);
 	vbuddy_compact_setup(compaction_proactiveness, system_unbound_wq);
 	vbuddy_pcp_setup(pcp_high, pcp_low);
 	vbuddy_classes_setup(pcp_objects);

@@ -111,6 +111,7 @@ const char *const vbuddy_event_names[VBUDDY_EV_NR] = {
 	[VBUDDY_EV_COMPACT_MOVED]	= "compact_blocks_moved",
 	[VBUDDY_EV_COMPACT_PAGES]	= "compact_pages_moved",
 	[VBUDDY_EV_COMPACT_PINNED]	= "compact_pinned_skips",
+	[VBUDDY_EV_VIRT_REUSED]		= "virt_reused",
 };
 
 static void pool_vreport(struct vbuddy_pool *pool, gfp_t gfp, const char *fmt,

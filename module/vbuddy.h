@@ -167,6 +167,7 @@ enum vbuddy_event {
 	VBUDDY_EV_COMPACT_MOVED, /* blocks moved */
 	VBUDDY_EV_COMPACT_PAGES, /* pages moved */
 	VBUDDY_EV_COMPACT_PINNED, /* blocks left in place: mapped, or being freed */
+	VBUDDY_EV_VIRT_REUSED,	/* of the fallbacks served, by a range kept mapped */
 	VBUDDY_EV_NR,
 };
 
@@ -192,5 +193,6 @@ unsigned int vbuddy_compact_score(struct vbuddy_pool *pool);
 int vbuddy_compact_set_proactiveness(struct vbuddy_pool *pool, unsigned int value);
 void vbuddy_compact_set_move_hook(void (*fn)(unsigned long handle));
 void vbuddy_pool_set_map_ram(struct vbuddy_pool *pool, unsigned int pages);
+void vbuddy_pool_set_window_keep(struct vbuddy_pool *pool, unsigned int ranges);
 
 #endif /* _VBUDDY_H */

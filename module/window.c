@@ -69,16 +69,34 @@
  * few pages or no slot completes the pending unmaps, and drains the per-CPU
  * caches, once before it gives up (vbuddy_pool_reclaim()). A refused
  * fallback leaves the pool exactly as it was.
+ *
+ * Kept ranges: mapping is most of a fallback's cost (vmap() and vunmap()
+ * write, and flush, a PTE per page), and a caller that frees a range and
+ * asks for one of the same size again pays it twice. With ``virtok_keep``
+ * (module parameter, default 0, at most VBUDDY_KEEP_MAX) a pool keeps that
+ * many freed ranges of up to VBUDDY_KEEP_PAGES pages mapped, pages and
+ * slot with them, as kernel/fork.c keeps freed vmap'ed stacks: the next
+ * GFP_VIRTOK request of the same size that finds no contiguous block takes
+ * one back before anything else (virt_reused), and splits no free block for
+ * it. A kept range's pages are free pages that a cache holds, as on the
+ * per-CPU lists: vbuddy_pool_cached_pages() counts them, and every reclaim
+ * that may sleep, so every contiguous request before it fails, unmaps them
+ * and gives them back. A second free of a kept range is refused as any
+ * double free. What keeping gives up, and why it is off by default: after
+ * its free a range stays mapped, so a use after free writes to pages the
+ * pool still holds instead of faulting, and KASAN, which a module cannot
+ * ask to poison vmalloc addresses, does not see it either.
  */
 
 static_assert(VBUDDY_MAX_SLOTS <= U16_MAX);
 
 /*
- * The module parameters virtok_slots and virtok_map_ram, and vbuddy's
- * workqueue (module/main.c).
+ * The module parameters virtok_slots, virtok_map_ram and virtok_keep, and
+ * vbuddy's workqueue (module/main.c).
  */
 static unsigned int virtok_slots = 64;
 static unsigned int virtok_map_ram;
+static unsigned int virtok_keep;
 static struct workqueue_struct *unmap_wq;
 
 /**
@@ -86,15 +104,17 @@ static struct workqueue_struct *unmap_wq;
  * @slots: GFP_VIRTOK slots per pool, at most 4096; 0: no fallback
  * @map_ram_pages: ranges up to this many pages (at most VBUDDY_MAP_RAM_MAX)
  *                 are mapped with vm_map_ram(), larger ones with vmap()
+ * @keep: freed ranges a pool keeps mapped (at most VBUDDY_KEEP_MAX)
  * @wq: the WQ_MEM_RECLAIM workqueue the unmaps that cannot wait run on
  *
  * Context: Module init, before any pool exists.
  */
 void vbuddy_window_setup(unsigned int slots, unsigned int map_ram_pages,
-			 struct workqueue_struct *wq)
+			 unsigned int keep, struct workqueue_struct *wq)
 {
 	virtok_slots = min_t(unsigned int, slots, VBUDDY_MAX_SLOTS);
 	virtok_map_ram = min_t(unsigned int, map_ram_pages, VBUDDY_MAP_RAM_MAX);
+	virtok_keep = min_t(unsigned int, keep, VBUDDY_KEEP_MAX);
 	unmap_wq = wq;
 }
 
@@ -111,6 +131,21 @@ void vbuddy_pool_set_map_ram(struct vbuddy_pool *pool, unsigned int pages)
 	WRITE_ONCE(pool->window->map_ram_pages, min_t(unsigned int, pages, VBUDDY_MAP_RAM_MAX));
 }
 EXPORT_SYMBOL_NS_GPL(vbuddy_pool_set_map_ram, VBUDDY_INTERNAL);
+
+/**
+ * vbuddy_pool_set_window_keep() - keep a pool's freed ranges mapped
+ * @pool: the pool
+ * @ranges: how many freed ranges it keeps from now on (capped at
+ *          VBUDDY_KEEP_MAX); 0: none. Ranges kept beyond it stay until
+ *          the next reclaim or vbuddy_pool_drain()
+ *
+ * A test hook, as the module parameter virtok_keep is for every pool.
+ */
+void vbuddy_pool_set_window_keep(struct vbuddy_pool *pool, unsigned int ranges)
+{
+	WRITE_ONCE(pool->window->max_kept, min_t(unsigned int, ranges, VBUDDY_KEEP_MAX));
+}
+EXPORT_SYMBOL_NS_GPL(vbuddy_pool_set_window_keep, VBUDDY_INTERNAL);
 
 /* Unmap a slot's range, the way it was mapped; process context. */
 static void slot_unmap(struct vbuddy_slot *slot)
@@ -180,6 +215,19 @@ static unsigned long window_unmap_pending(struct vbuddy_pool *pool)
 	return done;
 }
 
+/* Every kept range onto the freeing list, to be unmapped; under the pool lock. */
+static void window_unkeep(struct vbuddy_window *w)
+{
+	struct vbuddy_slot *slot;
+
+	lockdep_assert_held(&w->pool->lock);
+	list_for_each_entry(slot, &w->kept, node)
+		slot->state = VBUDDY_SLOT_FREEING;
+	list_splice_tail_init(&w->kept, &w->freeing);
+	WRITE_ONCE(w->nr_kept, 0);
+	w->kept_pages = 0;
+}
+
 /* The work item: unmaps that a free could not do itself. */
 static void unmap_work(struct work_struct *work)
 {
@@ -189,18 +237,23 @@ static void unmap_work(struct work_struct *work)
 }
 
 /*
- * Cache callback: freed ranges waiting to be unmapped hold pages that are
- * free to their callers; a request that may sleep unmaps them itself, and
- * waits for those another task is unmapping. Returns the pages that came
- * back to the pool meanwhile.
+ * Cache callback: freed ranges waiting to be unmapped, and kept ones, hold
+ * pages that are free to their callers; a request that may sleep unmaps
+ * them itself, and waits for those another task is unmapping. Returns the
+ * pages that came back to the pool meanwhile.
  */
 static unsigned long window_reclaim(struct vbuddy_pool *pool, gfp_t gfp)
 {
 	struct vbuddy_window *w = pool->window;
-	unsigned long done;
+	unsigned long done, flags;
 
 	if (!gfpflags_allow_blocking(gfp))
 		return 0;
+	if (READ_ONCE(w->nr_kept)) {	/* a peek; the lock decides */
+		spin_lock_irqsave(&pool->lock, flags);
+		window_unkeep(w);
+		spin_unlock_irqrestore(&pool->lock, flags);
+	}
 	done = window_unmap_pending(pool);
 	wait_var_event(&w->unmapping, !atomic_read(&w->unmapping));
 	return done;
@@ -217,9 +270,17 @@ static void window_add_stats(struct vbuddy_pool *pool, struct vbuddy_stats *stat
 	spin_unlock_irqrestore(&pool->lock, flags);
 }
 
+/* Cache callback: the pages of the kept ranges, a snapshot without the lock. */
+static unsigned long window_cached(struct vbuddy_pool *pool)
+{
+	/* A word written under the pool lock: a snapshot may race a free. */
+	return data_race(pool->window->kept_pages);
+}
+
 static const struct vbuddy_cache_ops window_cache_ops = {
 	.name = "window",
 	.reclaim = window_reclaim,
+	.cached = window_cached,
 	.add_stats = window_add_stats,
 };
 
@@ -242,9 +303,11 @@ int vbuddy_window_init(struct vbuddy_pool *pool)
 	w->pool = pool;
 	INIT_LIST_HEAD(&w->free);
 	INIT_LIST_HEAD(&w->freeing);
+	INIT_LIST_HEAD(&w->kept);
 	atomic_set(&w->unmapping, 0);
 	INIT_WORK(&w->unmap_work, unmap_work);
 	w->map_ram_pages = virtok_map_ram;
+	w->max_kept = virtok_keep;
 	if (nr) {
 		w->slots = vbuddy_kvcalloc(nr, sizeof(*w->slots));
 		w->slot_of = vbuddy_kvcalloc(pool->nr_pages, sizeof(*w->slot_of));
@@ -277,8 +340,14 @@ void vbuddy_window_destroy(struct vbuddy_pool *pool, const char *when)
 	if (!w)
 		return;
 	cancel_work_sync(&w->unmap_work);
-	if (w->slots)
+	if (w->slots) {
+		unsigned long flags;
+
+		spin_lock_irqsave(&pool->lock, flags);
+		window_unkeep(w);	/* kept ranges are no caller's: no report */
+		spin_unlock_irqrestore(&pool->lock, flags);
 		window_unmap_pending(pool);
+	}
 	for (i = 0; i < w->nr_slots; i++) {
 		struct vbuddy_slot *slot = &w->slots[i];
 
@@ -348,7 +417,7 @@ static void window_refuse(struct vbuddy_pool *pool, unsigned long nr, enum vbudd
 static bool window_pending(struct vbuddy_window *w)
 {
 	lockdep_assert_held(&w->pool->lock);
-	return !list_empty(&w->freeing) || atomic_read(&w->unmapping);
+	return !list_empty(&w->freeing) || w->nr_kept || atomic_read(&w->unmapping);
 }
 
 /* Take a slot and @nr pages, reclaiming once if the pool has too few. */
@@ -456,6 +525,49 @@ void *vbuddy_window_alloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
 }
 
 /**
+ * vbuddy_window_reuse() - serve a request with a range kept mapped
+ * @pool: the pool
+ * @size: bytes, more than a page
+ * @gfp: the caller's flags
+ *
+ * What a GFP_VIRTOK request that found no contiguous block tries first: a
+ * freed range of its size that the pool kept mapped (virtok_keep). Takes
+ * no page from the pool and maps nothing; a request that may not sleep is
+ * left to vbuddy_window_alloc(), which refuses it, as before keeping.
+ *
+ * Context: Any context.
+ * Return: the range's address, or NULL (nothing counted).
+ */
+void *vbuddy_window_reuse(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
+{
+	unsigned long nr = DIV_ROUND_UP(size, PAGE_SIZE), flags;
+	struct vbuddy_window *w = pool->window;
+	struct vbuddy_slot *slot, *found = NULL;
+
+	/* A peek at a word written under the pool lock; the lock decides. */
+	if (!READ_ONCE(w->nr_kept) || !gfpflags_allow_blocking(gfp))
+		return NULL;
+	spin_lock_irqsave(&pool->lock, flags);
+	list_for_each_entry(slot, &w->kept, node) {
+		if (slot->nr_pages == nr) {
+			found = slot;
+			list_del_init(&slot->node);
+			slot->state = VBUDDY_SLOT_IN_USE;
+			WRITE_ONCE(w->nr_kept, w->nr_kept - 1);
+			w->kept_pages -= nr;
+			pool->stats.events[VBUDDY_EV_VIRT_SERVED]++;
+			pool->stats.events[VBUDDY_EV_VIRT_REUSED]++;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&pool->lock, flags);
+	if (!found)
+		return NULL;
+	trace_vbuddy_virt(pool->name, nr, vbuddy_event_names[VBUDDY_EV_VIRT_REUSED]);
+	return (void *)found->addr;
+}
+
+/**
  * vbuddy_window_resolve() - check that @p is a live GFP_VIRTOK range
  * @pool: the pool that owns the page @p maps
  * @p: an address in the vmalloc area
@@ -488,18 +600,33 @@ const char *vbuddy_window_resolve(struct vbuddy_pool *pool, const void *p, u32 i
  *         otherwise the caller calls vbuddy_window_unmap() once it has
  *         dropped the pool lock
  *
+ * A range of up to VBUDDY_KEEP_PAGES pages is kept mapped instead while
+ * the pool keeps fewer than virtok_keep ranges, and those hold at most a
+ * sixteenth of it.
+ *
  * Context: The pool lock held.
+ * Return: true if the range was kept (nothing to unmap).
  */
-void vbuddy_window_release(struct vbuddy_pool *pool, u32 idx, bool defer)
+bool vbuddy_window_release(struct vbuddy_pool *pool, u32 idx, bool defer)
 {
 	struct vbuddy_window *w = pool->window;
 	struct vbuddy_slot *slot = &w->slots[w->slot_of[idx]];
 
 	lockdep_assert_held(&pool->lock);
+	/* A setting: the value at this moment decides. */
+	if (w->nr_kept < READ_ONCE(w->max_kept) && slot->nr_pages <= VBUDDY_KEEP_PAGES &&
+	    w->kept_pages + slot->nr_pages <= pool->nr_pages / 16) {
+		slot->state = VBUDDY_SLOT_KEPT;
+		list_add(&slot->node, &w->kept);
+		WRITE_ONCE(w->nr_kept, w->nr_kept + 1);
+		w->kept_pages += slot->nr_pages;
+		return true;
+	}
 	slot->state = VBUDDY_SLOT_FREEING;
 	list_add_tail(&slot->node, &w->freeing);
 	if (defer)
 		queue_work(unmap_wq, &w->unmap_work);
+	return false;
 }
 
 /**
