@@ -64,10 +64,10 @@ const u8 vbuddy_small_class[24] = {
 };
 
 /*
- * 2^32 / size, rounded up: (off * class_recip) >> 32 is off / size for
+ * 2^32 / size, rounded up: (off * recip) >> 32 is off / size for
  * every offset in a page, without a division (off * error < 2^32 / size).
  */
-static const u32 class_recip[VBUDDY_NR_CLASSES] = {
+const u32 vbuddy_class_recip[VBUDDY_NR_CLASSES] = {
 #define RECIP(size)	((u32)(((1ULL << 32) - 1) / (size) + 1))
 	RECIP(8), RECIP(16), RECIP(32), RECIP(64), RECIP(96), RECIP(128),
 	RECIP(192), RECIP(256), RECIP(512), RECIP(1024), RECIP(2048),
@@ -91,11 +91,6 @@ static unsigned int pcp_objects = VBUDDY_PCP_OBJECTS_MAX;
 void vbuddy_classes_setup(unsigned int objects)
 {
 	pcp_objects = min_t(unsigned int, objects, VBUDDY_PCP_OBJECTS_MAX);
-}
-
-static inline unsigned int class_objects(unsigned int class)
-{
-	return PAGE_SIZE / vbuddy_class_size[class];
 }
 
 static void partial_add(struct vbuddy_classes *cl, struct vbuddy_class *c, u32 idx)
@@ -144,8 +139,8 @@ static u32 class_grow(struct vbuddy_pool *pool, unsigned int class)
 	vbuddy_stamp_page(pool, pfn_to_page(pfn), blk.index);
 	cp->inuse = 0;
 	cp->class = class;
-	bitmap_zero(cp->map, class_objects(class));
-	bitmap_zero(cp->held, class_objects(class));
+	bitmap_zero(cp->map, vbuddy_class_objects(class));
+	bitmap_zero(cp->held, vbuddy_class_objects(class));
 	partial_add(cl, &cl->class[class], blk.index);
 	cl->class[class].pages++;
 	return blk.index;
@@ -180,7 +175,7 @@ static unsigned int class_take(struct vbuddy_pool *pool, unsigned int class,
 {
 	struct vbuddy_classes *cl = pool->classes;
 	struct vbuddy_class *c = &cl->class[class];
-	unsigned int objs = class_objects(class), i = 0, w, bit;
+	unsigned int objs = vbuddy_class_objects(class), i = 0, w, bit;
 	struct vbuddy_class_page *cp;
 	unsigned long free;
 	u32 idx;
@@ -226,7 +221,7 @@ static unsigned long class_put(struct vbuddy_pool *pool, const struct vbuddy_obj
 	lockdep_assert_held(&pool->lock);
 	__clear_bit(ref->obj, cp->map);
 	c->objects--;
-	if (cp->inuse-- == class_objects(cp->class))
+	if (cp->inuse-- == vbuddy_class_objects(cp->class))
 		partial_add(cl, c, ref->idx);
 	if (!cp->inuse) {
 		pages = class_shrink(pool, c);	/* the page kept before this one */
@@ -434,120 +429,68 @@ void vbuddy_classes_destroy(struct vbuddy_pool *pool)
 }
 
 /**
- * vbuddy_class_alloc() - an object of a class
+ * vbuddy_class_alloc_slow() - what vbuddy_class_alloc() does not inline
  * @pool: the pool
  * @class: 0..VBUDDY_NR_CLASSES-1
- *
- * From this CPU's object list, refilled from the class pages if empty, or
- * (no lists, or this CPU's busy) from the pages directly.
+ * @objs: this CPU's object lists, locked, with none of @class (refilled
+ *        here, and unlocked); or NULL: no lists, or this CPU's are busy
+ *        (then an object from the pages directly)
  *
  * Context: Any context.
  * Return: the object, or NULL if the pool has no room.
  */
-void *vbuddy_class_alloc(struct vbuddy_pool *pool, unsigned int class)
+void *vbuddy_class_alloc_slow(struct vbuddy_pool *pool, unsigned int class,
+			      struct vbuddy_pcp_objects *objs)
 {
 	struct vbuddy_classes *cl = pool->classes;
-	struct vbuddy_pcp_objects *objs = NULL;
-	struct vbuddy_objref ref, taken;
+	struct vbuddy_objref ref;
 	unsigned long flags;
 	bool got;
 
-	if (likely(cl->objects_max))
-		objs = vbuddy_cpu_trylock(cl->cpu);
-	if (likely(objs)) {
-		if (unlikely(!objs->n[class])) {
-			spin_lock_irqsave(&pool->lock, flags);
-			objs->n[class] = class_take(pool, class, objs->objs[class],
-						    cl->objects_batch);
-			spin_unlock_irqrestore(&pool->lock, flags);
-		}
+	spin_lock_irqsave(&pool->lock, flags);
+	if (objs) {
+		objs->n[class] = class_take(pool, class, objs->objs[class], cl->objects_batch);
+		spin_unlock_irqrestore(&pool->lock, flags);
 		got = objs->n[class];
 		if (likely(got))
 			ref = objs->objs[class][--objs->n[class]];
 		vbuddy_cpu_unlock(&objs->lock);
 	} else {
-		/* Its own variable: @ref stays in registers on the path above. */
-		spin_lock_irqsave(&pool->lock, flags);
-		got = class_take(pool, class, &taken, 1);
+		got = class_take(pool, class, &ref, 1);
 		spin_unlock_irqrestore(&pool->lock, flags);
-		ref = taken;
 	}
 	if (unlikely(!got))
 		return NULL;
-	WARN_ON_ONCE(test_and_set_bit(ref.obj, cl->pages[ref.idx].held));
-	return vbuddy_pool_addr(pool, ref.idx) + ref.obj * vbuddy_class_size[class];
+	return vbuddy_class_hand_out(pool, class, ref);
 }
 
 /**
- * vbuddy_class_free_fast() - free an object onto this CPU's object list
- * @pool: the pool that owns the page @p lies in
- * @p: what the caller frees
- * @idx: the frame index of that page
- *
- * Without the pool lock (but to move half a full list back to the pages,
- * or when this CPU's list is busy: then straight into its page). Anything
- * that is not an object of a class page held by a caller is left to the
- * locked path, which frees or reports it.
+ * vbuddy_class_free_slow() - what vbuddy_class_free_fast() does not inline
+ * @pool: the pool
+ * @objs: this CPU's object lists, locked and full for @class (half of them
+ *        go back to their pages first; unlocked here), or NULL: this CPU's
+ *        lists are busy (the object goes straight into its page)
+ * @class: the object's class
+ * @ref: the object, its held bit already cleared by the caller
  *
  * Context: Any context.
- * Return: true if @p was freed.
  */
-bool vbuddy_class_free_fast(struct vbuddy_pool *pool, const void *p, u32 idx)
+void vbuddy_class_free_slow(struct vbuddy_pool *pool, struct vbuddy_pcp_objects *objs,
+			    unsigned int class, struct vbuddy_objref ref)
 {
-	struct vbuddy_classes *cl = pool->classes;
-	const struct buddy_frame *f = &pool->buddy.frames[idx];
-	struct vbuddy_pcp_objects *objs;
-	struct vbuddy_class_page *cp;
-	unsigned int class, size, obj;
-	unsigned long flags, off;
+	unsigned long flags;
 
-	if (!cl->objects_max)
-		return false;
-	/*
-	 * The frame's state and tag, and the page's class, are written under
-	 * the pool lock, and cannot change while a caller holds an object of
-	 * the page: a class page goes back only once all its objects are. For
-	 * a caller who holds none, what is read may be stale; the bit test
-	 * below then fails, or the locked path sorts it out.
-	 */
-	if (READ_ONCE(f->state) != BUDDY_USED || READ_ONCE(f->tag) != VBUDDY_TAG_CLASS)
-		return false;
-	cp = &cl->pages[idx];
-	class = READ_ONCE(cp->class);
-	if (class >= VBUDDY_NR_CLASSES)
-		return false;
-	size = vbuddy_class_size[class];
-	off = offset_in_page(p);
-	obj = ((u64)off * class_recip[class]) >> 32;	/* off / size */
-	/* The held bit is the caller's claim: of two frees exactly one clears it. */
-	if (off != obj * size || obj >= class_objects(class) ||
-	    !test_and_clear_bit(obj, cp->held))
-		return false;
-	kmemleak_free(p);	/* ours now, and nobody else's until listed */
-
-	objs = vbuddy_cpu_trylock(cl->cpu);
-	if (unlikely(!objs)) {
-		struct vbuddy_objref ref = { .idx = idx, .obj = obj };
-
-		spin_lock_irqsave(&pool->lock, flags);
+	spin_lock_irqsave(&pool->lock, flags);
+	if (!objs) {
 		pool->stats.events[VBUDDY_EV_FREE]++;
 		class_put(pool, &ref);
 		spin_unlock_irqrestore(&pool->lock, flags);
-		goto out;
+		return;
 	}
-	if (unlikely(objs->n[class] == cl->objects_max)) {
-		spin_lock_irqsave(&pool->lock, flags);
-		objects_flush(pool, objs, class, cl->objects_batch);
-		spin_unlock_irqrestore(&pool->lock, flags);
-	}
-	/* Field by field: no wider load of what was just stored in halves. */
-	objs->objs[class][objs->n[class]].idx = idx;
-	objs->objs[class][objs->n[class]++].obj = obj;
-	objs->frees++;
+	objects_flush(pool, objs, class, pool->classes->objects_batch);
+	spin_unlock_irqrestore(&pool->lock, flags);
+	vbuddy_class_list_add(objs, class, ref);
 	vbuddy_cpu_unlock(&objs->lock);
-out:
-	trace_vbuddy_free(pool->name, page_to_pfn(virt_to_page(p)), 0, VBUDDY_TAG_CLASS);
-	return true;
 }
 
 /**
@@ -570,7 +513,7 @@ const char *vbuddy_class_resolve(struct vbuddy_pool *pool, u32 idx, const void *
 	lockdep_assert_held(&pool->lock);
 	*size = vbuddy_class_size[cp->class];
 	*obj = off / *size;
-	if (off % *size || *obj >= class_objects(cp->class))
+	if (off % *size || *obj >= vbuddy_class_objects(cp->class))
 		return "pointer into the middle of an object";
 	if (!test_bit(*obj, cp->held))
 		return "double free, or never allocated";

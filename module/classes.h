@@ -7,6 +7,7 @@
 #define _VBUDDY_CLASSES_H
 
 #include <linux/bitops.h>
+#include <linux/kmemleak.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
@@ -15,6 +16,7 @@
 
 #include "pcp.h"
 #include "pool.h"
+#include "vbuddy_trace.h"
 
 /* Size classes: kmalloc-8 ... kmalloc-2k, with kmalloc-96 and -192. */
 #define VBUDDY_NR_CLASSES	11
@@ -129,11 +131,129 @@ static inline unsigned int vbuddy_size_class(size_t size)
 	return 7 + order_base_2(size) - 8;	/* 256 is class 7 */
 }
 
+/* Per class, 2^32 / size rounded up: (offset * it) >> 32 is offset / size. */
+extern const u32 vbuddy_class_recip[VBUDDY_NR_CLASSES];
+
+/* Objects in a page of @class. */
+static inline unsigned int vbuddy_class_objects(unsigned int class)
+{
+	return PAGE_SIZE / vbuddy_class_size[class];
+}
+
 void vbuddy_classes_setup(unsigned int objects);
 int vbuddy_classes_init(struct vbuddy_pool *pool);
 void vbuddy_classes_destroy(struct vbuddy_pool *pool);
-void *vbuddy_class_alloc(struct vbuddy_pool *pool, unsigned int class);
-bool vbuddy_class_free_fast(struct vbuddy_pool *pool, const void *p, u32 idx);
+void *vbuddy_class_alloc_slow(struct vbuddy_pool *pool, unsigned int class,
+			      struct vbuddy_pcp_objects *objs);
+void vbuddy_class_free_slow(struct vbuddy_pool *pool, struct vbuddy_pcp_objects *objs,
+			    unsigned int class, struct vbuddy_objref ref);
+
+/* Hand @ref of @class to a caller: its held bit set, its address. */
+static __always_inline void *vbuddy_class_hand_out(struct vbuddy_pool *pool,
+						   unsigned int class, struct vbuddy_objref ref)
+{
+	WARN_ON_ONCE(test_and_set_bit(ref.obj, pool->classes->pages[ref.idx].held));
+	return vbuddy_pool_addr(pool, ref.idx) + ref.obj * vbuddy_class_size[class];
+}
+
+/* Put @ref on @objs's list of @class, which has room; under its lock. */
+static __always_inline void vbuddy_class_list_add(struct vbuddy_pcp_objects *objs,
+						  unsigned int class, struct vbuddy_objref ref)
+{
+	/* Field by field: no wider load of what was just stored in halves. */
+	objs->objs[class][objs->n[class]].idx = ref.idx;
+	objs->objs[class][objs->n[class]++].obj = ref.obj;
+	objs->frees++;
+}
+
+/**
+ * vbuddy_class_alloc() - an object of a class
+ * @pool: the pool
+ * @class: 0..VBUDDY_NR_CLASSES-1
+ *
+ * From this CPU's object list, refilled from the class pages if empty, or
+ * (no lists, or this CPU's busy) from the pages directly. Inline, as
+ * SLUB's slab_alloc_node(): the list's case is the common one.
+ *
+ * Context: Any context.
+ * Return: the object, or NULL if the pool has no room.
+ */
+static __always_inline void *vbuddy_class_alloc(struct vbuddy_pool *pool, unsigned int class)
+{
+	struct vbuddy_pcp_objects *objs = NULL;
+	struct vbuddy_objref ref;
+
+	if (likely(pool->classes->objects_max))
+		objs = vbuddy_cpu_trylock(pool->classes->cpu);
+	if (unlikely(!objs || !objs->n[class]))
+		return vbuddy_class_alloc_slow(pool, class, objs);
+	ref = objs->objs[class][--objs->n[class]];
+	vbuddy_cpu_unlock(&objs->lock);
+	return vbuddy_class_hand_out(pool, class, ref);
+}
+
+/**
+ * vbuddy_class_free_fast() - free an object onto this CPU's object list
+ * @pool: the pool that owns the page @p lies in
+ * @p: what the caller frees
+ * @idx: the frame index of that page
+ *
+ * Without the pool lock (but to move half a full list back to the pages,
+ * or when this CPU's list is busy: then straight into its page). Anything
+ * that is not an object of a class page held by a caller is left to the
+ * locked path, which frees or reports it.
+ *
+ * Context: Any context.
+ * Return: true if @p was freed.
+ */
+static __always_inline bool vbuddy_class_free_fast(struct vbuddy_pool *pool, const void *p,
+						   u32 idx)
+{
+	const struct vbuddy_classes *cl = pool->classes;
+	const struct buddy_frame *f = &pool->buddy.frames[idx];
+	struct vbuddy_pcp_objects *objs;
+	struct vbuddy_class_page *cp;
+	unsigned int class, size, obj;
+	struct vbuddy_objref ref;
+	unsigned long off;
+
+	if (!cl->objects_max)
+		return false;
+	/*
+	 * The frame's state and tag, and the page's class, are written under
+	 * the pool lock, and cannot change while a caller holds an object of
+	 * the page: a class page goes back only once all its objects are. For
+	 * a caller who holds none, what is read may be stale; the bit test
+	 * below then fails, or the locked path sorts it out.
+	 */
+	if (READ_ONCE(f->state) != BUDDY_USED || READ_ONCE(f->tag) != VBUDDY_TAG_CLASS)
+		return false;
+	cp = &cl->pages[idx];
+	class = READ_ONCE(cp->class);
+	if (class >= VBUDDY_NR_CLASSES)
+		return false;
+	size = vbuddy_class_size[class];
+	off = offset_in_page(p);
+	obj = ((u64)off * vbuddy_class_recip[class]) >> 32;	/* off / size */
+	/* The held bit is the caller's claim: of two frees exactly one clears it. */
+	if (off != obj * size || obj >= vbuddy_class_objects(class) ||
+	    !test_and_clear_bit(obj, cp->held))
+		return false;
+	kmemleak_free(p);	/* ours now, and nobody else's until listed */
+
+	ref.idx = idx;
+	ref.obj = obj;
+	objs = vbuddy_cpu_trylock(cl->cpu);
+	if (unlikely(!objs || objs->n[class] == cl->objects_max)) {
+		vbuddy_class_free_slow(pool, objs, class, ref);
+	} else {
+		vbuddy_class_list_add(objs, class, ref);
+		vbuddy_cpu_unlock(&objs->lock);
+	}
+	trace_vbuddy_free(pool->name, page_to_pfn(virt_to_page(p)), 0, VBUDDY_TAG_CLASS);
+	return true;
+}
+
 const char *vbuddy_class_resolve(struct vbuddy_pool *pool, u32 idx, const void *p,
 				 size_t *size, unsigned int *obj);
 void vbuddy_class_release(struct vbuddy_pool *pool, u32 idx, unsigned int obj);

@@ -195,6 +195,22 @@ fail:
 	return NULL;
 }
 
+/* What both do, inline in each: one call from the caller to the object. */
+static __always_inline void *pool_kmalloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
+{
+	void *p;
+
+	might_alloc(gfp & ~GFP_VIRTOK);
+	/* Flags vbuddy_pool_gfp_ok() takes for any pool: straight to the object. */
+	if (likely(size - 1 < PAGE_SIZE << VBUDDY_MAX_ORDER && !(gfp & VBUDDY_GFP_CHECKED))) {
+		p = contig_alloc(pool, size);
+		if (likely(p))
+			return kmalloc_done(p, bucket_size(size), gfp);
+		return kmalloc_slow(pool, size, gfp, true);
+	}
+	return kmalloc_slow(pool, size, gfp, false);
+}
+
 /**
  * vbuddy_pool_kmalloc() - allocate memory from a pool, as kmalloc() does
  * @pool: the pool
@@ -219,17 +235,7 @@ fail:
  */
 void *vbuddy_pool_kmalloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp)
 {
-	void *p;
-
-	might_alloc(gfp & ~GFP_VIRTOK);
-	/* Flags vbuddy_pool_gfp_ok() takes for any pool: straight to the object. */
-	if (likely(size - 1 < PAGE_SIZE << VBUDDY_MAX_ORDER && !(gfp & VBUDDY_GFP_CHECKED))) {
-		p = contig_alloc(pool, size);
-		if (likely(p))
-			return kmalloc_done(p, bucket_size(size), gfp);
-		return kmalloc_slow(pool, size, gfp, true);
-	}
-	return kmalloc_slow(pool, size, gfp, false);
+	return pool_kmalloc(pool, size, gfp);
 }
 EXPORT_SYMBOL_GPL(vbuddy_pool_kmalloc);
 
@@ -243,7 +249,8 @@ EXPORT_SYMBOL_GPL(vbuddy_pool_kmalloc);
  */
 void *vbuddy_kmalloc(size_t size, gfp_t gfp)
 {
-	return vbuddy_pool_kmalloc(vbuddy_default_pool(), size, gfp);
+	/* Set before any caller can reach this, and kept while the module is. */
+	return pool_kmalloc(READ_ONCE(vbuddy_default), size, gfp);
 }
 EXPORT_SYMBOL_GPL(vbuddy_kmalloc);
 

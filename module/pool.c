@@ -55,7 +55,7 @@
 
 static DEFINE_MUTEX(vbuddy_pools_lock);
 static LIST_HEAD(vbuddy_pools);		/* guarded by vbuddy_pools_lock */
-static struct vbuddy_pool *default_pool;	/* set once at module init */
+struct vbuddy_pool *vbuddy_default;	/* set once at module init */
 
 /*
  * Which pool owns a pfn: one range per chunk, so vbuddy_kfree() finds the
@@ -694,8 +694,8 @@ void vbuddy_pool_unregister(struct vbuddy_pool *pool)
 	pool_erase_pfns(pool, pool->nr_chunks);
 	if (pool->stamp)
 		RCU_INIT_POINTER(vbuddy_stamped[(pool->stamp >> 32) - VBUDDY_STAMP_MAGIC], NULL);
-	if (pool == default_pool)
-		WRITE_ONCE(default_pool, NULL);
+	if (pool == vbuddy_default)
+		WRITE_ONCE(vbuddy_default, NULL);
 	mutex_unlock(&vbuddy_pools_lock);
 	synchronize_rcu();	/* no vbuddy_pool_of_pfn() nor stamp still sees it */
 }
@@ -732,7 +732,7 @@ void vbuddy_pool_exit(void)
  */
 void vbuddy_pool_set_default(struct vbuddy_pool *pool)
 {
-	WRITE_ONCE(default_pool, pool);
+	WRITE_ONCE(vbuddy_default, pool);
 }
 
 /**
@@ -744,7 +744,7 @@ void vbuddy_pool_set_default(struct vbuddy_pool *pool)
  */
 bool vbuddy_pool_is_default(struct vbuddy_pool *pool, const char *op)
 {
-	if (pool != READ_ONCE(default_pool))
+	if (pool != READ_ONCE(vbuddy_default))
 		return false;
 	vbuddy_report(pool, "%s refused: the default pool belongs to the module", op);
 	return true;
@@ -759,7 +759,7 @@ bool vbuddy_pool_is_default(struct vbuddy_pool *pool, const char *op)
  */
 struct vbuddy_pool *vbuddy_default_pool(void)
 {
-	return READ_ONCE(default_pool);
+	return READ_ONCE(vbuddy_default);
 }
 EXPORT_SYMBOL_GPL(vbuddy_default_pool);
 
@@ -792,7 +792,7 @@ struct vbuddy_pool *vbuddy_pool_of_pfn(unsigned long pfn)
  */
 struct vbuddy_pool *vbuddy_pool_search_pfn(unsigned long pfn, u32 *idx)
 {
-	struct vbuddy_pool *pool = READ_ONCE(default_pool);
+	struct vbuddy_pool *pool = READ_ONCE(vbuddy_default);
 
 	if (likely(pool) && !buddy_index(&pool->buddy, pfn, idx))
 		return pool;

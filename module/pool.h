@@ -204,6 +204,12 @@ static_assert(BITS_PER_LONG == 64, "a stamp needs 64-bit page->private");
 
 extern struct vbuddy_pool __rcu *vbuddy_stamped[VBUDDY_STAMP_POOLS];
 
+/*
+ * The default pool, set once at module init (WRITE_ONCE()), cleared when it
+ * is destroyed at unload; vbuddy_default_pool() without the call.
+ */
+extern struct vbuddy_pool *vbuddy_default;
+
 /* The pfn of frame @idx of @pool. */
 static inline unsigned long vbuddy_pool_pfn(const struct vbuddy_pool *pool, u32 idx)
 {
