@@ -36,9 +36,9 @@
  *                     object as pages, finds another value and is refused.
  *   HELD -> NONE      the same cmpxchg() under the pool lock, in the section
  *                     that frees the block to the buddy core: a free whose
- *                     CPU's list is busy (pcp_free_around()), or a block
+ *                     CPU's list is busy (vbuddy_pcp_free_around()), or a block
  *                     held back (pages.c).
- *   CACHED -> NONE    pcp_give_back(): under the pcp lock of the list and the
+ *   CACHED -> NONE    vbuddy_pcp_give_back(): under the pcp lock of the list and the
  *                     pool lock, just before buddy_free_tagged().
  *   NONE -> HELD      vbuddy_pcp_get_bulk(), for what this CPU's list lacks:
  *                     as NONE -> CACHED -> HELD in one section, under the
@@ -48,7 +48,7 @@
  * under the grouped placement, which must come from the movable end of the
  * pool, or any request whose CPU's list is busy) stays NONE while a caller
  * holds it, and a kmalloc object of whole pages carries the buddy tag
- * VBUDDY_TAG_LARGE then; its free loses the cmpxchg() and pcp_free_slow()
+ * VBUDDY_TAG_LARGE then; its free loses the cmpxchg() and vbuddy_pcp_free_slow()
  * frees it under the pool lock, where NONE is exact.
  *
  * Nothing else writes an owner byte. Lockless reads, each with its reason:
@@ -142,12 +142,6 @@ void vbuddy_pcp_setup(unsigned int high, unsigned int low)
 {
 	pcp_high_pages = high;
 	pcp_low_pages = low;
-}
-
-/* The owner byte of a block handed out; @large: as a kmalloc object. */
-static inline u8 own_held(unsigned int order, bool large)
-{
-	return VBUDDY_OWN_HELD | (large ? VBUDDY_OWN_LARGE : 0) | order;
 }
 
 /*
@@ -264,7 +258,7 @@ static void pcp_put_back(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
  * the @keep left are sorted; a longer list (a drain keeps none) is sorted
  * whole. Either once a batch, not each free.
  */
-static void pcp_give_back(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
+void vbuddy_pcp_give_back(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 			  unsigned int order, unsigned int keep)
 {
 	unsigned int n = pcp->count[order], i = 0;
@@ -333,7 +327,6 @@ static struct page *pcp_alloc(struct vbuddy_pool *pool, unsigned int order, bool
 {
 	struct vbuddy_pcp *pcp;
 	struct page *page;
-	u32 idx;
 
 	pcp = vbuddy_cpu_trylock(pool->pcp->cpu);
 	if (unlikely(!pcp))
@@ -341,18 +334,8 @@ static struct page *pcp_alloc(struct vbuddy_pool *pool, unsigned int order, bool
 	if (unlikely(list_empty(&pcp->lists[order])))
 		pcp_refill(pool, pcp, order);
 	page = list_first_entry_or_null(&pcp->lists[order], struct page, lru);
-	if (likely(page)) {
-		list_del(&page->lru);
-		pcp->count[order]--;
-		pcp->alloc[order]++;
-		idx = page_private(page);
-		WRITE_ONCE(pool->pcp->owner[idx], own_held(order, large));
-		/* A kmalloc object's pages stay ours: stamped. The caller's are not. */
-		if (large)
-			vbuddy_stamp_page(pool, page, idx);
-		else
-			set_page_private(page, 0);
-	}
+	if (likely(page))
+		vbuddy_pcp_take(pool, pcp, page, order, large);
 	vbuddy_cpu_unlock(&pcp->lock);
 	return page;
 }
@@ -395,7 +378,7 @@ static struct page *bulk_hand_out(struct vbuddy_pool *pool, unsigned long pfn)
 
 	lockdep_assert_held(&pool->lock);
 	buddy_index(&pool->buddy, pfn, &idx);
-	WRITE_ONCE(pool->pcp->owner[idx], own_held(0, false));
+	WRITE_ONCE(pool->pcp->owner[idx], vbuddy_own_held(0, false));
 	set_page_private(page, 0);
 	pool->stats.alloc[0]++;
 	return page;
@@ -422,7 +405,7 @@ static unsigned long pcp_bulk_chunk(struct vbuddy_pool *pool, unsigned long nr,
 		       (page = list_first_entry_or_null(&pcp->lists[0], struct page, lru))) {
 			list_del(&page->lru);
 			pcp->count[0]--;
-			WRITE_ONCE(st->owner[page_private(page)], own_held(0, false));
+			WRITE_ONCE(st->owner[page_private(page)], vbuddy_own_held(0, false));
 			set_page_private(page, 0);
 			pages[n++] = page;
 		}
@@ -479,7 +462,7 @@ unsigned long vbuddy_pcp_get_bulk(struct vbuddy_pool *pool, unsigned long nr,
  * and is freed here, or
  * the free is wrong, and the reason is returned.
  */
-static int pcp_free_slow(struct vbuddy_pool *pool, unsigned long pfn,
+int vbuddy_pcp_free_slow(struct vbuddy_pool *pool, unsigned long pfn,
 			 unsigned int order, u32 idx, u8 held)
 {
 	u8 owner = vbuddy_pcp_owner(pool, idx);	/* explains a lost cmpxchg() */
@@ -515,7 +498,7 @@ static int pcp_free_slow(struct vbuddy_pool *pool, unsigned long pfn,
  * A free whose CPU's list is busy: straight to the pool's lists, the owner
  * byte claimed from the caller (HELD -> NONE) under the pool lock.
  */
-static int pcp_free_around(struct vbuddy_pool *pool, unsigned long pfn,
+int vbuddy_pcp_free_around(struct vbuddy_pool *pool, unsigned long pfn,
 			   unsigned int order, u32 idx, u8 held)
 {
 	unsigned long flags;
@@ -524,7 +507,7 @@ static int pcp_free_around(struct vbuddy_pool *pool, unsigned long pfn,
 	spin_lock_irqsave(&pool->lock, flags);
 	if (cmpxchg(&pool->pcp->owner[idx], held, VBUDDY_OWN_NONE) != held) {
 		spin_unlock_irqrestore(&pool->lock, flags);
-		return pcp_free_slow(pool, pfn, order, idx, held);
+		return vbuddy_pcp_free_slow(pool, pfn, order, idx, held);
 	}
 	set_page_private(pfn_to_page(pfn), 0);	/* a kmalloc object's stamp */
 	ret = buddy_free_tagged(&pool->buddy, pfn, order, VBUDDY_TAG_PAGES);
@@ -533,45 +516,6 @@ static int pcp_free_around(struct vbuddy_pool *pool, unsigned long pfn,
 		pool->stats.events[VBUDDY_EV_FREE]++;
 	spin_unlock_irqrestore(&pool->lock, flags);
 	return ret;
-}
-
-/**
- * vbuddy_pcp_free_index() - put a block of a cached order on this CPU's list
- * @pool: the pool
- * @page: the block's first page
- * @idx: the frame index of @page in @pool's buddy core
- * @order: an order that vbuddy_pcp_serves()
- * @large: as given to vbuddy_pcp_get_block()
- *
- * Context: Any context.
- * Return: 0, or (nothing changed) the buddy core's error for a page that is
- * not the head of a block of @order handed out by vbuddy_pcp_get_block()
- * with the same @large.
- */
-int vbuddy_pcp_free_index(struct vbuddy_pool *pool, struct page *page, u32 idx,
-			  unsigned int order, bool large)
-{
-	struct vbuddy_pcp_state *st = pool->pcp;
-	unsigned long pfn = page_to_pfn(page);
-	u8 held = own_held(order, large);
-	struct vbuddy_pcp *pcp;
-
-	pcp = vbuddy_cpu_trylock(st->cpu);
-	if (unlikely(!pcp))
-		return pcp_free_around(pool, pfn, order, idx, held);
-	if (unlikely(cmpxchg(&st->owner[idx], held, VBUDDY_OWN_CACHED) != held)) {
-		vbuddy_cpu_unlock(&pcp->lock);
-		return pcp_free_slow(pool, pfn, order, idx, held);
-	}
-	set_page_private(page, idx);
-	list_add(&page->lru, &pcp->lists[order]);
-	pcp->frees++;
-	/* As many blocks back as a list at the pool's mark gives. */
-	if (unlikely(++pcp->count[order] > pcp->high[order]))
-		pcp_give_back(pool, pcp, order,
-			      pcp->high[order] - st->high[order] + st->low[order]);
-	vbuddy_cpu_unlock(&pcp->lock);
-	return 0;
 }
 
 /**
@@ -636,7 +580,7 @@ static int pcp_drain_one(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 	*(unsigned long *)pages += pcp_pages(pcp);
 	for (order = 0; order < VBUDDY_PCP_ORDERS; order++)
 		if (pcp->count[order])
-			pcp_give_back(pool, pcp, order, 0);
+			vbuddy_pcp_give_back(pool, pcp, order, 0);
 	pcp->high[0] = pool->pcp->high[0];	/* a mark raised goes back */
 	return 0;
 }

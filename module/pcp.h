@@ -7,6 +7,8 @@
 #define _VBUDDY_PCP_H
 
 #include <linux/list.h>
+#include <linux/lockdep.h>
+#include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
 #include <linux/spinlock.h>
@@ -253,8 +255,110 @@ struct page *vbuddy_pcp_get_block(struct vbuddy_pool *pool, unsigned int order,
 				  bool large, bool movable);
 unsigned long vbuddy_pcp_get_bulk(struct vbuddy_pool *pool, unsigned long nr,
 				  struct page **pages);
-int vbuddy_pcp_free_index(struct vbuddy_pool *pool, struct page *page, u32 idx,
-			  unsigned int order, bool large);
+void vbuddy_pcp_give_back(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
+			  unsigned int order, unsigned int keep);
+int vbuddy_pcp_free_slow(struct vbuddy_pool *pool, unsigned long pfn,
+			 unsigned int order, u32 idx, u8 held);
+int vbuddy_pcp_free_around(struct vbuddy_pool *pool, unsigned long pfn,
+			   unsigned int order, u32 idx, u8 held);
+
+/* The owner byte of a block handed out; @large: as a kmalloc object. */
+static inline u8 vbuddy_own_held(unsigned int order, bool large)
+{
+	return VBUDDY_OWN_HELD | (large ? VBUDDY_OWN_LARGE : 0) | order;
+}
+
+/* Hand the block of @page, first on @pcp's list of @order, to a caller. */
+static __always_inline void vbuddy_pcp_take(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
+					    struct page *page, unsigned int order, bool large)
+{
+	u32 idx = page_private(page);
+
+	lockdep_assert_held(&pcp->lock.lock);
+	list_del(&page->lru);
+	pcp->count[order]--;
+	pcp->alloc[order]++;
+	WRITE_ONCE(pool->pcp->owner[idx], vbuddy_own_held(order, large));
+	/* A kmalloc object's pages stay ours: stamped. The caller's are not. */
+	if (large)
+		vbuddy_stamp_page(pool, page, idx);
+	else
+		set_page_private(page, 0);
+}
+
+/**
+ * vbuddy_pcp_get_block_fast() - vbuddy_pcp_get_block()'s common case, inline
+ * @pool: the pool
+ * @order: 0..VBUDDY_MAX_ORDER
+ * @movable: as for vbuddy_pcp_get_block()
+ *
+ * Context: Any context.
+ * Return: the first block of this CPU's list of @order for a caller of
+ * vbuddy_alloc_pages(), or NULL: no such block at hand (the list empty or
+ * busy, an order or a request the caches do not serve); the caller then
+ * asks vbuddy_pcp_get_block().
+ */
+static __always_inline struct page *vbuddy_pcp_get_block_fast(struct vbuddy_pool *pool,
+							      unsigned int order, bool movable)
+{
+	struct vbuddy_pcp *pcp;
+	struct page *page;
+
+	/* The policy is set before the pool is visible, and never changes. */
+	if (!vbuddy_pcp_serves(pool, order) || (movable && pool->buddy.policy == BUDDY_GROUPED))
+		return NULL;
+	pcp = vbuddy_cpu_trylock(pool->pcp->cpu);
+	if (unlikely(!pcp))
+		return NULL;
+	page = list_first_entry_or_null(&pcp->lists[order], struct page, lru);
+	if (likely(page))
+		vbuddy_pcp_take(pool, pcp, page, order, false);
+	vbuddy_cpu_unlock(&pcp->lock);
+	return page;
+}
+
+/**
+ * vbuddy_pcp_free_index() - put a block of a cached order on this CPU's list
+ * @pool: the pool
+ * @page: the block's first page
+ * @idx: the frame index of @page in @pool's buddy core
+ * @order: an order that vbuddy_pcp_serves()
+ * @large: as given to vbuddy_pcp_get_block()
+ *
+ * Inline: the list's case is the common one; a busy list, a lost cmpxchg()
+ * and a full list's give-back are out of line.
+ *
+ * Context: Any context.
+ * Return: 0, or (nothing changed) the buddy core's error for a page that is
+ * not the head of a block of @order handed out by vbuddy_pcp_get_block()
+ * with the same @large.
+ */
+static __always_inline int vbuddy_pcp_free_index(struct vbuddy_pool *pool, struct page *page,
+						 u32 idx, unsigned int order, bool large)
+{
+	struct vbuddy_pcp_state *st = pool->pcp;
+	unsigned long pfn = page_to_pfn(page);
+	u8 held = vbuddy_own_held(order, large);
+	struct vbuddy_pcp *pcp;
+
+	pcp = vbuddy_cpu_trylock(st->cpu);
+	if (unlikely(!pcp))
+		return vbuddy_pcp_free_around(pool, pfn, order, idx, held);
+	if (unlikely(cmpxchg(&st->owner[idx], held, VBUDDY_OWN_CACHED) != held)) {
+		vbuddy_cpu_unlock(&pcp->lock);
+		return vbuddy_pcp_free_slow(pool, pfn, order, idx, held);
+	}
+	set_page_private(page, idx);
+	list_add(&page->lru, &pcp->lists[order]);
+	pcp->frees++;
+	/* As many blocks back as a list at the pool's mark gives. */
+	if (unlikely(++pcp->count[order] > pcp->high[order]))
+		vbuddy_pcp_give_back(pool, pcp, order,
+				     pcp->high[order] - st->high[order] + st->low[order]);
+	vbuddy_cpu_unlock(&pcp->lock);
+	return 0;
+}
+
 int vbuddy_pcp_walk(struct vbuddy_pool *pool,
 		    int (*fn)(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
 			      unsigned int cpu, void *arg),
