@@ -30,10 +30,11 @@ MODULE_IMPORT_NS(VBUDDY_INTERNAL);
 /*
  * A pool's caches hold at most an eighth of it, shared by every CPU and
  * cached order: 64 pages per list (pcp_high's default) need 8 * 64 pages
- * per cached order and possible CPU, and room for order 0's mark to rise
- * to VBUDDY_PCP_HIGH_MAX 8 * 256 more: 4096 per possible CPU.
+ * per cached order and possible CPU; for order 0's mark to rise to
+ * VBUDDY_PCP_HIGH_MAX, 8 * 256 more: 4096 per possible CPU, for up to 4.
  */
-#define PCP_POOL_PAGES	(4096UL * num_possible_cpus())
+#define PCP_POOL_PAGES	max(8UL * 64 * VBUDDY_PCP_ORDERS * num_possible_cpus(), \
+			    4096UL * min(num_possible_cpus(), 4U))
 
 static int pcp_test_init(struct kunit *test)
 {
@@ -189,7 +190,8 @@ static void pcp_test_mark_rises(struct kunit *test)
 	unsigned long drains, nr = PCP_POOL_PAGES, held;
 	struct page **pages;
 
-	KUNIT_ASSERT_EQ(test, max, VBUDDY_PCP_HIGH_MAX);	/* PCP_POOL_PAGES leaves room */
+	if (max != VBUDDY_PCP_HIGH_MAX)	/* PCP_POOL_PAGES leaves room, up to 4 CPUs */
+		kunit_skip(test, "order 0's mark may rise to %u only (pcp_high, CPUs)", max);
 	pages = kunit_kcalloc(test, nr, sizeof(*pages), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, pages);
 	migrate_disable();

@@ -483,8 +483,8 @@ static bool free_may_sleep(void)
  * no vbuddy pool gave out is reported and refused; the pool stays intact.
  * A GFP_VIRTOK range freed where the caller may sleep is unmapped, and its
  * pages are back in the pool, when this returns; elsewhere a work item
- * unmaps it soon after. With the init_on_free boot option the object is
- * zeroed first.
+ * unmaps it soon after; unless the pool keeps it mapped (virtok_keep). With
+ * the init_on_free boot option the object is zeroed first.
  *
  * Context: Any context.
  */

@@ -201,7 +201,8 @@ static int pcp_cmp_pfn(void *priv, const struct list_head *a, const struct list_
 
 /*
  * Lists up to this many blocks long (any list that gives back when it
- * passes its mark) are selected on the stack, not sorted.
+ * passes its mark, unless pcp_high puts the pool's mark above
+ * VBUDDY_PCP_HIGH_MAX) are selected on the stack, not sorted.
  */
 #define PCP_SELECT_MAX	(VBUDDY_PCP_HIGH_MAX + 1)
 
@@ -258,8 +259,9 @@ static void pcp_put_back(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
  * the @keep left are sorted; a longer list (a drain keeps none) is sorted
  * whole. Either once a batch, not each free.
  */
-void vbuddy_pcp_give_back(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
-			  unsigned int order, unsigned int keep)
+noinline_for_stack void vbuddy_pcp_give_back(struct vbuddy_pool *pool,
+					     struct vbuddy_pcp *pcp,
+					     unsigned int order, unsigned int keep)
 {
 	unsigned int n = pcp->count[order], i = 0;
 	u32 idx[PCP_SELECT_MAX], limit = U32_MAX;

@@ -77,15 +77,21 @@
  * many freed ranges of up to VBUDDY_KEEP_PAGES pages mapped, pages and
  * slot with them, as kernel/fork.c keeps freed vmap'ed stacks: the next
  * GFP_VIRTOK request of the same size that finds no contiguous block takes
- * one back before anything else (virt_reused), and splits no free block for
- * it. A kept range's pages are free pages that a cache holds, as on the
- * per-CPU lists: vbuddy_pool_cached_pages() counts them, and every reclaim
- * that may sleep, so every contiguous request before it fails, unmaps them
- * and gives them back. A second free of a kept range is refused as any
- * double free. What keeping gives up, and why it is off by default: after
- * its free a range stays mapped, so a use after free writes to pages the
- * pool still holds instead of faulting, and KASAN, which a module cannot
- * ask to poison vmalloc addresses, does not see it either.
+ * one back before anything else (virt_reused; it counts in virt_served,
+ * not in virt_pages_mapped), even before a reclaim that might have freed a
+ * contiguous block: the caller said a range will do, and a kept one splits
+ * no free block. A kept range's pages are free pages that a cache holds,
+ * as on the per-CPU lists: vbuddy_pool_cached_pages() counts them, and
+ * every reclaim, so every contiguous request before it fails, unmaps them
+ * and gives them back (a reclaim that may not sleep leaves that to the
+ * work item). A second free of a kept range is refused as any double free,
+ * until the range is handed out again: then it frees the new owner's
+ * range, as a late second kfree() of a reused SLUB object frees the new
+ * one. What keeping gives up, and why it is off by default: after its
+ * free a range stays mapped, so a use after free writes to pages the pool
+ * still holds instead of faulting, and KASAN, which a module cannot ask to
+ * poison vmalloc addresses, does not see it either; and vbuddy_kfree() no
+ * longer gives the pages back before it returns.
  */
 
 static_assert(VBUDDY_MAX_SLOTS <= U16_MAX);
@@ -239,21 +245,25 @@ static void unmap_work(struct work_struct *work)
 /*
  * Cache callback: freed ranges waiting to be unmapped, and kept ones, hold
  * pages that are free to their callers; a request that may sleep unmaps
- * them itself, and waits for those another task is unmapping. Returns the
- * pages that came back to the pool meanwhile.
+ * them itself, and waits for those another task is unmapping. One that
+ * may not hands the kept ranges to the work item, which gives their pages
+ * back soon after. Returns the pages that came back to the pool meanwhile.
  */
 static unsigned long window_reclaim(struct vbuddy_pool *pool, gfp_t gfp)
 {
 	struct vbuddy_window *w = pool->window;
+	bool blocking = gfpflags_allow_blocking(gfp);
 	unsigned long done, flags;
 
-	if (!gfpflags_allow_blocking(gfp))
-		return 0;
 	if (READ_ONCE(w->nr_kept)) {	/* a peek; the lock decides */
 		spin_lock_irqsave(&pool->lock, flags);
 		window_unkeep(w);
 		spin_unlock_irqrestore(&pool->lock, flags);
+		if (!blocking)
+			queue_work(unmap_wq, &w->unmap_work);
 	}
+	if (!blocking)
+		return 0;
 	done = window_unmap_pending(pool);
 	wait_var_event(&w->unmapping, !atomic_read(&w->unmapping));
 	return done;
@@ -640,5 +650,12 @@ bool vbuddy_window_release(struct vbuddy_pool *pool, u32 idx, bool defer)
  */
 void vbuddy_window_unmap(struct vbuddy_pool *pool)
 {
+	/*
+	 * A peek, without the pool lock: the caller's own range went on the
+	 * list under it, before this; empty means it was kept, or another
+	 * task took it off to unmap it.
+	 */
+	if (data_race(list_empty(&pool->window->freeing)))
+		return;
 	window_unmap_pending(pool);
 }
