@@ -28,7 +28,8 @@
  *      (_keep) with freed ranges kept mapped (virtok_keep=4), so that each
  *      free and request again reuses one: what a caller that frees and
  *      asks again pays
- *   4  cases 0 (order 0) and 2 (64 bytes) with every CPU at once
+ *   4  cases 0 (order 0) and 2 (64 bytes) with every CPU at once, in
+ *      rounds as the others, the scaling from the medians
  *   5  where a pair's time goes: a spinlock taken and dropped (irqsave,
  *      as the pool and per-CPU locks are), interrupts masked and unmasked,
  *      two atomic bit operations, the page-to-pool lookup every
@@ -312,21 +313,28 @@ static u64 run_parallel(const struct bench *b, bool kernel, unsigned int threads
 }
 
 /*
- * Case 4: @b on 1, 2, 4... @threads CPUs at once, and how each side's
- * throughput scales: t threads' operations per second over one thread's,
+ * Case 4: @b on 1, 2, 4... @threads CPUs at once, @rounds times taking
+ * turns as run_case() does, and how each side's throughput scales from the
+ * medians: t threads' operations per second over one thread's,
  * t * ns(1) / ns(t) (t would be perfect), vbuddy's beside the kernel's:
  *
  *   vbuddy_bench: scaling <case> threads=<t> vbuddy=<x> kernel=<y>
  */
 static void run_scaling(const struct bench *b, unsigned int threads, const char *kernel_name)
 {
-	u64 v1 = 0, k1 = 0, v, k, sv, sk;
-	unsigned int t;
+	u64 v1 = 0, k1 = 0, v, k, sv, sk, vr[ROUNDS_MAX], kr[ROUNDS_MAX], r[ROUNDS_MAX];
+	unsigned int t, i, nr = clamp(rounds, 1U, (unsigned int)ROUNDS_MAX);
 
 	for (t = 1; t <= threads; t *= 2) {
-		v = run_parallel(b, false, t);
-		k = run_parallel(b, true, t);
-		report(b, t, iterations, v, k, kernel_name, ratio100(v, k), ratio100(v, k));
+		for (i = 0; i < nr; i++) {
+			vr[i] = run_parallel(b, false, t);
+			kr[i] = run_parallel(b, true, t);
+			r[i] = ratio100(vr[i], kr[i]);
+		}
+		v = median(vr, nr);
+		k = median(kr, nr);
+		median(r, nr);		/* sorted: the range */
+		report(b, t, iterations, v, k, kernel_name, r[0], r[nr - 1]);
 		if (t == 1) {
 			v1 = v;
 			k1 = k;

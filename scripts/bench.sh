@@ -25,7 +25,7 @@ set -euo pipefail
 if [ "${1:-}" = --qemu ]; then
 	shift
 	dir=$VBUDDY_BUILD/bench-qemu
-	guest=(--smp=4 --timeout=600 debian:6.12 "bench:run_test_mask=0x10 iterations=20000 $*")
+	guest=(--smp=4 --timeout=600 debian:6.12 "bench:run_test_mask=0x10 iterations=20000 rounds=3 $*")
 else
 	dir=$VBUDDY_BUILD/bench
 	guest=(--timeout="${VBUDDY_UML_TIMEOUT:-600}" uml:bench "bench:$*")
