@@ -248,6 +248,44 @@ static void pcp_test_mark_rises(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
 }
 
+/*
+ * A refill of a CPU's object list passes by a page another CPU's refills
+ * claimed, while another page will do: CPUs do not share a page's held
+ * bits. The claim is faked on the page, so that one CPU shows it.
+ */
+static void pcp_test_objects_own_page(struct kunit *test)
+{
+	struct vbuddy_pool *pool = test->priv;
+	struct vbuddy_class_page *cp;
+	unsigned long flags;
+	void *a, *b;
+	u32 idx;
+
+	vbuddy_pool_drain(pool);
+	migrate_disable();
+	a = vbuddy_pool_kmalloc(pool, 64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_EQ(test, buddy_index(&pool->buddy, page_to_pfn(virt_to_page(a)), &idx), 0);
+	cp = &pool->classes->pages[idx];
+	spin_lock_irqsave(&pool->lock, flags);
+	KUNIT_EXPECT_EQ(test, cp->cpu, smp_processor_id());	/* claimed by its refill */
+	cp->cpu = smp_processor_id() + 1;			/* as if another CPU's */
+	spin_unlock_irqrestore(&pool->lock, flags);
+	vbuddy_pool_drain(pool);	/* this CPU's list empty: the next one refills */
+	b = vbuddy_pool_kmalloc(pool, 64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_EXPECT_PTR_NE(test, virt_to_page(b), virt_to_page(a));
+	spin_lock_irqsave(&pool->lock, flags);
+	KUNIT_EXPECT_EQ(test, cp->cpu, smp_processor_id() + 1);	/* left alone */
+	spin_unlock_irqrestore(&pool->lock, flags);
+	migrate_enable();
+	vbuddy_kfree(a);
+	vbuddy_kfree(b);
+	vbuddy_pool_drain(pool);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_check(pool), 0);
+	KUNIT_EXPECT_EQ(test, vbuddy_pool_free_pages(pool), PCP_POOL_PAGES);
+}
+
 enum pcp_bad { PCP_DOUBLE, PCP_WRONG_ORDER, PCP_NOT_HEAD, PCP_AFTER_DRAIN };
 
 /* @why: what the report must say */
@@ -786,6 +824,7 @@ static struct kunit_case pcp_test_cases[] = {
 	KUNIT_CASE(pcp_test_reclaim_virtok),
 	KUNIT_CASE(pcp_test_destroy),
 	KUNIT_CASE(pcp_test_objects),
+	KUNIT_CASE(pcp_test_objects_own_page),
 	KUNIT_CASE(pcp_test_racing_frees),
 	KUNIT_CASE(pcp_test_remote_free),
 	KUNIT_CASE_PARAM(pcp_test_give_back_by_placement, pcp_placements_gen_params),

@@ -139,6 +139,7 @@ static u32 class_grow(struct vbuddy_pool *pool, unsigned int class)
 	vbuddy_stamp_page(pool, pfn_to_page(pfn), blk.index);
 	cp->inuse = 0;
 	cp->class = class;
+	cp->cpu = VBUDDY_CLASS_NO_CPU;
 	bitmap_zero(cp->map, vbuddy_class_objects(class));
 	bitmap_zero(cp->held, vbuddy_class_objects(class));
 	partial_add(cl, &cl->class[class], blk.index);
@@ -167,11 +168,44 @@ static unsigned long class_shrink(struct vbuddy_pool *pool, struct vbuddy_class 
 }
 
 /*
- * Take up to @n objects of @class out of its pages, lowest first; how many
- * were taken. A word of a page's map at a time, not a search per object.
+ * The page of @class a refill of @cpu's object list takes from: the first
+ * partial page that is @cpu's own or nobody's, looking past at most as many
+ * pages as there are CPUs; else a new page; else (the pool full) the first
+ * partial page, whoever's. BUDDY_NIL if there is none. For @cpu
+ * VBUDDY_CLASS_NO_CPU (no lists, or a busy one: one object), the first.
+ */
+static u32 class_pick(struct vbuddy_pool *pool, unsigned int class, unsigned int cpu)
+{
+	struct vbuddy_classes *cl = pool->classes;
+	struct vbuddy_class *c = &cl->class[class];
+	unsigned int steps = 0;
+	u32 idx, grown;
+
+	lockdep_assert_held(&pool->lock);
+	if (cpu == VBUDDY_CLASS_NO_CPU)
+		return c->partial != BUDDY_NIL ? c->partial : class_grow(pool, class);
+	for (idx = c->partial; idx != BUDDY_NIL && steps <= nr_cpu_ids;
+	     idx = cl->pages[idx].next, steps++) {
+		if (cl->pages[idx].cpu == cpu || cl->pages[idx].cpu == VBUDDY_CLASS_NO_CPU)
+			break;
+	}
+	if (idx == BUDDY_NIL || steps > nr_cpu_ids) {
+		grown = class_grow(pool, class);
+		idx = grown != BUDDY_NIL ? grown : c->partial;
+	}
+	if (idx != BUDDY_NIL)
+		cl->pages[idx].cpu = cpu;
+	return idx;
+}
+
+/*
+ * Take up to @n objects of @class out of its pages, lowest first, for the
+ * object list of @cpu (VBUDDY_CLASS_NO_CPU: for a caller directly); how
+ * many were taken. A word of a page's map at a time, not a search per
+ * object.
  */
 static unsigned int class_take(struct vbuddy_pool *pool, unsigned int class,
-			       struct vbuddy_objref *refs, unsigned int n)
+			       struct vbuddy_objref *refs, unsigned int n, unsigned int cpu)
 {
 	struct vbuddy_classes *cl = pool->classes;
 	struct vbuddy_class *c = &cl->class[class];
@@ -182,9 +216,7 @@ static unsigned int class_take(struct vbuddy_pool *pool, unsigned int class,
 
 	lockdep_assert_held(&pool->lock);
 	while (i < n) {
-		idx = c->partial;
-		if (idx == BUDDY_NIL)
-			idx = class_grow(pool, class);
+		idx = class_pick(pool, class, cpu);
 		if (idx == BUDDY_NIL)
 			break;
 		cp = &cl->pages[idx];
@@ -221,8 +253,10 @@ static unsigned long class_put(struct vbuddy_pool *pool, const struct vbuddy_obj
 	lockdep_assert_held(&pool->lock);
 	__clear_bit(ref->obj, cp->map);
 	c->objects--;
-	if (cp->inuse-- == vbuddy_class_objects(cp->class))
+	if (cp->inuse-- == vbuddy_class_objects(cp->class)) {
 		partial_add(cl, c, ref->idx);
+		cp->cpu = VBUDDY_CLASS_NO_CPU;	/* full till now: its refiller moved on */
+	}
 	if (!cp->inuse) {
 		pages = class_shrink(pool, c);	/* the page kept before this one */
 		c->empty = ref->idx;
@@ -449,14 +483,15 @@ void *vbuddy_class_alloc_slow(struct vbuddy_pool *pool, unsigned int class,
 
 	spin_lock_irqsave(&pool->lock, flags);
 	if (objs) {
-		objs->n[class] = class_take(pool, class, objs->objs[class], cl->objects_batch);
+		objs->n[class] = class_take(pool, class, objs->objs[class], cl->objects_batch,
+					    smp_processor_id());
 		spin_unlock_irqrestore(&pool->lock, flags);
 		got = objs->n[class];
 		if (likely(got))
 			ref = objs->objs[class][--objs->n[class]];
 		vbuddy_cpu_unlock(&objs->lock);
 	} else {
-		got = class_take(pool, class, &ref, 1);
+		got = class_take(pool, class, &ref, 1, VBUDDY_CLASS_NO_CPU);
 		spin_unlock_irqrestore(&pool->lock, flags);
 	}
 	if (unlikely(!got))

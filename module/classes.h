@@ -24,6 +24,9 @@
 #define VBUDDY_CLASS_MIN	8
 #define VBUDDY_CLASS_MAP_LONGS	BITS_TO_LONGS(PAGE_SIZE / VBUDDY_CLASS_MIN)
 
+/* &struct vbuddy_class_page.cpu of a page no CPU's refills have claimed. */
+#define VBUDDY_CLASS_NO_CPU	U16_MAX
+
 /* The most objects a per-CPU object list can hold (pcp_objects caps at it). */
 #define VBUDDY_PCP_OBJECTS_MAX	32
 
@@ -35,6 +38,11 @@ extern const unsigned short vbuddy_class_size[VBUDDY_NR_CLASSES];
  * @prev: previous such page (frame index)
  * @inuse: objects taken out of the page
  * @class: index into vbuddy_class_size
+ * @cpu: the CPU whose object list a refill last filled from this page, or
+ *       VBUDDY_CLASS_NO_CPU: other CPUs' refills pass it by while another
+ *       page will do, so that CPUs do not share the words of @held, which
+ *       every allocation and free changes atomically (SLUB gives each CPU
+ *       a slab of its own for the same reason)
  * @map: bit set for each object taken out of the page, to a caller or to
  *       a per-CPU object list; the pages hold no free list that a use after
  *       free could corrupt
@@ -52,6 +60,7 @@ struct vbuddy_class_page {
 	u32 prev;
 	u16 inuse;
 	u8 class;
+	u16 cpu;
 	/* After @class: a free reads both, mostly from one cache line. */
 	unsigned long held[VBUDDY_CLASS_MAP_LONGS];
 	unsigned long map[VBUDDY_CLASS_MAP_LONGS];
