@@ -379,8 +379,7 @@ struct page *vbuddy_alloc_pages(struct vbuddy_pool *pool, gfp_t gfp,
 		if (vbuddy_should_fail(VBUDDY_FAIL_POOL)) {
 			page = NULL;
 		} else {
-			page = vbuddy_pcp_get_block_fast(pool, order, movable) ?:
-				vbuddy_pcp_get_block(pool, order, false, movable);
+			page = vbuddy_pcp_get_block(pool, order, false, movable);
 			if (!page && vbuddy_pool_reclaim(pool, gfp))
 				page = vbuddy_pcp_get_block(pool, order, false, movable);
 			if (!page && vbuddy_compact_direct(pool, gfp, order))

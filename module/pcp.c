@@ -321,52 +321,33 @@ static struct page *pcp_alloc_around(struct vbuddy_pool *pool, unsigned int orde
 	return pfn_to_page(pfn);
 }
 
-/*
- * A block of a cached order from this CPU's list, refilled if empty; from
- * the pool's lists if the list is busy.
+/**
+ * vbuddy_pcp_alloc_slow() - what vbuddy_pcp_get_block() does not inline
+ * @pool: the pool
+ * @pcp: this CPU's lists, locked, the list of @order empty (refilled here,
+ *       and unlocked); or NULL: an order or a request the caches do not
+ *       serve, or this CPU's lists busy (a block from the pool's lists)
+ * @order: as for vbuddy_pcp_get_block()
+ * @large: as for vbuddy_pcp_get_block()
+ * @movable: as for vbuddy_pcp_get_block(), already ANDed with the grouped
+ *           placement
+ *
+ * Context: Any context.
+ * Return: as vbuddy_pcp_get_block().
  */
-static struct page *pcp_alloc(struct vbuddy_pool *pool, unsigned int order, bool large)
+struct page *vbuddy_pcp_alloc_slow(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
+				   unsigned int order, bool large, bool movable)
 {
-	struct vbuddy_pcp *pcp;
 	struct page *page;
 
-	pcp = vbuddy_cpu_trylock(pool->pcp->cpu);
-	if (unlikely(!pcp))
-		return pcp_alloc_around(pool, order, large, false);
-	if (unlikely(list_empty(&pcp->lists[order])))
-		pcp_refill(pool, pcp, order);
+	if (!pcp)
+		return pcp_alloc_around(pool, order, large, movable);
+	pcp_refill(pool, pcp, order);
 	page = list_first_entry_or_null(&pcp->lists[order], struct page, lru);
 	if (likely(page))
 		vbuddy_pcp_take(pool, pcp, page, order, large);
 	vbuddy_cpu_unlock(&pcp->lock);
 	return page;
-}
-
-/**
- * vbuddy_pcp_get_block() - a block from this CPU's cache or the pool's lists
- * @pool: the pool
- * @order: 0..VBUDDY_MAX_ORDER
- * @large: for a kmalloc object of whole pages (module/kmalloc.c), which
- *         vbuddy_free_pages() must refuse: marked VBUDDY_OWN_LARGE if it
- *         comes from a cache, tagged VBUDDY_TAG_LARGE otherwise
- * @movable: the block may be moved (__GFP_MOVABLE): under the grouped
- *           placement it comes from the pool's movable end, around the
- *           caches, which hold the other end's blocks
- *
- * Counts the allocation; not a failure (the caller may reclaim and retry).
- *
- * Context: Any context.
- * Return: the block's first page, or NULL if neither this CPU's list nor
- * the pool's free lists have a block of @order (other caches may).
- */
-struct page *vbuddy_pcp_get_block(struct vbuddy_pool *pool, unsigned int order,
-				  bool large, bool movable)
-{
-	/* The policy is set before the pool is visible, and never changes. */
-	movable = movable && pool->buddy.policy == BUDDY_GROUPED;
-	if (vbuddy_pcp_serves(pool, order) && !movable)
-		return pcp_alloc(pool, order, large);
-	return pcp_alloc_around(pool, order, large, movable);
 }
 
 /* Pages of a bulk allocation per hold of the pool lock, which keeps interrupts off. */
@@ -405,13 +386,9 @@ static unsigned long pcp_bulk_chunk(struct vbuddy_pool *pool, unsigned long nr,
 	if (likely(pcp)) {
 		while (n < nr &&
 		       (page = list_first_entry_or_null(&pcp->lists[0], struct page, lru))) {
-			list_del(&page->lru);
-			pcp->count[0]--;
-			WRITE_ONCE(st->owner[page_private(page)], vbuddy_own_held(0, false));
-			set_page_private(page, 0);
+			vbuddy_pcp_take(pool, pcp, page, 0, false);
 			pages[n++] = page;
 		}
-		pcp->alloc[0] += n;
 		if (n < nr)
 			pcp_grow(pool, pcp, nr - n);
 		vbuddy_cpu_unlock(&pcp->lock);

@@ -251,8 +251,8 @@ static inline u8 vbuddy_pcp_owner(struct vbuddy_pool *pool, u32 idx)
 	return READ_ONCE(pool->pcp->owner[idx]);
 }
 
-struct page *vbuddy_pcp_get_block(struct vbuddy_pool *pool, unsigned int order,
-				  bool large, bool movable);
+struct page *vbuddy_pcp_alloc_slow(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
+				   unsigned int order, bool large, bool movable);
 unsigned long vbuddy_pcp_get_bulk(struct vbuddy_pool *pool, unsigned long nr,
 				  struct page **pages);
 void vbuddy_pcp_give_back(struct vbuddy_pool *pool, struct vbuddy_pcp *pcp,
@@ -287,32 +287,39 @@ static __always_inline void vbuddy_pcp_take(struct vbuddy_pool *pool, struct vbu
 }
 
 /**
- * vbuddy_pcp_get_block_fast() - vbuddy_pcp_get_block()'s common case, inline
+ * vbuddy_pcp_get_block() - a block from this CPU's cache or the pool's lists
  * @pool: the pool
  * @order: 0..VBUDDY_MAX_ORDER
- * @movable: as for vbuddy_pcp_get_block()
+ * @large: for a kmalloc object of whole pages (module/kmalloc.c), which
+ *         vbuddy_free_pages() must refuse: marked VBUDDY_OWN_LARGE if it
+ *         comes from a cache, tagged VBUDDY_TAG_LARGE otherwise
+ * @movable: the block may be moved (__GFP_MOVABLE): under the grouped
+ *           placement it comes from the pool's movable end, around the
+ *           caches, which hold the other end's blocks
+ *
+ * Counts the allocation; not a failure (the caller may reclaim and retry).
+ * Inline: a block on this CPU's list is the common case; a refill, a busy
+ * list and the pool's lists are vbuddy_pcp_alloc_slow().
  *
  * Context: Any context.
- * Return: the first block of this CPU's list of @order for a caller of
- * vbuddy_alloc_pages(), or NULL: no such block at hand (the list empty or
- * busy, an order or a request the caches do not serve); the caller then
- * asks vbuddy_pcp_get_block().
+ * Return: the block's first page, or NULL if neither this CPU's list nor
+ * the pool's free lists have a block of @order (other caches may).
  */
-static __always_inline struct page *vbuddy_pcp_get_block_fast(struct vbuddy_pool *pool,
-							      unsigned int order, bool movable)
+static __always_inline struct page *vbuddy_pcp_get_block(struct vbuddy_pool *pool,
+							 unsigned int order, bool large,
+							 bool movable)
 {
-	struct vbuddy_pcp *pcp;
+	struct vbuddy_pcp *pcp = NULL;
 	struct page *page;
 
 	/* The policy is set before the pool is visible, and never changes. */
-	if (!vbuddy_pcp_serves(pool, order) || (movable && pool->buddy.policy == BUDDY_GROUPED))
-		return NULL;
-	pcp = vbuddy_cpu_trylock(pool->pcp->cpu);
-	if (unlikely(!pcp))
-		return NULL;
-	page = list_first_entry_or_null(&pcp->lists[order], struct page, lru);
-	if (likely(page))
-		vbuddy_pcp_take(pool, pcp, page, order, false);
+	movable = movable && pool->buddy.policy == BUDDY_GROUPED;
+	if (likely(vbuddy_pcp_serves(pool, order) && !movable))
+		pcp = vbuddy_cpu_trylock(pool->pcp->cpu);
+	if (unlikely(!pcp || list_empty(&pcp->lists[order])))
+		return vbuddy_pcp_alloc_slow(pool, pcp, order, large, movable);
+	page = list_first_entry(&pcp->lists[order], struct page, lru);
+	vbuddy_pcp_take(pool, pcp, page, order, large);
 	vbuddy_cpu_unlock(&pcp->lock);
 	return page;
 }
