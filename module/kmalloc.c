@@ -113,8 +113,11 @@ static void *large_alloc(struct vbuddy_pool *pool, unsigned int order)
 	return page_address(page);
 }
 
-/* An object of @size from its class, or from the pool's blocks. */
-static void *contig_alloc(struct vbuddy_pool *pool, size_t size)
+/*
+ * An object of @size from its class, or from the pool's blocks. Inline: a
+ * class object, the common case, comes without a call.
+ */
+static __always_inline void *contig_alloc(struct vbuddy_pool *pool, size_t size)
 {
 	if (size <= VBUDDY_CLASS_MAX)
 		return vbuddy_class_alloc(pool, vbuddy_size_class(size));
@@ -203,18 +206,9 @@ static __always_inline void *pool_kmalloc(struct vbuddy_pool *pool, size_t size,
 	might_alloc(gfp & ~GFP_VIRTOK);
 	/* Flags vbuddy_pool_gfp_ok() takes for any pool: straight to the object. */
 	if (likely(size - 1 < PAGE_SIZE << VBUDDY_MAX_ORDER && !(gfp & VBUDDY_GFP_CHECKED))) {
-		/* A size class, the common case, without a call. */
-		if (likely(size <= VBUDDY_CLASS_MAX)) {
-			unsigned int class = vbuddy_size_class(size);
-
-			p = vbuddy_class_alloc(pool, class);
-			if (likely(p))
-				return kmalloc_done(p, vbuddy_class_size[class], gfp);
-		} else {
-			p = contig_alloc(pool, size);
-			if (likely(p))
-				return kmalloc_done(p, bucket_size(size), gfp);
-		}
+		p = contig_alloc(pool, size);
+		if (likely(p))
+			return kmalloc_done(p, bucket_size(size), gfp);
 		return kmalloc_slow(pool, size, gfp, true);
 	}
 	return kmalloc_slow(pool, size, gfp, false);
