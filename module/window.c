@@ -612,12 +612,11 @@ const char *vbuddy_window_resolve(struct vbuddy_pool *pool, const void *p, u32 i
  *
  * A range of up to VBUDDY_KEEP_PAGES pages is kept mapped instead while
  * the pool keeps fewer than virtok_keep ranges, and those hold at most a
- * sixteenth of it.
+ * sixteenth of it: then nothing is left to unmap.
  *
  * Context: The pool lock held.
- * Return: true if the range was kept (nothing to unmap).
  */
-bool vbuddy_window_release(struct vbuddy_pool *pool, u32 idx, bool defer)
+void vbuddy_window_release(struct vbuddy_pool *pool, u32 idx, bool defer)
 {
 	struct vbuddy_window *w = pool->window;
 	struct vbuddy_slot *slot = &w->slots[w->slot_of[idx]];
@@ -630,13 +629,12 @@ bool vbuddy_window_release(struct vbuddy_pool *pool, u32 idx, bool defer)
 		list_add(&slot->node, &w->kept);
 		WRITE_ONCE(w->nr_kept, w->nr_kept + 1);
 		w->kept_pages += slot->nr_pages;
-		return true;
+		return;
 	}
 	slot->state = VBUDDY_SLOT_FREEING;
 	list_add_tail(&slot->node, &w->freeing);
 	if (defer)
 		queue_work(unmap_wq, &w->unmap_work);
-	return false;
 }
 
 /**

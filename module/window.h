@@ -124,7 +124,7 @@ void *vbuddy_window_alloc(struct vbuddy_pool *pool, size_t size, gfp_t gfp);
 void *vbuddy_window_reuse(struct vbuddy_pool *pool, size_t size, gfp_t gfp);
 const char *vbuddy_window_resolve(struct vbuddy_pool *pool, const void *p, u32 idx,
 				  size_t *size);
-bool vbuddy_window_release(struct vbuddy_pool *pool, u32 idx, bool defer);
+void vbuddy_window_release(struct vbuddy_pool *pool, u32 idx, bool defer);
 void vbuddy_window_unmap(struct vbuddy_pool *pool);
 
 #endif /* _VBUDDY_WINDOW_H */
