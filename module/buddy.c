@@ -57,11 +57,6 @@ static inline const struct buddy_span *span_of_index(const struct buddy *b, u32 
 	return buddy_span_find(b, idx, true);
 }
 
-static inline u32 pfn_to_index(const struct buddy_span *s, unsigned long pfn)
-{
-	return s->first + (u32)(pfn - s->pfn);
-}
-
 /* Is the order-@order block at @pfn entirely inside span @s? */
 static inline bool block_in_span(const struct buddy_span *s, unsigned long pfn,
 				 unsigned int order)
@@ -186,9 +181,9 @@ static u32 block_head(const struct buddy *b, const struct buddy_span *s,
 
 		if (head < s->pfn)
 			break;
-		f = &b->frames[pfn_to_index(s, head)];
+		f = &b->frames[buddy_span_index(s, head)];
 		if (f->state != BUDDY_TAIL && pfn - head < order_pages(f->order))
-			return pfn_to_index(s, head);
+			return buddy_span_index(s, head);
 	}
 	return BUDDY_NIL;
 }
@@ -579,7 +574,7 @@ static long free_check(const struct buddy *b, unsigned long pfn, unsigned int or
 	f = &b->frames[idx];
 	if (f->state == BUDDY_FREE)
 		return -EALREADY;
-	if (idx != pfn_to_index(*sp, pfn))
+	if (idx != buddy_span_index(*sp, pfn))
 		return -EFAULT;
 	if (f->order != order)
 		return -EINVAL;
@@ -605,14 +600,14 @@ static int __buddy_free(struct buddy *b, unsigned long pfn, unsigned int order,
 
 		if (!block_in_span(s, buddy, order))
 			break;
-		bf = &b->frames[pfn_to_index(s, buddy)];
+		bf = &b->frames[buddy_span_index(s, buddy)];
 		if (bf->state != BUDDY_FREE || bf->order != order)
 			break;
-		free_list_del(b, pfn_to_index(s, buddy));
+		free_list_del(b, buddy_span_index(s, buddy));
 		pfn &= ~order_pages(order);
 		order++;
 	}
-	free_list_add(b, pfn_to_index(s, pfn), order);
+	free_list_add(b, buddy_span_index(s, pfn), order);
 	return 0;
 }
 
@@ -792,7 +787,7 @@ int buddy_set_tag(struct buddy *b, unsigned long pfn, u8 tag)
 
 	if (!s)
 		return -EINVAL;
-	f = &b->frames[pfn_to_index(s, pfn)];
+	f = &b->frames[buddy_span_index(s, pfn)];
 	if (f->state != BUDDY_USED)
 		return -EINVAL;
 	f->tag = tag;
@@ -997,7 +992,7 @@ static u32 take_dest(struct buddy *b, unsigned int order, const struct buddy_com
 static bool region_movable(const struct buddy *b, const struct buddy_span *s,
 			   unsigned long pfn, struct buddy_compact *cc, const u32 *far)
 {
-	u32 idx = pfn_to_index(s, pfn), end = idx + (u32)order_pages(cc->order);
+	u32 idx = buddy_span_index(s, pfn), end = idx + (u32)order_pages(cc->order);
 	u32 head = block_head(b, s, pfn), i;
 	const struct buddy_frame *f;
 	int largest = -1;
@@ -1063,8 +1058,8 @@ static int next_region(const struct buddy *b, struct buddy_compact *cc)
 			continue;
 		}
 		/* Every region from here on lies beyond this one's limit. */
-		if (!room_in(far, 0, cc->down ? pfn_to_index(s, rp) :
-			     pfn_to_index(s, rp) + (u32)size, cc->down))
+		if (!room_in(far, 0, cc->down ? buddy_span_index(s, rp) :
+			     buddy_span_index(s, rp) + (u32)size, cc->down))
 			return -ENOMEM;
 		if (region_movable(b, s, rp, cc, far))
 			return 0;
@@ -1235,7 +1230,7 @@ static int check_span(const struct buddy *b, const struct buddy_span *s,
 			blocks[order]++;
 			if (order < VBUDDY_MAX_ORDER && block_in_span(s, buddy, order)) {
 				const struct buddy_frame *bf =
-					&b->frames[pfn_to_index(s, buddy)];
+					&b->frames[buddy_span_index(s, buddy)];
 
 				if (bf->state == BUDDY_FREE && bf->order == order) {
 					buddy_pr_err("free buddies %lu and %lu order %u not merged\n",

@@ -273,6 +273,12 @@ static inline const struct buddy_span *buddy_span_find(const struct buddy *b,
 	return NULL;
 }
 
+/* The frame index of @pfn, a frame of span @s. */
+static inline u32 buddy_span_index(const struct buddy_span *s, unsigned long pfn)
+{
+	return s->first + (u32)(pfn - s->pfn);
+}
+
 /**
  * buddy_index() - the frame index of a frame number
  * @b: the allocator
@@ -290,7 +296,7 @@ static inline int buddy_index(const struct buddy *b, unsigned long pfn, u32 *ind
 
 	if (!s)
 		return -ENOENT;
-	*index = s->first + (u32)(pfn - s->pfn);
+	*index = buddy_span_index(s, pfn);
 	return 0;
 }
 

@@ -693,7 +693,7 @@ void vbuddy_pool_unregister(struct vbuddy_pool *pool)
 	list_del_init(&pool->node);
 	pool_erase_pfns(pool, pool->nr_chunks);
 	if (pool->stamp)
-		RCU_INIT_POINTER(vbuddy_stamped[(pool->stamp >> 32) - VBUDDY_STAMP_MAGIC], NULL);
+		RCU_INIT_POINTER(vbuddy_stamped[vbuddy_stamp_slot(pool->stamp)], NULL);
 	if (pool == vbuddy_default)
 		WRITE_ONCE(vbuddy_default, NULL);
 	mutex_unlock(&vbuddy_pools_lock);

@@ -204,6 +204,12 @@ static_assert(BITS_PER_LONG == 64, "a stamp needs 64-bit page->private");
 
 extern struct vbuddy_pool __rcu *vbuddy_stamped[VBUDDY_STAMP_POOLS];
 
+/* The slot a stamp names; VBUDDY_STAMP_POOLS or more for no stamp. */
+static inline unsigned long vbuddy_stamp_slot(unsigned long stamp)
+{
+	return (stamp >> 32) - VBUDDY_STAMP_MAGIC;
+}
+
 /*
  * The default pool, set once at module init (WRITE_ONCE()), cleared when it
  * is destroyed at unload; vbuddy_default_pool() without the call.
@@ -247,7 +253,7 @@ static inline struct vbuddy_pool *vbuddy_pool_of_stamp(unsigned long pfn, u32 *i
 {
 	/* A hint, racing only a misuse: the checks below decide. */
 	unsigned long stamp = READ_ONCE(pfn_to_page(pfn)->private);
-	unsigned long slot = (stamp >> 32) - VBUDDY_STAMP_MAGIC;
+	unsigned long slot = vbuddy_stamp_slot(stamp);
 	struct vbuddy_pool *pool;
 
 	if (slot >= VBUDDY_STAMP_POOLS)
