@@ -114,6 +114,27 @@ static const char *const kernel_side[] = {
 static struct vbuddy_pool *pool;
 static size_t *random_sizes;	/* the same sequence for both sides */
 
+/* BATCH order-0 pages in one bulk allocation into @pages; how many came. */
+static unsigned long bulk_alloc(bool kernel, struct page **pages)
+{
+	memset(pages, 0, BATCH * sizeof(*pages));
+	return kernel ? alloc_pages_bulk_array(GFP_KERNEL, BATCH, pages) :
+		vbuddy_alloc_pages_bulk(pool, GFP_KERNEL, BATCH, pages);
+}
+
+/* The @n pages bulk_alloc() gave, freed one by one. */
+static void bulk_free(bool kernel, struct page **pages, unsigned long n)
+{
+	unsigned long j;
+
+	for (j = 0; j < n; j++) {
+		if (kernel)
+			__free_pages(pages[j], 0);
+		else
+			vbuddy_free_pages(pool, pages[j], 0);
+	}
+}
+
 /* One side of a case, @n operations; returns nanoseconds. */
 static u64 run_side(const struct bench *b, bool kernel, unsigned int n)
 {
@@ -133,15 +154,7 @@ static u64 run_side(const struct bench *b, bool kernel, unsigned int n)
 		unsigned int m = b->batch ? BATCH : 1;
 
 		if (b->kind == B_BULK) {
-			memset(pages, 0, BATCH * sizeof(*pages));
-			m = kernel ? alloc_pages_bulk_array(GFP_KERNEL, BATCH, pages) :
-				vbuddy_alloc_pages_bulk(pool, GFP_KERNEL, BATCH, pages);
-			for (j = 0; j < m; j++) {
-				if (kernel)
-					__free_pages(pages[j], 0);
-				else
-					vbuddy_free_pages(pool, pages[j], 0);
-			}
+			bulk_free(kernel, pages, bulk_alloc(kernel, pages));
 			continue;
 		}
 		if (b->kind == B_VIRT) {
@@ -229,22 +242,41 @@ static u64 median(u64 *val, unsigned int n)
 	return n % 2 ? val[n / 2] : (val[n / 2 - 1] + val[n / 2]) / 2;
 }
 
+/*
+ * @rounds rounds of both sides of @b, timed by @time (run_side() with
+ * @arg operations, or run_parallel() on @arg threads), the sides taking
+ * turns so that the host's noise hits both alike: each side's median in
+ * @v and @k, the range of the rounds' ratios in hundredths in @rmin and
+ * @rmax.
+ */
+static void run_rounds(const struct bench *b, u64 (*time)(const struct bench *b, bool kernel,
+							  unsigned int arg),
+		       unsigned int arg, u64 *v, u64 *k, u64 *rmin, u64 *rmax)
+{
+	u64 vr[ROUNDS_MAX], kr[ROUNDS_MAX], r[ROUNDS_MAX];
+	unsigned int i, nr = clamp(rounds, 1U, (unsigned int)ROUNDS_MAX);
+
+	for (i = 0; i < nr; i++) {
+		vr[i] = time(b, false, arg);
+		kr[i] = time(b, true, arg);
+		r[i] = ratio100(vr[i], kr[i]);
+	}
+	*v = median(vr, nr);
+	*k = median(kr, nr);
+	median(r, nr);		/* sorted: r[0] and r[nr - 1] are the range */
+	*rmin = r[0];
+	*rmax = r[nr - 1];
+}
+
 static void run_case(const struct bench *b)
 {
 	unsigned int n = b->kind == B_VIRT ? max(iterations / 100, 1U) : iterations;
-	u64 v[ROUNDS_MAX], k[ROUNDS_MAX], r[ROUNDS_MAX];
-	unsigned int i, nr = clamp(rounds, 1U, (unsigned int)ROUNDS_MAX);
+	u64 v, k, rmin, rmax;
 
 	run_side(b, false, n / 10 ?: 1);	/* warm up */
 	run_side(b, true, n / 10 ?: 1);
-	/* The sides take turns, so that the host's noise hits both alike. */
-	for (i = 0; i < nr; i++) {
-		v[i] = run_side(b, false, n);
-		k[i] = run_side(b, true, n);
-		r[i] = ratio100(v[i], k[i]);
-	}
-	median(r, nr);		/* sorted: r[0] and r[nr - 1] are the range */
-	report(b, 1, n, median(v, nr), median(k, nr), kernel_side[b->kind], r[0], r[nr - 1]);
+	run_rounds(b, run_side, n, &v, &k, &rmin, &rmax);
+	report(b, 1, n, v, k, kernel_side[b->kind], rmin, rmax);
 }
 
 /* The fallback also against kvmalloc, which tries kmalloc first. */
@@ -322,19 +354,12 @@ static u64 run_parallel(const struct bench *b, bool kernel, unsigned int threads
  */
 static void run_scaling(const struct bench *b, unsigned int threads, const char *kernel_name)
 {
-	u64 v1 = 0, k1 = 0, v, k, sv, sk, vr[ROUNDS_MAX], kr[ROUNDS_MAX], r[ROUNDS_MAX];
-	unsigned int t, i, nr = clamp(rounds, 1U, (unsigned int)ROUNDS_MAX);
+	u64 v1 = 0, k1 = 0, v, k, sv, sk, rmin, rmax;
+	unsigned int t;
 
 	for (t = 1; t <= threads; t *= 2) {
-		for (i = 0; i < nr; i++) {
-			vr[i] = run_parallel(b, false, t);
-			kr[i] = run_parallel(b, true, t);
-			r[i] = ratio100(vr[i], kr[i]);
-		}
-		v = median(vr, nr);
-		k = median(kr, nr);
-		median(r, nr);		/* sorted: the range */
-		report(b, t, iterations, v, k, kernel_name, r[0], r[nr - 1]);
+		run_rounds(b, run_parallel, t, &v, &k, &rmin, &rmax);
+		report(b, t, iterations, v, k, kernel_name, rmin, rmax);
 		if (t == 1) {
 			v1 = v;
 			k1 = k;
@@ -430,25 +455,18 @@ static void time_halves(size_t size, bool kernel, u64 *alloc, u64 *free)
 static void time_bulk_halves(bool kernel, u64 *alloc, u64 *free)
 {
 	struct page **pages = kcalloc(BATCH, sizeof(*pages), GFP_KERNEL);
-	unsigned long n, j;
-	unsigned int i;
 	u64 t0, ta = 0, tf = 0, total = 0;
+	unsigned long n;
+	unsigned int i;
 
 	if (!pages)
 		return;
 	for (i = 0; i < iterations; i += BATCH) {
-		memset(pages, 0, BATCH * sizeof(*pages));
 		t0 = ktime_get_ns();
-		n = kernel ? alloc_pages_bulk_array(GFP_KERNEL, BATCH, pages) :
-			vbuddy_alloc_pages_bulk(pool, GFP_KERNEL, BATCH, pages);
+		n = bulk_alloc(kernel, pages);
 		ta += ktime_get_ns() - t0;
 		t0 = ktime_get_ns();
-		for (j = 0; j < n; j++) {
-			if (kernel)
-				__free_pages(pages[j], 0);
-			else
-				vbuddy_free_pages(pool, pages[j], 0);
-		}
+		bulk_free(kernel, pages, n);
 		tf += ktime_get_ns() - t0;
 		total += n;
 	}
